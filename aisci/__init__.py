@@ -1,0 +1,14 @@
+"""aisci: automated ML research as a chain of executable notebooks."""
+
+from aisci.records import record
+
+__version__ = "0.1.0"
+STUDY_FORMAT_VERSION = 1
+
+__all__ = ["record", "__version__", "STUDY_FORMAT_VERSION"]
+
+
+def load_ipython_extension(ipython):  # `%load_ext aisci`
+    from aisci.ipython_ext import load_ipython_extension as load
+
+    load(ipython)

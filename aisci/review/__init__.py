@@ -1,0 +1,1 @@
+"""Reviewing: the NeurIPS review form, reviewers, grounded checks and the review benchmark."""
