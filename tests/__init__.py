@@ -1,0 +1,1 @@
+"""Test package, so test files can import shared helpers as tests.<module>."""
