@@ -1,0 +1,148 @@
+"""aisci.toml: the study's configuration, validated with pydantic.
+
+Every mistake is reported as one line naming the key. API keys never live here: an
+endpoint names the environment variable that holds its key.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aisci.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "aisci.toml"
+ROLES = ("ideation", "novelty", "experiments", "analysis", "writeup", "review")
+GatePolicy = Literal["auto", "stop"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StudySection(Section):
+    topic: str = Field(min_length=3)
+    template: str = "template"  # folder inside the study holding the copied template
+    template_source: str = ""  # where the copy came from (name or path), for the record
+
+
+class Endpoint(Section):
+    base_url: str | None = None  # None: the provider's default (api.openai.com for openai)
+    model: str
+    api_key_env: str | None = "OPENAI_API_KEY"
+    structured_output: Literal["json_schema", "json_object"] = "json_schema"
+
+
+class Price(Section):
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class LLMSection(Section):
+    default: str = "offline"  # offline | openai:MODEL | ollama:MODEL | vllm:MODEL@URL | endpoint:NAME
+    roles: dict[str, str] = Field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
+    cache: Literal["live", "replay", "off"] = "live"
+    timeout_s: float = Field(default=120, gt=0)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_s: float = Field(default=1.0, ge=0)
+    max_backoff_s: float = Field(default=30.0, ge=0)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+
+    def model_for(self, role: str) -> str:
+        return self.roles.get(role, self.default)
+
+
+class BudgetSection(Section):
+    max_usd: float | None = Field(default=None, ge=0)
+    max_tokens: int | None = Field(default=None, ge=0)
+
+
+class IdeationSection(Section):
+    num_ideas: int = Field(default=3, ge=1, le=50)
+    select: int = Field(default=2, ge=1, le=50)  # ideas the `auto` gate approves (top by score)
+
+
+class NoveltySection(Section):
+    max_rounds: int = Field(default=3, ge=1, le=10)
+    similarity_threshold: float = Field(default=0.5, gt=0, le=1)
+
+
+class ExperimentsSection(Section):
+    timeout_s: int = Field(default=900, gt=0)  # wall-time limit per experiment notebook
+    executor: Literal["local", "dask"] = "local"
+    workers: int = Field(default=1, ge=1)
+    overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
+
+
+class PaperSection(Section):
+    compile: bool = True
+    compile_timeout_s: int = Field(default=180, gt=0)
+
+
+class ReviewSection(Section):
+    num_reviews: int = Field(default=1, ge=1, le=10)
+    accept_threshold: int = Field(default=6, ge=1, le=10)
+
+
+class GatesSection(Section):
+    ideas: GatePolicy = "auto"
+    novelty: GatePolicy = "auto"
+    experiments: GatePolicy = "auto"
+    review: GatePolicy = "auto"
+
+
+class StudyConfig(Section):
+    study: StudySection
+    llm: LLMSection = Field(default_factory=LLMSection)
+    budget: BudgetSection = Field(default_factory=BudgetSection)
+    ideation: IdeationSection = Field(default_factory=IdeationSection)
+    novelty: NoveltySection = Field(default_factory=NoveltySection)
+    experiments: ExperimentsSection = Field(default_factory=ExperimentsSection)
+    paper: PaperSection = Field(default_factory=PaperSection)
+    review: ReviewSection = Field(default_factory=ReviewSection)
+    gates: GatesSection = Field(default_factory=GatesSection)
+
+
+def load_config(study_dir: Path) -> StudyConfig:
+    path = Path(study_dir) / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: not found (is {study_dir} a study folder? create one with `aisci init`)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(raw, str(path))
+
+
+def parse_config(raw: dict, where: str = CONFIG_FILE) -> StudyConfig:
+    try:
+        config = StudyConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{where}: {key}: {message}{more}") from None
+    unknown_roles = set(config.llm.roles) - set(ROLES)
+    if unknown_roles:
+        raise ConfigError(f"{where}: llm.roles.{sorted(unknown_roles)[0]}: unknown role (roles: {', '.join(ROLES)})")
+    return config
+
+
+def dump_config(config: StudyConfig) -> str:
+    header = (
+        "# aisci study configuration. API keys never go here: an endpoint names the\n"
+        "# environment variable holding its key (api_key_env).\n"
+    )
+    return header + tomli_w.dumps(config.model_dump(mode="json", exclude_none=True))

@@ -1,0 +1,1 @@
+"""Notebooks: build them with nbformat, run them with papermill in a scrubbed kernel."""

@@ -1,0 +1,113 @@
+"""Run a notebook through papermill, in-process, in the scrubbed kernel, with a wall-time
+limit. A failure is a result, never an exception: the caller decides what it means."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.exceptions import PapermillExecutionError
+
+from aisci.notebook.kernel import kernel_manager_class, scrubbed_env
+
+logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures come back as results
+
+
+@dataclass
+class ExecutionResult:
+    status: str  # ok | failed | timed_out | died
+    duration_s: float
+    reason: str = ""  # one line: what went wrong
+    failed_cell: int | None = None
+    traceback_tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_s: float,
+                     parameters: dict[str, Any] | None = None, env_extra: dict[str, str] | None = None,
+                     start_timeout_s: float = 60, kernel_log: Path | None = None) -> ExecutionResult:
+    """Execute input_path into output_path with papermill (parameters injected), the kernel
+    working in cwd with a scrubbed environment, stopped after timeout_s of wall time."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    watchdog = _Watchdog(timeout_s)
+    km_class = kernel_manager_class(cwd, scrubbed_env(extra=env_extra), kernel_log, on_start=watchdog.arm)
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            str(input_path), str(output_path), parameters=parameters or {}, progress_bar=False,
+            kernel_manager_class=km_class, execution_timeout=timeout_s, start_timeout=start_timeout_s,
+            request_save_on_cell_execute=True)
+        result = ExecutionResult("ok", time.monotonic() - started)
+    except PapermillExecutionError as exc:
+        result = ExecutionResult("failed", time.monotonic() - started, f"{exc.ename}: {exc.evalue}"[:300],
+                                 exc.exec_count, "".join(exc.traceback[-3:])[-2000:] if exc.traceback else "")
+        if watchdog.fired:
+            result.status, result.reason = "timed_out", f"stopped after the {timeout_s:g} s wall-time limit"
+    except CellTimeoutError:
+        result = ExecutionResult("timed_out", time.monotonic() - started, f"a cell ran past the {timeout_s:g} s limit")
+    except DeadKernelError as exc:
+        if watchdog.fired:
+            result = ExecutionResult("timed_out", time.monotonic() - started, f"stopped after the {timeout_s:g} s wall-time limit")
+        else:
+            result = ExecutionResult("died", time.monotonic() - started, f"the kernel died: {exc}"[:300])
+    finally:
+        watchdog.cancel()
+    _mark(output_path, result)
+    return result
+
+
+class _Watchdog:
+    """Kills the kernel's process group when the notebook's wall time is up (a per-cell
+    timeout alone lets a notebook of many slow cells run forever)."""
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def arm(self, km) -> None:
+        pid = getattr(km.provisioner, "pid", None) if km.provisioner else None
+        if pid is None:
+            return
+        self._timer = threading.Timer(self.timeout_s, self._kill, args=(pid,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _kill(self, pid: int) -> None:
+        self.fired = True
+        try:
+            if os.getpgid(pid) == pid:  # the kernel leads its own group: end its children too
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def cancel(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+
+def _mark(output_path: Path, result: ExecutionResult) -> None:
+    """Write the outcome into the executed notebook's metadata, so the file says it."""
+    if not Path(output_path).exists():
+        return
+    nb = nbformat.read(str(output_path), as_version=4)
+    nb.metadata.setdefault("aisci", {})["execution"] = {k: v for k, v in result.as_dict().items() if k != "traceback_tail"}
+    from aisci.notebook.build import write
+    write(nb, Path(output_path))
