@@ -25,6 +25,8 @@ from aisci.fsutil import atomic_write_json
 from aisci.review.benchdata import REVIEW_COLUMNS
 
 _COMPARISONS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+# Count features are heavy-tailed (one paper has 900 "±"); log1p keeps one paper from dominating a fit.
+TRANSFORMS = {"identity": lambda matrix: matrix, "log1p": lambda matrix: np.log1p(np.clip(matrix, 0, None))}
 _THRESHOLD_SPEC = re.compile(r"^\s*([A-Za-z_ ]+?)\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -83,6 +85,7 @@ class LogisticRule:
     coefficients: list[float]
     intercept: float
     cutoff: float = 0.5
+    transform: str = "identity"  # or "log1p", applied to the raw features before centering
     provenance: dict = field(default_factory=dict)
 
     @property
@@ -93,7 +96,8 @@ class LogisticRule:
         missing = [name for name in self.features if name not in features.columns]
         if missing:
             raise RuleError(f"the rule needs columns the table lacks: {', '.join(missing)}")
-        matrix = features[self.features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        matrix = TRANSFORMS[self.transform](
+            features[self.features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
         standardized = (matrix - np.asarray(self.center)) / np.asarray(self.scale)
         logits = self.intercept + standardized @ np.asarray(self.coefficients)
         return pd.Series(1 / (1 + np.exp(-logits)), index=features.index)  # NaN rows stay NaN
@@ -133,12 +137,15 @@ class LogisticRule:
                        coefficients=[float(v) for v in data["coefficients"]],
                        intercept=float(data["intercept"]),
                        cutoff=float(data.get("cutoff", 0.5)),
+                       transform=str(data.get("transform", "identity")),
                        provenance=dict(data.get("provenance", {})))
         except (KeyError, TypeError, ValueError) as exc:
             raise RuleError(f"{source}: malformed logistic rule ({type(exc).__name__}: {exc})") from None
         lengths = {len(rule.features), len(rule.center), len(rule.scale), len(rule.coefficients)}
         if len(lengths) != 1 or not rule.features:
             raise RuleError(f"{source}: features, center, scale and coefficients must have the same non-zero length")
+        if rule.transform not in TRANSFORMS:
+            raise RuleError(f"{source}: unknown transform {rule.transform!r} (known: {', '.join(TRANSFORMS)})")
         if any(not math.isfinite(v) or v == 0 for v in rule.scale):
             raise RuleError(f"{source}: every scale must be a non-zero number")
         return rule
