@@ -39,6 +39,7 @@ _TABLE = re.compile(r"\bTable\s*~?(\d+)", re.IGNORECASE)
 _EQUATION_NUMBER = re.compile(r"\((\d{1,3})\)\s*$", re.MULTILINE)
 _AUTHOR_YEAR = re.compile(r"\b[A-Z][A-Za-z\-]+(?: et al\.?| and [A-Z][A-Za-z\-]+)?,?\s*\(?(?:19|20)\d{2}[a-z]?\)?")
 _NUMERIC_CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,\u2013\-]\s*\d{1,3})*)\]")
+_KEY_CITATION = re.compile(r"\[cite: ([^\]]+)\]")  # what inputs.tex_to_text makes of \cite{a,b}
 _YEAR = re.compile(r"\b(?:19|20)\d{2}[a-z]?\b")
 _ERROR_BAR = re.compile(r"±|\+/-|\bstd\b|standard deviation|standard error|confidence interval|error bars?|"
                         r"\bvariance across|\bmean and\b", re.IGNORECASE)
@@ -153,6 +154,7 @@ def paper_statistics(text: str) -> PaperStatistics:
         reference_lines = lines[references_start:appendix_start]
     body = "\n".join(body_lines)
     numeric = sum(len(re.split(r"\s*[,\u2013\-]\s*", m)) for m in _NUMERIC_CITATION.findall(body))
+    numeric += sum(len(keys.split(",")) for keys in _KEY_CITATION.findall(body))
     return PaperStatistics(
         words=len(_WORD.findall(text)),
         body_words=len(_WORD.findall(body)),

@@ -1,0 +1,213 @@
+"""Read a paper to review from a .pdf, .tex, .md or .txt file into plain text with headings on
+their own lines, the shape `aisci.review.textstats` and the reviewers expect.
+
+PDF text comes from pypdf; LaTeX is converted by pylatexenc with section commands kept as
+Markdown headings and figure/table/equation environments numbered the way a PDF would show
+them ("Figure 2: caption", "(3)"). A missing, empty, binary or unreadable file is a
+PaperInputError with one line saying which and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aisci.errors import AisciError
+
+FORMATS = {".pdf": "pdf", ".tex": "tex", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+_CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13}) + b"\x7f"
+
+
+class PaperInputError(AisciError):
+    """A paper file is missing, empty, binary, or cannot be read as its extension says."""
+
+
+@dataclass(frozen=True)
+class PaperText:
+    path: Path
+    format: str
+    text: str
+    pages: int | None = None
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def read_paper(path: str | Path) -> PaperText:
+    path = Path(path)
+    if not path.exists():
+        raise PaperInputError(f"{path}: no such file")
+    if not path.is_file():
+        raise PaperInputError(f"{path}: not a file")
+    file_format = FORMATS.get(path.suffix.lower())
+    if file_format is None:
+        raise PaperInputError(f"{path}: unsupported file type {path.suffix or '(none)'!r}; "
+                              f"give a {', '.join(sorted(FORMATS))} file")
+    data = path.read_bytes()
+    if not data.strip():
+        raise PaperInputError(f"{path}: the file is empty")
+    if file_format == "pdf":
+        text, pages = _pdf_text(path, data)
+        return PaperText(path, "pdf", text, pages)
+    source = _decode_text(path, data)
+    text = tex_to_text(source, base_dir=path.parent) if file_format == "tex" else source
+    if not text.strip():
+        raise PaperInputError(f"{path}: no text left after reading the {file_format} source")
+    return PaperText(path, file_format, text)
+
+
+def read_bench_paper(path: str | Path) -> str:
+    """A benchmark's paper text, read leniently: PDF-to-text conversions carry stray control bytes."""
+    data = Path(path).read_bytes()
+    return data.decode("utf-8", errors="replace").translate({byte: None for byte in _CONTROL_BYTES})
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    sample = data[:65536]
+    control = sum(sample.count(bytes([byte])) for byte in _CONTROL_BYTES)
+    if b"\x00" in sample[:1024] or control > 0.05 * len(sample):
+        raise PaperInputError(f"{path}: looks like a binary file, not {path.suffix} text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > 0.05 * len(text):
+            raise PaperInputError(f"{path}: not UTF-8 text (a binary file or another encoding?)") from None
+        return text
+
+
+def _pdf_text(path: Path, data: bytes) -> tuple[str, int]:
+    if not data.lstrip().startswith(b"%PDF"):
+        raise PaperInputError(f"{path}: not a PDF file (no %PDF header)")
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise PaperInputError(f"{path}: the PDF is encrypted with a password")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except PaperInputError:
+        raise
+    except Exception as exc:  # pypdf raises many types on damaged files; all mean "unreadable PDF"
+        raise PaperInputError(f"{path}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+    if not pages:
+        raise PaperInputError(f"{path}: the PDF has no pages")
+    text = "\n\n".join(pages)
+    if not text.strip():
+        raise PaperInputError(f"{path}: the PDF has {len(pages)} page(s) but no extractable text "
+                              "(scanned images? run OCR first)")
+    return text, len(pages)
+
+
+# --- LaTeX -------------------------------------------------------------------------------------
+
+_HEADING_LEVELS = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3, "paragraph": 4}
+
+
+class _Numbering:
+    """Counters for the environments a PDF would number."""
+
+    def __init__(self):
+        self.counts = {"figure": 0, "table": 0, "equation": 0}
+
+    def next(self, kind: str) -> int:
+        self.counts[kind] += 1
+        return self.counts[kind]
+
+
+def _latex_context(numbering: _Numbering, title_holder: list[str]):
+    from pylatexenc.latex2text import EnvironmentTextSpec, MacroTextSpec, get_default_latex_context_db
+
+    def heading(node, l2tobj):
+        level = _HEADING_LEVELS.get(node.macroname, 2)
+        words = l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]]).strip()
+        return f"\n\n{'#' * level} {words}\n\n"
+
+    def title(node, l2tobj):
+        title_holder.append(l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]]).strip())
+        return ""
+
+    def float_env(kind: str):
+        def render(node, l2tobj):
+            number = numbering.next(kind)
+            caption = [n for n in node.nodelist if getattr(n, "macroname", None) == "caption"]
+            caption_text = l2tobj.nodelist_to_text([caption[0].nodeargd.argnlist[-1]]).strip() if caption else ""
+            body = l2tobj.nodelist_to_text([n for n in node.nodelist if n not in caption]).strip()
+            label = "Figure" if kind == "figure" else "Table"
+            return f"\n\n{label} {number}: {caption_text}\n{body}\n\n"
+        return render
+
+    def equation(node, l2tobj):
+        number = numbering.next("equation")
+        return f"\n\n    {l2tobj.nodelist_to_text(node.nodelist).strip()}    ({number})\n\n"
+
+    def citation(node, l2tobj):
+        keys = node.nodeargd.argnlist[-1]
+        text = l2tobj.nodelist_to_text([keys]) if keys is not None else ""
+        return "[cite: " + ", ".join(k.strip() for k in text.split(",") if k.strip()) + "]"
+
+    def reference(node, l2tobj):
+        return "?"  # the number a PDF prints is unknown before compiling
+
+    db = get_default_latex_context_db()
+    macros = [MacroTextSpec(name, simplify_repl=heading) for name in _HEADING_LEVELS]
+    macros += [MacroTextSpec("title", simplify_repl=title), MacroTextSpec("maketitle", simplify_repl=""),
+               MacroTextSpec("author", discard=True), MacroTextSpec("date", discard=True),
+               MacroTextSpec("includegraphics", simplify_repl=""), MacroTextSpec("label", discard=True),
+               MacroTextSpec("bibliographystyle", discard=True)]
+    macros += [MacroTextSpec(name, simplify_repl=citation)
+               for name in ("cite", "citep", "citet", "citealp", "citeauthor", "citeyear", "parencite", "textcite")]
+    macros += [MacroTextSpec(name, simplify_repl=reference) for name in ("ref", "eqref", "autoref", "cref", "Cref")]
+    environments = [EnvironmentTextSpec(name, simplify_repl=float_env("figure")) for name in ("figure", "figure*")]
+    environments += [EnvironmentTextSpec(name, simplify_repl=float_env("table")) for name in ("table", "table*")]
+    environments += [EnvironmentTextSpec(name, simplify_repl=equation)
+                     for name in ("equation", "align", "gather", "multline", "eqnarray")]
+    environments += [EnvironmentTextSpec("abstract", simplify_repl="\n\n# Abstract\n\n%(body)s\n\n"),
+                     EnvironmentTextSpec("thebibliography", simplify_repl="\n\n# References\n\n%(body)s\n\n")]
+    db.add_context_category("aisci-review", prepend=True, macros=macros, environments=environments)
+    return db
+
+
+def _parsing_context():
+    """How many arguments the macros we render take (pylatexenc's defaults miss some)."""
+    from pylatexenc.latexwalker import get_default_latex_context_db
+    from pylatexenc.macrospec import MacroSpec
+
+    db = get_default_latex_context_db()
+    cite_like = ("cite", "citep", "citet", "citealp", "citeauthor", "citeyear", "parencite", "textcite")
+    macros = [MacroSpec(name, "*[[{") for name in cite_like]
+    macros += [MacroSpec(name, "{") for name in ("ref", "eqref", "autoref", "cref", "Cref", "label",
+                                                  "bibliographystyle", "bibliography")]
+    macros += [MacroSpec("caption", "*[{"), MacroSpec("includegraphics", "*[{"), MacroSpec("title", "[{"),
+               MacroSpec("author", "[{"), MacroSpec("date", "{")]
+    db.add_context_category("aisci-review-parsing", prepend=True, macros=macros)
+    return db
+
+
+def tex_to_text(source: str, base_dir: Path | None = None) -> str:
+    """LaTeX source to text: headings as Markdown, floats and equations numbered, comments dropped."""
+    from pylatexenc.latex2text import LatexNodes2Text
+    from pylatexenc.latexwalker import LatexWalker
+
+    body_match = re.search(r"\\begin\{document\}(.*?)(?:\\end\{document\}|\Z)", source, re.DOTALL)
+    preamble = source[:body_match.start()] if body_match else ""
+    body = body_match.group(1) if body_match else source
+    numbering, title_holder = _Numbering(), []
+    context = _latex_context(numbering, title_holder)
+    converter = LatexNodes2Text(latex_context=context, math_mode="verbatim", strict_latex_spaces=False)
+    if base_dir is not None:
+        converter.set_tex_input_directory(str(base_dir), strict_input=True)
+    try:
+        parsing = _parsing_context()
+        converter.nodelist_to_text(LatexWalker(preamble, latex_context=parsing,
+                                               tolerant_parsing=True).get_latex_nodes()[0])  # picks up \title
+        text = converter.nodelist_to_text(LatexWalker(body, latex_context=parsing,
+                                                      tolerant_parsing=True).get_latex_nodes()[0])
+    except Exception as exc:  # pylatexenc is tolerant; anything left is a source it cannot parse at all
+        raise PaperInputError(f"cannot read the LaTeX source ({type(exc).__name__}: {exc})") from None
+    if "\\bibliography{" in body and "# References" not in text:
+        text += "\n\n# References\n\n(BibTeX bibliography, not expanded)\n"
+    title = f"# {title_holder[-1]}\n\n" if title_holder else ""
+    return title + re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
