@@ -121,3 +121,15 @@ def load_review_table(path: str | Path) -> pd.DataFrame:
         if column in table.columns:
             table[column] = pd.to_numeric(table[column], errors="coerce")
     return table.set_index("paper_id")
+
+
+def form_to_row(paper_id: str, form) -> dict:
+    """A ReviewForm as one row of a review table, in the published CSVs' columns."""
+    return {
+        "paper_id": paper_id, "Summary": form.summary, "Questions": repr(form.questions),
+        "Limitations": repr(form.limitations), "Ethical Concerns": form.ethical_concerns,
+        "Soundness": form.soundness, "Presentation": form.presentation, "Contribution": form.contribution,
+        "Overall": form.overall, "Confidence": form.confidence, "Strengths": repr(form.strengths),
+        "Weaknesses": repr(form.weaknesses), "Originality": form.originality, "Quality": form.quality,
+        "Clarity": form.clarity, "Significance": form.significance, "Decision": form.decision,
+    }

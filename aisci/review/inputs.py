@@ -9,6 +9,7 @@ PaperInputError with one line saying which and why.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,9 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         raise PaperInputError(f"{path}: not a PDF file (no %PDF header)")
     from pypdf import PdfReader
 
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)  # its warnings about damaged files would break the one-line error
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -92,6 +96,8 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files; all mean "unreadable PDF"
         raise PaperInputError(f"{path}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+    finally:
+        pypdf_log.setLevel(level)
     if not pages:
         raise PaperInputError(f"{path}: the PDF has no pages")
     text = "\n\n".join(pages)

@@ -153,11 +153,16 @@ def _title(text: str) -> str:
 
 
 def _abstract_opening(text: str) -> str:
-    match = re.search(r"^\s*(?:#+\s*)?(?:\*\*)?abstract(?:\*\*)?[\s:.]*(.{40,1200}?[.!?])(?:\s|$)",
+    match = re.search(r"^\s*(?:#+\s*)?(?:\*\*)?abstract(?:\*\*)?[\s:.]*([^#]{40,1200}?[.!?])(?:\s|$)",
                       text[:8000], re.IGNORECASE | re.MULTILINE | re.DOTALL)
     if not match:
         return ""
     return " ".join(match.group(1).split())[:400]
+
+
+def checklist_overall(stats: PaperStatistics) -> int:
+    """The Overall score the checklist gives, without writing the rest of the review."""
+    return overall_score(_fraction(run_checklist(stats)))
 
 
 class OfflineChecklistReviewer:

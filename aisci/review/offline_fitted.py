@@ -17,7 +17,7 @@ from aisci.fsutil import sha256_of
 from aisci.review.benchdata import BenchData
 from aisci.review.form import ReviewForm
 from aisci.review.inputs import read_bench_paper
-from aisci.review.offline import OfflineChecklistReviewer
+from aisci.review.offline import OfflineChecklistReviewer, checklist_overall
 from aisci.review.rules import LogisticRule
 from aisci.review.textstats import FEATURE_NAMES, paper_statistics
 
@@ -30,10 +30,14 @@ def text_features(paper_text: str) -> dict[str, float]:
 
 
 def text_feature_table(data: BenchData, ids: list[str]) -> pd.DataFrame:
-    """One row of text statistics per paper id (papers without a text file are left out)."""
-    rows = {paper_id: text_features(read_bench_paper(data.paper_path(paper_id)))
-            for paper_id in ids if data.paper_path(paper_id).is_file()}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=list(FEATURE_NAMES))
+    """One row per paper id: its text statistics, plus `checklist_overall`, the offline checklist
+    reviewer's Overall (the fixed rule a fitted one is compared with). Papers without text are left out."""
+    rows = {}
+    for paper_id in ids:
+        if data.paper_path(paper_id).is_file():
+            stats = paper_statistics(read_bench_paper(data.paper_path(paper_id)))
+            rows[paper_id] = {**stats.features(), "checklist_overall": float(checklist_overall(stats))}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=[*FEATURE_NAMES, "checklist_overall"])
 
 
 def overall_from_probability(probability: float) -> int:
