@@ -1,0 +1,43 @@
+"""`aisci run DIR [--llm SPEC] [--until PHASE]`: run (or resume) a study."""
+
+from __future__ import annotations
+
+import os
+
+from aisci.llm.spec import parse_spec
+from aisci.phases import PHASES
+from aisci.runner import run_study
+from aisci.study import Study
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the study's phases in order; resumes where it stopped",
+        description="Models: offline (default; deterministic, model-free), openai:MODEL[@URL], ollama:MODEL, "
+                    "vllm:MODEL@URL, endpoint:NAME ([llm.endpoints.NAME] in aisci.toml).")
+    parser.add_argument("study")
+    parser.add_argument("--llm", help="model for every role, overriding aisci.toml")
+    parser.add_argument("--until", choices=list(PHASES), help="stop after this phase")
+    parser.add_argument("--cache", choices=["live", "replay", "off"],
+                        help="call store mode: live (replay hits, call on misses), replay (a miss is an error), off")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    study = Study.open(args.study)
+    if args.llm:
+        parse_spec(args.llm, study.config.llm)
+    if args.cache:
+        study.config.llm.cache = args.cache
+    progress = not args.quiet and not os.environ.get("AISCI_NO_PROGRESS")
+    report = run_study(study, llm_override=args.llm, until=args.until, progress=progress)
+    for note in report.notes:
+        print(f"note: {note}")
+    done = "nothing to do: every phase is up to date" if not report.ran else f"ran: {', '.join(report.ran)}"
+    print(f"{done}. Live LLM calls this run: {report.live_calls}.")
+    pdf = study.path("paper", "paper.pdf")
+    if "review" in report.ran + report.skipped:
+        print(f"paper: {pdf if pdf.exists() else study.path('paper', 'main.tex')}; "
+              f"reviews: {study.path('reviews')}")
+    return 0

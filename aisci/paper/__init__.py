@@ -1,0 +1,1 @@
+"""The paper: LaTeX template, values macros from records, section assembly, compilation."""

@@ -1,0 +1,68 @@
+"""Small LaTeX helpers: escaping text, lists, the results table and figure blocks."""
+
+from __future__ import annotations
+
+import re
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def escape(text: str) -> str:
+    return "".join(_SPECIAL.get(c, c) for c in str(text))
+
+
+def itemize(items: list[str]) -> str:
+    if not items:
+        return ""
+    return "\\begin{itemize}\n" + "\n".join(f"  \\item {i}" for i in items) + "\n\\end{itemize}"
+
+
+def results_table(rows: list[dict], metrics: list[str], macro_for) -> str:
+    """rows: {'idea', 'node'}; macro_for(node_id, metric) -> macro name or None."""
+    header = " & ".join(["Run"] + [escape(m.replace("_", " ")) for m in metrics]) + r" \\"
+    body = []
+    for row in rows:
+        cells = [escape(row["idea"])]
+        for metric in metrics:
+            macro = macro_for(row["node"], metric)
+            cells.append(f"\\{macro}" if macro else "--")
+        body.append(" & ".join(cells) + r" \\")
+    spec = "l" + "r" * len(metrics)
+    return "\n".join([
+        r"\begin{table}[t]", r"\centering", r"\small", f"\\begin{{tabular}}{{{spec}}}", r"\toprule", header,
+        r"\midrule", *body, r"\bottomrule", r"\end{tabular}",
+        r"\caption{Every run and its recorded metrics (values typeset from the notebooks' records).}",
+        r"\label{tab:results}", r"\end{table}", ""])
+
+
+def figure_block(path: str, label: str, caption: str) -> str:
+    return "\n".join([r"\begin{figure}[t]", r"\centering", f"\\includegraphics[width=0.8\\linewidth]{{{path}}}",
+                      f"\\caption{{{escape(caption)}}}", f"\\label{{fig:{label}}}", r"\end{figure}", ""])
+
+
+def to_markdown(tex: str, values: dict[str, str]) -> str:
+    """A readable rendering of a section for notebooks and the no-TeX fallback."""
+    text = re.sub(r"\\(R[A-Za-z]+)\b", lambda m: values.get(m.group(1), m.group(0)), tex)
+    text = re.sub(r"\\cite[pt]?\{([^}]*)\}", lambda m: "[" + m.group(1) + "]", text)
+    text = re.sub(r"~?\\ref\{(?:[a-z]+:)?([^}]*)\}", lambda m: " " + m.group(1).replace("_", " "), text)
+    text = re.sub(r"\\texttt\{([^}]*)\}", r"`\1`", text)
+    text = text.replace(r"\textasciicircum{}", "^").replace(r"\textasciitilde{}", "~")
+    text = re.sub(r"\\label\{[^}]*\}", "", text)
+    text = re.sub(r"\\emph\{([^}]*)\}", r"*\1*", text)
+    text = re.sub(r"\\begin\{itemize\}|\\end\{itemize\}", "", text)
+    text = re.sub(r"\s*\\item\s+", "\n- ", text)
+    text = text.replace(r"\_", "_").replace(r"\%", "%").replace(r"\&", "&").replace("~", " ")
+    return text.strip()
+
+
+def table_to_markdown(table_tex: str, values: dict[str, str]) -> str:
+    """The generated results table as a Markdown table, macros filled in."""
+    rows = [line.rstrip(" \\\\").split(" & ") for line in table_tex.splitlines() if " & " in line]
+    if not rows:
+        return ""
+    cells = [[to_markdown(c.strip(), values) for c in row] for row in rows]
+    caption = re.search(r"\\caption\{([^}]*)\}", table_tex)
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+    return "\n".join(lines) + (f"\n\nTable 1: {caption.group(1)}\n" if caption else "\n")

@@ -1,0 +1,142 @@
+"""Analysis: a notebook that tables and plots the recorded metrics, records derived
+numbers (best run, difference from the baseline), and saves figures with captions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aisci.fsutil import atomic_write_json
+from aisci.llm.tasks import Task
+from aisci.notebook import build
+from aisci.phases import experiments
+from aisci.records import read_records
+
+OUTPUTS = ("analysis/summary.json",)
+
+
+class Observations(BaseModel):
+    observations: list[str] = Field(min_length=1, max_length=8)
+
+
+def _offline_observe(inputs: dict[str, Any]) -> Observations:
+    primary, direction = inputs["primary_metric"], inputs["direction"]
+    rows = [r for r in inputs["table"] if isinstance(r["metrics"].get(primary), (int, float))]
+    base = next((r for r in rows if r["kind"] == "baseline"), None)
+    if not rows or base is None:
+        return Observations(observations=["No run recorded the primary metric next to a finished baseline, "
+                                          "so no comparison can be made."])
+    sign = 1 if direction == "maximize" else -1
+    notes = []
+    for row in rows:
+        if row is base:
+            continue
+        delta = sign * (row["metrics"][primary] - base["metrics"][primary])
+        verdict = "improves on" if delta > 0 else "does not improve on" if delta < 0 else "matches"
+        notes.append(f"The {row['idea']} run {verdict} the baseline's {primary}.")
+    notes.append("Each run used a single seed, so differences this small may be noise (offline engine: "
+                 "observations computed from the table, no model read it).")
+    return Observations(observations=notes)
+
+
+OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, temperature=0.2, max_tokens=1500)
+
+
+def inputs(ctx) -> Any:
+    return None
+
+
+def run(ctx) -> list[str]:
+    summary = experiments.summary(ctx.study)
+    primary, metric = ctx.template.primary()
+    table = [{k: n[k] for k in ("id", "idea", "kind", "status", "metrics", "parameters")} for n in summary["nodes"]]
+    result = ctx.llm.run(OBSERVE, primary_metric=primary, direction=metric.direction, table=table)
+    folder = ctx.study.path("analysis")
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+    output = folder / "analysis.ipynb"
+    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": str(ctx.study.root)}, label="analysis")
+    records = read_records(output, label="analysis/analysis.ipynb")
+    figures = _figures(build.read(output))
+    atomic_write_json(folder / "summary.json", {
+        "records": {r.name: r.value for r in records}, "figures": figures,
+        "observations": result.output.observations, "author": result.author})
+    return list(OUTPUTS)
+
+
+def _figures(nb) -> list[dict]:
+    """Figures the notebook saved, announced in its outputs as JSON with a caption."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get("application/vnd.aisci.figure+json")
+            if payload:
+                found.append({**payload, "cell_index": index})
+    return found
+
+
+NOTEBOOK_CODE = [
+    ("Load the results", '''import json
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+
+import aisci
+from aisci import results
+
+table = results.node_table(study_dir)
+table'''),
+    ("Compare every run with the baseline on the primary metric", '''finished = table[table.status == "done"].dropna(subset=[PRIMARY])
+baseline = finished[finished.kind == "baseline"]
+best = (finished.sort_values(PRIMARY, ascending=(DIRECTION == "minimize")).iloc[0] if len(finished) else None)
+if len(baseline) and best is not None:
+    base_value = float(baseline[PRIMARY].iloc[0])
+    aisci.record(f"baseline_{PRIMARY}", base_value, description="the baseline run")
+    aisci.record(f"best_{PRIMARY}", float(best[PRIMARY]), description=f"the best run ({best.node})")
+    aisci.record(f"best_minus_baseline_{PRIMARY}", float(best[PRIMARY]) - base_value,
+                 description="best run minus baseline")
+aisci.record("num_runs", int(len(table)), description="experiment runs, baseline included")
+aisci.record("num_finished_runs", int(len(finished)), description="runs that finished and recorded the metric")'''),
+    ("Figure: the primary metric per run", '''def save_figure(fig, name, caption):
+    fig.savefig(f"figures/{name}.png", dpi=150, bbox_inches="tight")
+    display({"application/vnd.aisci.figure+json": {"path": f"analysis/figures/{name}.png", "name": name,
+                                                   "caption": caption},
+             "text/plain": f"[aisci figure] {name}: {caption}"}, raw=True)
+    plt.show()
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+colors = ["#7f7f7f" if kind == "baseline" else "#1f77b4" for kind in finished.kind]
+ax.bar(finished.idea, finished[PRIMARY], color=colors)
+ax.set_ylabel(PRIMARY.replace("_", " "))
+ax.tick_params(axis="x", rotation=20)
+ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
+save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey.")'''),
+    ("Figure: training curves", '''curves = results.histories(study_dir)
+if curves:
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for node, history in curves.items():
+        columns = [c for c in history.columns if c != "step"]
+        column = next((c for c in columns if "val" in c and "acc" in c), None) or next(
+            (c for c in columns if "val" in c), columns[0])
+        ax.plot(history["step"], history[column], label=node.split("/")[0])
+    ax.set_xlabel("step")
+    ax.set_ylabel(column.replace("_", " "))
+    ax.legend(fontsize=7)
+    save_figure(fig, "curves", f"{column.replace('_', ' ')} during training, one line per run.")'''),
+]
+
+
+def _notebook(ctx, primary: str, direction: str, observations: list[str], author: str):
+    nb = build.notebook("Analysis", build.AISCI_AUTHOR, intro=(
+        "Tables and figures from the recorded metrics of every experiment run. The code below is aisci's own; "
+        "run it again after editing an experiment and the numbers follow."))
+    nb.cells.append(build.parameters_cell({"study_dir": str(ctx.study.root), "PRIMARY": primary,
+                                           "DIRECTION": direction}))
+    for title, source in NOTEBOOK_CODE:
+        nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
+        nb.cells.append(build.code(source))
+    label = "the offline engine (computed from the table)" if author == "offline-engine" else author
+    nb.cells.append(build.markdown("## Observations\n\n_Written by " + label + "._\n\n" +
+                                   "\n".join(f"- {o}" for o in observations), author))
+    return nb
