@@ -210,7 +210,7 @@ def _disclosure(ctx, authors: dict[str, dict]) -> str:
     totals = CallStore(ctx.study.path("llm", "calls.sqlite")).totals()
     compute = sum(e.get("duration_s", 0) for e in ctx.study.executions())
     who = {a["author"] for a in authors.values()}
-    lines = [f"\\item \\texttt{{{name.replace('_', ' ')}}}: "
+    lines = [f"\\texttt{{{name.replace('_', ' ')}}}: "
              f"{latex.escape(build.author_label(a['author']) if a['author'] != 'person' else 'edited by a person')}"
              for name, a in authors.items()]
     return "\n".join([
