@@ -73,10 +73,11 @@ def _decode_text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        if text.count("\ufffd") > 0.05 * len(text):
-            raise PaperInputError(f"{path}: not UTF-8 text (a binary file or another encoding?)") from None
-        return text
+        # Not UTF-8: an old Latin-1 file has a few accented bytes, binary data has them everywhere
+        high = sum(1 for byte in sample if byte >= 0x80)
+        if high > 0.3 * len(sample):
+            raise PaperInputError(f"{path}: looks like a binary file, not {path.suffix} text") from None
+        return data.decode("latin-1")
 
 
 def _pdf_text(path: Path, data: bytes) -> tuple[str, int]:

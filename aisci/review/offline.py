@@ -94,6 +94,7 @@ CHECKLIST: tuple[Check, ...] = (
 
 AREAS = ("presentation", "soundness", "contribution")
 # Overall score -> the smallest fraction of the total checklist weight that earns it.
+# 10 ("award quality") is out of reach on purpose: counting things cannot find it.
 OVERALL_CUTS: dict[int, float] = {2: 0.30, 3: 0.45, 4: 0.55, 5: 0.65, 6: 0.77, 7: 0.85, 8: 0.92, 9: 0.97, 10: 1.01}
 
 
