@@ -6,17 +6,17 @@ import matplotlib
 import pytest
 
 matplotlib.use("pdf")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
 
-from aisci.cli import main  # noqa: E402
-from aisci.review.inputs import PaperInputError, read_paper, tex_to_text  # noqa: E402
+from aisci.cli import main
+from aisci.review.inputs import PaperInputError, read_paper, tex_to_text
 
 PAGES = [
-    "A Tiny Study of Widgets\n\nAbstract\nWe measure widgets on two benchmarks and report means.\n\n"
-    "1 Introduction\nWidgets matter (Smith et al., 2020; Jones and Lee, 2019).",
-    "2 Experiments\nTable 1: accuracy 0.91 ± 0.02 over 5 random seeds against the baseline.\n\n"
-    "3 Conclusion\nWidgets work.",
+    ("A Tiny Study of Widgets\n\nAbstract\nWe measure widgets on two benchmarks and report means.\n\n"
+     "1 Introduction\nWidgets matter (Smith et al., 2020; Jones and Lee, 2019)."),
+    ("2 Experiments\nTable 1: accuracy 0.91 ± 0.02 over 5 random seeds against the baseline.\n\n"
+     "3 Conclusion\nWidgets work."),
 ]
 
 TEX = r"""\documentclass{article}

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,9 +17,26 @@ import pandas as pd
 
 from aisci.errors import AisciError
 from aisci.fsutil import atomic_write_json
-from aisci.review.bench import MISSING_POLICIES, ScoreResult, format_results, run_reviewer, score_reviews
-from aisci.review.benchdata import BenchData, load_bench, load_review_table, review_table_paths
-from aisci.review.calibrate import SUBSCORE_FEATURES, CrossValidation, cross_validate, fit_logistic, usable_features
+from aisci.review.bench import (
+    MISSING_POLICIES,
+    ScoreResult,
+    format_results,
+    run_reviewer,
+    score_reviews,
+)
+from aisci.review.benchdata import (
+    BenchData,
+    load_bench,
+    load_review_table,
+    review_table_paths,
+)
+from aisci.review.calibrate import (
+    SUBSCORE_FEATURES,
+    CrossValidation,
+    cross_validate,
+    fit_logistic,
+    usable_features,
+)
 from aisci.review.metrics import binary_metrics
 from aisci.review.reviewer import get_reviewer, reviewer_names
 from aisci.review.rules import LogisticRule, Rule, ThresholdRule, parse_rule
@@ -92,20 +108,24 @@ def _review_tables(data: BenchData, args) -> list[tuple[str, pd.DataFrame, list[
 
 
 def _format_cv(name: str, cv: CrossValidation, fitted_name: str) -> str:
+    metrics = ("balanced_accuracy", "f1", "roc_auc", "accuracy", "fpr", "fnr")
+    headers = ("bal acc", "F1", "AUC", "acc", "FPR", "FNR")
+
     def cells(figures):
-        return "  ".join(f"{figures[m][0]:.3f} ± {figures[m][1]:.3f}" for m in
-                         ("balanced_accuracy", "f1", "roc_auc", "accuracy", "fpr", "fnr"))
+        return "  ".join(f"{figures[m][0]:.3f} ± {figures[m][1]:.3f}" for m in metrics)
+
     width = max(len(fitted_name), len(cv.baseline_name) + 8)
-    header = "bal acc         F1              AUC             acc             FPR             FNR"
+    title = (f"{name}: stratified {cv.folds}-fold CV repeated over seeds {cv.seeds[0]}..{cv.seeds[-1]} "
+             f"({cv.n} papers, {cv.n_accept} accepted, {cv.n_dropped} left out for missing features); "
+             "mean ± sd over seeds of the pooled out-of-fold predictions")
+    gain = (f"per-fold gain in balanced accuracy (fitted - fixed, same folds): {cv.fold_gain[0]:+.3f} ± "
+            f"{cv.fold_gain[1]:.3f}; fitted better in {cv.folds_won} of {cv.folds * len(cv.seeds)} folds")
     return "\n".join([
-        f"{name}: stratified {cv.folds}-fold CV repeated over seeds {cv.seeds[0]}..{cv.seeds[-1]} "
-        f"({cv.n} papers, {cv.n_accept} accepted, {cv.n_dropped} left out for missing features); "
-        "mean ± sd over seeds of the pooled out-of-fold predictions",
-        f"{'':{width}}  {header}",
+        title,
+        f"{'':{width}}  " + "  ".join(h.ljust(13) for h in headers),
         f"{fitted_name:{width}}  {cells(cv.calibrated)}",
         f"{cv.baseline_name + ' (fixed)':{width}}  {cells(cv.baseline)}",
-        f"per-fold gain in balanced accuracy (fitted - fixed, same folds): {cv.fold_gain[0]:+.3f} ± {cv.fold_gain[1]:.3f}; "
-        f"fitted better in {cv.folds_won} of {cv.folds * len(cv.seeds)} folds",
+        gain,
     ])
 
 

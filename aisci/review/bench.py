@@ -10,18 +10,28 @@ usable review instead. Either way the count of such papers is reported.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from aisci.fsutil import atomic_write_json, atomic_write_text
-from aisci.review.benchdata import REVIEW_COLUMNS, BenchData, BenchDataError, form_to_row
+from aisci.review.benchdata import (
+    REVIEW_COLUMNS,
+    BenchData,
+    BenchDataError,
+    form_to_row,
+)
 from aisci.review.form import ReviewForm
 from aisci.review.inputs import read_bench_paper
-from aisci.review.metrics import METRIC_NAMES, BinaryMetrics, binary_metrics, bootstrap_intervals
+from aisci.review.metrics import (
+    METRIC_NAMES,
+    BinaryMetrics,
+    binary_metrics,
+    bootstrap_intervals,
+)
 from aisci.review.reviewer import Reviewer, review_with_evidence
 from aisci.review.rules import Rule
 

@@ -95,7 +95,7 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, int]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except PaperInputError:
         raise
-    except Exception as exc:  # pypdf raises many types on damaged files; all mean "unreadable PDF"
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged files; all mean "unreadable PDF"
         raise PaperInputError(f"{path}: not a readable PDF ({type(exc).__name__}: {exc})") from None
     finally:
         pypdf_log.setLevel(level)
@@ -125,7 +125,11 @@ class _Numbering:
 
 
 def _latex_context(numbering: _Numbering, title_holder: list[str]):
-    from pylatexenc.latex2text import EnvironmentTextSpec, MacroTextSpec, get_default_latex_context_db
+    from pylatexenc.latex2text import (
+        EnvironmentTextSpec,
+        MacroTextSpec,
+        get_default_latex_context_db,
+    )
 
     def heading(node, l2tobj):
         level = _HEADING_LEVELS.get(node.macroname, 2)
@@ -212,7 +216,7 @@ def tex_to_text(source: str, base_dir: Path | None = None) -> str:
                                                tolerant_parsing=True).get_latex_nodes()[0])  # picks up \title
         text = converter.nodelist_to_text(LatexWalker(body, latex_context=parsing,
                                                       tolerant_parsing=True).get_latex_nodes()[0])
-    except Exception as exc:  # pylatexenc is tolerant; anything left is a source it cannot parse at all
+    except Exception as exc:  # noqa: BLE001 - pylatexenc is tolerant; anything left is a source it cannot parse at all
         raise PaperInputError(f"cannot read the LaTeX source ({type(exc).__name__}: {exc})") from None
     if "\\bibliography{" in body and "# References" not in text:
         text += "\n\n# References\n\n(BibTeX bibliography, not expanded)\n"

@@ -56,8 +56,8 @@ def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
     means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
     overall = float(means["Overall"])
     votes = Counter(form.decision for form in reviews)
-    reasons = [f"mean Overall {overall:.2f} over {len(reviews)} review(s) "
-               f"(range {int(table['Overall'].min())}-{int(table['Overall'].max())})",
+    score_range = f"{int(table['Overall'].min())}-{int(table['Overall'].max())}"
+    reasons = [f"mean Overall {overall:.2f} over {len(reviews)} review(s) (range {score_range})",
                "mean sub-scores: " + ", ".join(f"{name.capitalize()} {means[name.capitalize()]:.2f}" for name in SUB_SCORES),
                f"reviewers' own decisions: {votes.get('Accept', 0)} Accept, {votes.get('Reject', 0)} Reject"]
     if rule is None:

@@ -22,8 +22,8 @@ over the 400 train papers of iclr2022-review-bench, never at the 100 test papers
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from aisci.fsutil import sha256_of
 from aisci.review.form import ReviewForm
@@ -138,7 +138,7 @@ def _fraction(results: tuple[CheckResult, ...], area: str | None = None) -> floa
 
 
 def sub_score(fraction: float) -> int:
-    return 1 + int(round(3 * fraction))
+    return 1 + round(3 * fraction)
 
 
 def overall_score(fraction: float) -> int:

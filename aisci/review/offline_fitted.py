@@ -53,7 +53,7 @@ class FittedTextReviewer:
         self.version = "textstats-" + sha256_of(rule.to_json())[:12]
 
     @classmethod
-    def shipped(cls) -> "FittedTextReviewer":
+    def shipped(cls) -> FittedTextReviewer:
         return cls(LogisticRule.load(Path(str(resources.files("aisci.review") / SHIPPED_RULE))))
 
     def probability(self, paper_text: str) -> float:

@@ -8,7 +8,8 @@ review. The LLM reviewer (an ensemble over an LLM task) registers itself with `r
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from aisci.errors import AisciError
 from aisci.review.form import ReviewForm

@@ -116,7 +116,7 @@ class LogisticRule:
         atomic_write_json(Path(path), self.to_json())
 
     @classmethod
-    def load(cls, path: str | Path) -> "LogisticRule":
+    def load(cls, path: str | Path) -> LogisticRule:
         path = Path(path)
         if not path.is_file():
             raise RuleError(f"rule file not found: {path}")
@@ -127,7 +127,7 @@ class LogisticRule:
         return cls.from_json(data, source=str(path))
 
     @classmethod
-    def from_json(cls, data: dict, source: str = "rule") -> "LogisticRule":
+    def from_json(cls, data: dict, source: str = "rule") -> LogisticRule:
         if not isinstance(data, dict) or data.get("kind") != "logistic":
             raise RuleError(f"{source}: not a logistic rule (kind must be 'logistic')")
         try:

@@ -69,7 +69,10 @@ def write_synthetic_bench(folder: str | Path, n_papers: int = 20, seed: int = 0)
         # the reviewer leans to the truth but misjudges every fourth paper
         leaning = accepted[index] != (index % 4 == 3)
         overall = int(rng.integers(6, 9) if leaning else rng.integers(3, 6))
-        sub = lambda: int(np.clip(rng.integers(2, 5) if leaning else rng.integers(1, 4), 1, 4))  # noqa: E731
+        low, high = (2, 5) if leaning else (1, 4)
+
+        def sub(low=low, high=high) -> int:
+            return int(rng.integers(low, high))
         rows.append({"paper_id": paper_id, "Summary": f"A review of {paper_id}.", "Questions": "[]",
                      "Limitations": "[]", "Ethical Concerns": False, "Soundness": sub(), "Presentation": sub(),
                      "Contribution": sub(), "Overall": overall, "Confidence": int(rng.integers(2, 6)),
