@@ -10,6 +10,7 @@ from aisci.fsutil import atomic_write_json
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.paper.checks import Finding
+from aisci.phases.writeup import APPENDIX_MARK
 from aisci.review.form import MetaReview, ReviewForm
 from aisci.review.inputs import read_paper
 
@@ -32,7 +33,8 @@ def inputs(ctx) -> Any:
 def run(ctx) -> list[str]:
     folder = ctx.study.path("reviews")
     folder.mkdir(exist_ok=True)
-    paper_text = read_paper(ctx.study.path("paper", "paper.md")).text
+    # the disclosure appendix (wall time, tokens so far) changes run to run; a review of it would never replay
+    paper_text = read_paper(ctx.study.path("paper", "paper.md")).text.split(APPENDIX_MARK)[0]
     offline = ctx.llm.uses_offline_engine("review")
     count = 1 if offline else ctx.config.review.num_reviews  # the offline reviewer is deterministic: one is all
     reviews = []

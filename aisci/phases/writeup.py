@@ -29,6 +29,7 @@ SECTIONS = ("abstract", "introduction", "related_work", "method", "experimental_
             "discussion", "conclusion")
 OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md",
            *(f"paper/sections/{s}.tex" for s in SECTIONS))
+APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -248,7 +249,8 @@ def _markdown(ctx, draft: PaperDraft, values) -> str:
                 re.findall(r"\\includegraphics\[[^\]]*\]\{([^}]*)\}\s*\\caption\{([^}]*)\}",
                            (paper / "generated" / "figures.tex").read_text()), start=1)]
     disclosure = ctx.study.path("paper", "generated", "disclosure.tex").read_text(encoding="utf-8")
-    parts.append("## " + latex.to_markdown(disclosure.replace("\\section{", "").replace("}\n", "\n", 1), shown))
+    parts.append(APPENDIX_MARK + "\n\n## " + latex.to_markdown(
+        disclosure.replace("\\section{", "").replace("}\n", "\n", 1), shown))
     return "\n".join(parts) + "\n"
 
 

@@ -1,0 +1,96 @@
+"""A whole study on the offline engine: outputs, resume, no-op rerun, a person's edit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import nbformat
+import pytest
+
+from aisci.cli import main
+from aisci.paper.compile import tex_available
+from tests.study_helpers import executed_notebooks, init_study
+
+
+@pytest.fixture(scope="module")
+def finished_study(tmp_path_factory):
+    from tests.conftest import TOY_TEMPLATE
+
+    study = init_study(tmp_path_factory.mktemp("study") / "s", TOY_TEMPLATE)
+    assert main(["run", str(study), "--quiet"]) == 0
+    return study
+
+
+@pytest.fixture
+def study_copy(finished_study, tmp_path):
+    copy = tmp_path / "s"
+    shutil.copytree(finished_study, copy)
+    for path in copy.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
+        path.write_text(path.read_text().replace(str(finished_study), str(copy)))
+    return copy
+
+
+def test_every_phase_leaves_its_artifacts(finished_study):
+    s = finished_study
+    for relative in ["aisci.toml", "decisions.jsonl", "ideas/ideas.json", "ideas/ideation.ipynb",
+                     "ideas/novelty.ipynb", "experiments/summary.json", "experiments/baseline/node-0/node.json",
+                     "analysis/analysis.ipynb", "analysis/figures/primary_metric.png", "paper/main.tex",
+                     "paper/values.tex", "paper/references.bib", "paper/paper.md", "paper/paper.ipynb",
+                     "reviews/review-1.json", "reviews/meta-review.json", "reviews/review.ipynb", "llm/calls.sqlite"]:
+        assert (s / relative).exists(), relative
+    if tex_available():
+        assert (s / "paper" / "paper.pdf").read_bytes().startswith(b"%PDF")
+    summary = json.loads((s / "experiments" / "summary.json").read_text())
+    assert [n["status"] for n in summary["nodes"]] == ["done"] * len(summary["nodes"]) and len(summary["nodes"]) >= 2
+    review = json.loads((s / "reviews" / "review-1.json").read_text())
+    assert 1 <= review["overall"] <= 10 and review["decision"] in ("Accept", "Reject")
+
+
+def test_offline_engine_labels_what_it_wrote(finished_study):
+    ideation = nbformat.read(str(finished_study / "ideas" / "ideation.ipynb"), 4)
+    assert "offline engine" in ideation.cells[0].source and "model-free" in ideation.cells[0].source
+    assert ideation.metadata["aisci"]["author"] == "offline-engine"
+    node = nbformat.read(str(finished_study / "experiments" / "small_lr" / "node-0" / "experiment.ipynb"), 4)
+    assert "offline engine" in node.cells[0].source
+    params = next(c for c in node.cells if "parameters" in c.metadata.get("tags", []))
+    assert params.metadata["aisci"]["author"] == "offline-engine" and "lr = 0.01" in params.source
+    assert "model-free" in (finished_study / "paper" / "main.tex").read_text()
+    assert "offline engine" in (finished_study / "paper" / "generated" / "disclosure.tex").read_text()
+
+
+def test_paper_numbers_come_from_records(finished_study):
+    values = (finished_study / "paper" / "values.tex").read_text()
+    assert "\\newcommand{\\RBaselineFinalLoss}" in values
+    assert "experiments/baseline/node-0/experiment.ipynb, cell" in values
+    checks = json.loads((finished_study / "reviews" / "checks.json").read_text())
+    assert checks and all(c["ok"] for c in checks if c["check"] == "value")
+
+
+def test_noop_rerun_executes_nothing_and_calls_nothing(study_copy, capsys):
+    before = executed_notebooks(study_copy)
+    assert main(["run", str(study_copy), "--quiet"]) == 0
+    assert executed_notebooks(study_copy) == before
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_an_edited_node_reruns_with_what_lies_downstream(study_copy):
+    path = study_copy / "experiments" / "small_lr" / "node-0" / "experiment.ipynb"
+    nb = nbformat.read(str(path), 4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = cell.source.replace("steps = 20", "steps = 12")
+    nbformat.write(nb, str(path))
+    before = len(executed_notebooks(study_copy))
+    assert main(["run", str(study_copy), "--quiet"]) == 0
+    rerun = executed_notebooks(study_copy)[before:]
+    assert rerun == ["experiments/small_lr/node-0/experiment.ipynb", "analysis/analysis.ipynb",
+                     "paper/paper.ipynb", "reviews/review.ipynb"]
+    node = json.loads((path.parent / "node.json").read_text())
+    assert node["human_edited"] and node["status"] == "done"
+    assert "steps = 12" in next(c for c in nbformat.read(str(path), 4).cells if "parameters" in c.metadata.get("tags", [])).source
+
+
+def test_status_reports_phases_and_cost(study_copy, capsys):
+    assert main(["status", str(study_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
