@@ -1,0 +1,181 @@
+"""The search index: SQLite FTS5 over title, abstract, keywords, venue and authors, BM25-ranked.
+
+The index also stores every reference (its BibTeX fields as JSON), so listing and key
+look-ups need no re-parse of the .bib. It remembers the digest of the .bib it was built
+from; the Library rebuilds it when the file changed behind its back (a hand edit).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from aisci.literature.errors import LibraryError
+from aisci.literature.model import Reference, fields_json
+
+# Relative weights of the columns in BM25 (order = the FTS table's column order).
+COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "keywords": 5.0, "venue": 1.0, "authors": 2.0}
+SCHEMA_VERSION = "1"
+_COLUMNS = "key, entry_type, fields, source, line"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS refs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    entry_type TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    source TEXT,
+    line INTEGER,
+    title TEXT, abstract TEXT, keywords TEXT, venue TEXT, authors TEXT,
+    year INTEGER, doi TEXT, arxiv TEXT, norm_title TEXT, ids TEXT
+);
+CREATE INDEX IF NOT EXISTS refs_title ON refs(norm_title);
+CREATE INDEX IF NOT EXISTS refs_doi ON refs(doi);
+CREATE INDEX IF NOT EXISTS refs_arxiv ON refs(arxiv);
+CREATE VIRTUAL TABLE IF NOT EXISTS refs_fts USING fts5(
+    {", ".join(COLUMN_WEIGHTS)},
+    content='refs', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS refs_ai AFTER INSERT ON refs BEGIN
+    INSERT INTO refs_fts(rowid, {", ".join(COLUMN_WEIGHTS)})
+    VALUES (new.id, {", ".join("new." + c for c in COLUMN_WEIGHTS)});
+END;
+CREATE TRIGGER IF NOT EXISTS refs_ad AFTER DELETE ON refs BEGIN
+    INSERT INTO refs_fts(refs_fts, rowid, {", ".join(COLUMN_WEIGHTS)})
+    VALUES ('delete', old.id, {", ".join("old." + c for c in COLUMN_WEIGHTS)});
+END;
+"""
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = frozenset("a an and are as at be by for from in is it of on or that the to with".split())
+
+
+def fts_query(text: str) -> str | None:
+    """User text -> a safe FTS5 MATCH expression, or None when it holds no searchable word.
+
+    Every word and every "quoted phrase" becomes a quoted FTS5 string, so operators and
+    punctuation in the user's text (`(a+b)`, `NOT`, `-`, `*`, a stray quote) are literal.
+    Terms are OR-ed: BM25 then ranks papers matching more (and rarer) terms first.
+    """
+    terms: list[str] = []
+    for phrase in _PHRASE.findall(text):
+        words = _WORD.findall(phrase)
+        if words:
+            terms.append('"' + " ".join(words) + '"')
+    rest = _PHRASE.sub(" ", text)
+    words = _WORD.findall(rest)
+    content = [w for w in words if w.lower() not in _STOPWORDS]
+    terms += [f'"{w}"' for w in (content or words)]
+    terms = list(dict.fromkeys(terms))
+    return " OR ".join(terms) if terms else None
+
+
+class SearchIndex:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path)
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(f"{self.path}: not a usable search index ({exc}); delete it to rebuild") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- bookkeeping ----------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
+        self._db.commit()
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM refs").fetchone()[0]
+
+    # --- writing --------------------------------------------------------------------------
+    def rebuild(self, references: list[Reference], *, bib_digest: str | None) -> None:
+        # Dropping and recreating is both faster than deleting row by row and immune to a
+        # damaged FTS table (which an external-content 'delete' could not repair).
+        self._db.executescript("DROP TRIGGER IF EXISTS refs_ai; DROP TRIGGER IF EXISTS refs_ad;"
+                               " DROP TABLE IF EXISTS refs_fts; DROP TABLE IF EXISTS refs;" + _SCHEMA)
+        with self._db:
+            self._insert(references)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('bib_digest', ?)", (bib_digest or "",))
+
+    def upsert(self, references: list[Reference], *, bib_digest: str | None) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM refs WHERE key = ?", [(r.key,) for r in references])
+            self._insert(references)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('bib_digest', ?)", (bib_digest or "",))
+
+    def _insert(self, references: list[Reference]) -> None:
+        self._db.executemany(
+            "INSERT INTO refs (key, entry_type, fields, source, line, title, abstract, keywords, venue, authors,"
+            " year, doi, arxiv, norm_title, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(r.key, r.entry_type, fields_json(r), r.source, r.line, r.title, r.abstract, r.keywords, r.venue,
+              "; ".join(r.authors), r.year, r.doi, r.arxiv_id, r.norm_title,
+              "," + (r.get("ids") or "").replace(" ", "") + ",") for r in references],
+        )
+
+    # --- reading --------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 10) -> list[tuple[Reference, float]]:
+        """References best matching `query`, with a positive BM25 score (higher is better)."""
+        match = fts_query(query)
+        if match is None or limit <= 0:
+            return []
+        weights = ", ".join(str(w) for w in COLUMN_WEIGHTS.values())
+        rows = self._db.execute(
+            f"SELECT refs.key, refs.entry_type, refs.fields, refs.source, refs.line, bm25(refs_fts, {weights}) AS rank"
+            " FROM refs_fts JOIN refs ON refs.id = refs_fts.rowid"
+            " WHERE refs_fts MATCH ? ORDER BY rank LIMIT ?",
+            (match, int(limit)),
+        ).fetchall()
+        return [(_row_to_reference(row), -row[5]) for row in rows]
+
+    def get(self, key: str) -> Reference | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM refs WHERE key = ?", (key,)).fetchone()
+        return _row_to_reference(row) if row else None
+
+    def get_by_alias(self, key: str) -> Reference | None:
+        """The reference that absorbed `key` in a merge (listed in its biblatex `ids`)."""
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM refs WHERE ids LIKE ? ESCAPE '\\'",
+                               (f"%,{_like_escape(key)},%",)).fetchone()
+        return _row_to_reference(row) if row else None
+
+    def candidates(self, ref: Reference) -> list[Reference]:
+        """Stored references sharing ref's DOI, arXiv id or normalised title (possible duplicates)."""
+        clauses, params = [], []
+        for column, value in (("doi", ref.doi), ("arxiv", ref.arxiv_id), ("norm_title", ref.norm_title)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if not clauses:
+            return []
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM refs WHERE {' OR '.join(clauses)} ORDER BY id",
+                                params).fetchall()
+        return [_row_to_reference(row) for row in rows]
+
+    def all(self) -> list[Reference]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM refs ORDER BY id").fetchall()
+        return [_row_to_reference(row) for row in rows]
+
+    def keys(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT key FROM refs")}
+
+
+def _row_to_reference(row) -> Reference:
+    return Reference(key=row[0], entry_type=row[1], fields=json.loads(row[2]), source=row[3], line=row[4])
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
