@@ -8,6 +8,7 @@ disk, is not redone: a rerun of a finished study executes nothing and calls no m
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -83,14 +84,14 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
                 upstream.append(entry["output_digest"])
                 continue
             study.clear_phase_state(name)
-            started = now_iso()
+            started, clock = now_iso(), time.monotonic()
             PHASES[name].run(ctx)
             digest = output_digest(ctx, name)
             # the phase's own inputs describe the state its outputs now match (nodes it wrote, sections)
             fp = fingerprint(ctx, name, sha256_of(upstream))
             upstream.append(digest)
             study.save_phase_state(name, {"fingerprint": fp, "output_digest": digest, "started_at": started,
-                                          "finished_at": now_iso()})
+                                          "finished_at": now_iso(), "duration_s": round(time.monotonic() - clock, 2)})
             report.ran.append(name)
         bar.close()
         report.notes = ctx.notes

@@ -17,7 +17,6 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0   # the CPU build; any other torch request downloads CUDA
 python -m pip install -q -e '.[test]'
 echo "install.sh: aisci $(python -c 'import aisci; print(aisci.__version__)') installed"
