@@ -4,10 +4,8 @@ import json
 
 import matplotlib
 import pytest
-
-matplotlib.use("pdf")
-import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
 from aisci.cli import main
 from aisci.review.inputs import PaperInputError, read_paper, tex_to_text
@@ -52,14 +50,13 @@ Done.
 
 
 def _write_pdf(path, pages):
-    matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType text, which PDF readers can extract
-    with PdfPages(path) as pdf:
+    # TrueType text, which PDF readers can extract; Figure without pyplot leaves no global state
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(path) as pdf:
         for text in pages:
-            figure = plt.figure(figsize=(8.5, 11))
+            figure = Figure(figsize=(8.5, 11))
             if text:
                 figure.text(0.1, 0.9, text, va="top", fontsize=10)
             pdf.savefig(figure)
-            plt.close(figure)
     return path
 
 
