@@ -8,7 +8,12 @@ import pytest
 
 from aisci.cli import main
 from aisci.review.benchdata import load_bench, load_review_table
-from aisci.review.calibrate import SUBSCORE_FEATURES, CalibrationError, cross_validate, fit_logistic
+from aisci.review.calibrate import (
+    SUBSCORE_FEATURES,
+    CalibrationError,
+    cross_validate,
+    fit_logistic,
+)
 from aisci.review.rules import LogisticRule, RuleError, ThresholdRule
 from aisci.review.synthetic import write_synthetic_bench
 

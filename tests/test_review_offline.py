@@ -7,7 +7,12 @@ import pytest
 from aisci.cli import main
 from aisci.review.bench import run_reviewer
 from aisci.review.benchdata import load_bench
-from aisci.review.offline import CHECKLIST, OFFLINE_LABEL, OfflineChecklistReviewer, overall_score
+from aisci.review.offline import (
+    CHECKLIST,
+    OFFLINE_LABEL,
+    OfflineChecklistReviewer,
+    overall_score,
+)
 from aisci.review.offline_fitted import FittedTextReviewer, overall_from_probability
 from aisci.review.reviewer import Reviewer, get_reviewer
 from aisci.review.synthetic import write_synthetic_bench
@@ -40,7 +45,7 @@ def test_checklist_reviews_are_deterministic_labelled_and_explained(bench):
 
 
 def test_overall_mapping_is_monotone():
-    scores = [overall_score(k / 100) for k in range(0, 101)]
+    scores = [overall_score(k / 100) for k in range(101)]
     assert scores == sorted(scores) and scores[0] == 1 and scores[-1] == 9
     assert [overall_from_probability(p) for p in (0.0, 0.49, 0.5, 0.99, 1.0)] == [1, 5, 6, 10, 10]
 
