@@ -1,19 +1,26 @@
 """`aisci approve DIR GATE ITEM...` and `aisci reject DIR GATE ITEM...`: decide at a gate
-from the command line; the decision goes to decisions.jsonl and the next run honours it."""
+from the command line; the decision goes to decisions.jsonl and the next run honours it.
+The review panels write the same decisions (see aisci.gates for what each one means)."""
 
 from __future__ import annotations
 
 from aisci.errors import AisciError
-from aisci.gates import GATE_HELP
+from aisci.gates import ALL_GATES
 from aisci.phases.ideation import load_ideas
 from aisci.study import Study
+from aisci.widgets.data import figures, node_records, section_names
+
+# the verb a gate records for `approve` / `reject` (figures are kept or dropped, sections locked)
+ACTIONS = {"figures": ("keep", "drop"), "paper": ("lock", "unlock")}
 
 
 def register(subparsers) -> None:
     for action in ("approve", "reject"):
-        parser = subparsers.add_parser(action, help=f"{action} items at a gate (ideas: ranks or names)")
+        parser = subparsers.add_parser(
+            action, help=f"{action} items at a gate (ideas: ranks or names; experiments: node ids; "
+                         "review: accept|reject; figures: keep/drop; paper: lock/unlock a section)")
         parser.add_argument("study")
-        parser.add_argument("gate", choices=list(GATE_HELP))
+        parser.add_argument("gate", choices=list(ALL_GATES))
         parser.add_argument("items", nargs="+")
         parser.add_argument("--note", default="", help="why (kept with the decision)")
         parser.set_defaults(handler=handle, action=action)
@@ -22,15 +29,37 @@ def register(subparsers) -> None:
 def handle(args) -> int:
     study = Study.open(args.study)
     items = _resolve(study, args.gate, args.items)
-    study.record_decision(args.gate, args.action, items=items, by="cli", note=args.note)
+    approve, reject = ACTIONS.get(args.gate, ("approve", "reject"))
+    action = approve if args.action == "approve" else reject
+    study.record_decision(args.gate, action, items=items, by="cli", note=args.note)
     print(f"{args.action}d at the {args.gate} gate: {', '.join(items)}; run `aisci run {args.study}` to continue")
     return 0
 
 
 def _resolve(study: Study, gate: str, items: list[str]) -> list[str]:
-    """For the ideas gate, ranks (as shown by the ideation notebook) become idea names."""
-    if gate not in ("ideas", "novelty"):
-        return items
+    if gate in ("ideas", "novelty"):
+        return _idea_names(study, items)
+    if gate == "review":
+        return _known(items, ["accept", "reject"], "final decision", "")
+    if gate == "experiments":
+        return _known(items, [n["id"] for n in node_records(study)], "experiment node",
+                      "run `aisci run STUDY --until experiments` first")
+    if gate == "figures":
+        return _known(items, [f["name"] for f in figures(study)], "figure", "run `aisci run STUDY --until analysis` first")
+    return _known(items, section_names(study), "paper section", "run `aisci run STUDY --until writeup` first")
+
+
+def _known(items: list[str], known: list[str], what: str, hint: str) -> list[str]:
+    if not known:
+        raise AisciError(f"no {what}s yet: {hint}")
+    for item in items:
+        if item not in known:
+            raise AisciError(f"unknown {what} {item!r} (choose from: {', '.join(known)})")
+    return items
+
+
+def _idea_names(study: Study, items: list[str]) -> list[str]:
+    """Ranks (as shown by the ideation notebook, best score first) become idea names."""
     ranked = [i.name for i in sorted(load_ideas(study), key=lambda i: -i.score)]
     if not ranked:
         raise AisciError("no ideas yet: run `aisci run STUDY --until ideation` first")

@@ -1,0 +1,134 @@
+"""What the review panels show, read from the study folder. No widgets here: `aisci approve`
+validates its items with the same readers, and tests call them directly."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+from aisci.fsutil import read_json
+from aisci.notebook import build
+from aisci.study import Study
+
+
+def open_study(study: Study | str | Path) -> Study:
+    return study if isinstance(study, Study) else Study.open(Path(study))
+
+
+# --- ideas -----------------------------------------------------------------------------------
+def novelty_decisions(study: Study) -> dict[str, dict]:
+    return read_json(study.path("ideas", "novelty.json"), default={})
+
+
+# --- experiments ---------------------------------------------------------------------------
+NODE_FIELDS = ("id", "idea", "kind", "parent", "status", "metrics", "failure", "notebook")
+
+
+def node_records(study: Study) -> list[dict]:
+    """Every experiment node: each node.json under experiments/ (the tree search writes one
+    per node), falling back to summary.json's rows. Sorted by id."""
+    nodes = {}
+    for path in sorted(study.path("experiments").rglob("node.json")):
+        node = read_json(path, default=None)
+        if isinstance(node, dict) and "id" in node:
+            node.setdefault("notebook", study.relative(path.parent / "experiment.ipynb"))
+            nodes[node["id"]] = node
+    summary = read_json(study.path("experiments", "summary.json"), default={"nodes": []})
+    for row in summary.get("nodes", []):
+        nodes.setdefault(row["id"], row)
+    for node in nodes.values():
+        for key in NODE_FIELDS:
+            node.setdefault(key, {} if key == "metrics" else None)
+    return [nodes[key] for key in sorted(nodes, key=_natural)]
+
+
+def _natural(node_id: str) -> list:
+    return [int(part) if part.isdigit() else part for part in node_id.replace("-", "/").split("/")]
+
+
+def best_by_metric(study: Study) -> str | None:
+    return read_json(study.path("experiments", "summary.json"), default={}).get("best")
+
+
+def node_tree(nodes: list[dict]) -> list[tuple[int, dict]]:
+    """(depth, node) in tree order: each root (a node whose parent is missing), then its
+    children depth-first. The baseline is the root of every idea's draft."""
+    by_id = {n["id"]: n for n in nodes}
+    children: dict[str | None, list[dict]] = {}
+    for node in nodes:
+        parent = node["parent"] if node["parent"] in by_id else None
+        children.setdefault(parent, []).append(node)
+    ordered: list[tuple[int, dict]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for child in children.get(parent, []):
+            ordered.append((depth, child))
+            walk(child["id"], depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def code_cells(study: Study, node: dict) -> list[str]:
+    path = study.path(node["notebook"]) if node.get("notebook") else None
+    if path is None or not path.exists():
+        return []
+    try:
+        return [cell.source for cell in build.read(path).cells if cell.cell_type == "code"]
+    except Exception:  # a notebook broken by hand: nothing to diff
+        return []
+
+
+def code_diff(study: Study, node: dict, parent: dict | None) -> str:
+    """A unified diff of the node's code cells against its parent's (empty: no change)."""
+    if parent is None:
+        return ""
+
+    def lines(n: dict) -> list[str]:
+        out = []
+        for index, source in enumerate(code_cells(study, n)):
+            out.append(f"# --- code cell {index + 1}\n")
+            out.extend(line + "\n" for line in source.splitlines())
+        return out
+
+    return "".join(difflib.unified_diff(lines(parent), lines(node), fromfile=parent["id"], tofile=node["id"]))
+
+
+# --- analysis and paper ----------------------------------------------------------------------
+def figures(study: Study) -> list[dict]:
+    return read_json(study.path("analysis", "summary.json"), default={}).get("figures", [])
+
+
+def section_names(study: Study) -> list[str]:
+    from aisci.phases.writeup import SECTIONS
+
+    folder = study.path("paper", "sections")
+    return [name for name in SECTIONS if (folder / f"{name}.tex").exists()]
+
+
+def findings(study: Study) -> list[dict]:
+    """Checker findings about the paper: the review phase's grounded checks, and any checks
+    file the writeup leaves in paper/. Each is {check, ok, detail, [section]}."""
+    found = []
+    for path in (study.path("reviews", "checks.json"), study.path("paper", "checks.json")):
+        data = read_json(path, default=[])
+        if isinstance(data, dict):
+            data = data.get("findings", [])
+        found += [f for f in data if isinstance(f, dict) and "ok" in f]
+    return found
+
+
+def findings_for_section(name: str, found: list[dict]) -> list[dict]:
+    """Findings about one section: those naming it, or whose detail names its .tex file."""
+    return [f for f in found if f.get("section") == name or f"sections/{name}.tex" in str(f.get("detail", ""))]
+
+
+# --- review ------------------------------------------------------------------------------------
+def reviews(study: Study) -> list[dict]:
+    paths = sorted(study.path("reviews").glob("review-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def meta_review(study: Study) -> dict | None:
+    return read_json(study.path("reviews", "meta-review.json"), default=None)

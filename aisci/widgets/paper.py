@@ -1,0 +1,120 @@
+"""The paper panel: each section with its checker findings; edit it, regenerate it, or lock
+it. An edit is written to paper/sections/NAME.tex (the writeup keeps a person's edit and
+discloses it); regenerate removes the section so the next writeup run writes it afresh;
+a locked section is kept as it is (read through `aisci.gates.locked_sections`)."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from aisci import gates
+from aisci.fsutil import atomic_write_text, read_json
+from aisci.widgets.base import Panel, badge, button, esc
+from aisci.widgets.data import findings, findings_for_section, section_names
+
+
+class PaperPanel(Panel):
+    gate = "paper"
+    title = "Paper — each section with its checker findings; edit, regenerate or lock it"
+
+    def __init__(self, study):
+        self.editing: set[str] = set()
+        super().__init__(study)
+
+    def section_path(self, name: str):
+        return self.study.path("paper", "sections", f"{name}.tex")
+
+    def findings(self) -> list[dict]:
+        found = findings(self.study)
+        if not found and section_names(self.study):
+            from aisci.paper.checks import run_checks  # before the review phase: check the paper now
+
+            try:
+                found = [f.model_dump() for f in run_checks(self.study.root)]
+            except Exception as exc:  # the checks read files a half-written paper may lack
+                found = [{"check": "checks", "ok": False, "detail": f"the checks could not run: {exc}"}]
+        return found
+
+    # --- actions ---------------------------------------------------------------------------------
+    def edit(self, name: str, text: str) -> dict | None:
+        path = self.section_path(name)
+        before = path.read_text(encoding="utf-8")
+        text = text if text.endswith("\n") else text + "\n"
+        if text == before:
+            self.say(f"{name}: nothing changed")
+            return None
+        atomic_write_text(path, text)
+        self.editing.discard(name)
+        return self.decide("edit", items=[name], before=before, after=text)
+
+    def regenerate(self, name: str) -> dict | None:
+        if name in gates.locked_sections(self.study):
+            self.say(f"{name} is locked: unlock it before regenerating it", error=True)
+            return None
+        path = self.section_path(name)
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+        entry = self.decide("regenerate", items=[name], before=before, after="")
+        path.unlink(missing_ok=True)  # the writeup writes a missing section afresh
+        self.refresh()
+        return entry
+
+    def lock(self, name: str) -> dict:
+        return self.decide("lock", items=[name], before="unlocked", after="locked")
+
+    def unlock(self, name: str) -> dict:
+        return self.decide("unlock", items=[name], before="locked", after="unlocked")
+
+    # --- view ------------------------------------------------------------------------------------
+    def body(self) -> list[widgets.Widget]:
+        from aisci.phases.writeup import SECTIONS
+
+        present = section_names(self.study)
+        if not present:
+            return [widgets.HTML("No paper yet: run the writeup phase (05_writeup.ipynb).")]
+        found = self.findings()
+        placed = {id(f) for name in SECTIONS for f in findings_for_section(name, found)}
+        general = [f for f in found if id(f) not in placed]
+        failed = [f for f in found if not f["ok"]]
+        head = widgets.HTML(f"<p>{len(found) - len(failed)} of {len(found)} checks pass."
+                            f"{_findings_list(general)}</p>")
+        authors = read_json(self.study.path("paper", "sections.json"), default={})
+        locked = gates.locked_sections(self.study)
+        return [head] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
+                         for name in SECTIONS if name in present or name in self._regenerating()]
+
+    def _regenerating(self) -> set[str]:
+        return {i for d in self.decisions() if d["action"] == "regenerate" for i in d.get("items", [])}
+
+    def _card(self, name: str, author: dict, section_findings: list[dict], locked: bool) -> widgets.Widget:
+        path = self.section_path(name)
+        exists = path.exists()
+        text = path.read_text(encoding="utf-8") if exists else ""
+        who = author.get("author", "?")
+        header = (f"<b>{esc(name.replace('_', ' ').title())}</b> <code>paper/sections/{esc(name)}.tex</code>"
+                  f"{badge('locked', 'ok') if locked else ''}{badge('written by ' + who)}"
+                  f"{'' if exists else badge('regenerated at the next writeup run', 'no')}"
+                  f"{_findings_list(section_findings)}"
+                  f"<details><summary>LaTeX</summary><pre>{esc(text)}</pre></details>")
+        row = [button("Edit", "aisci-edit", lambda: self._toggle_edit(name), disabled=not exists),
+               button("Regenerate", "aisci-regenerate", lambda: self.regenerate(name), disabled=locked or not exists),
+               (button("Unlock", "aisci-unlock", lambda: self.unlock(name)) if locked else
+                button("Lock", "aisci-lock", lambda: self.lock(name), style="success", disabled=not exists))]
+        parts = [widgets.HTML(header), widgets.HBox(row)]
+        if name in self.editing and exists:
+            area = widgets.Textarea(value=text, layout=widgets.Layout(width="98%", height="200px"))
+            parts.append(widgets.VBox([area, button("Save section", "aisci-save", lambda: self.edit(name, area.value),
+                                                    style="primary")]))
+        card = widgets.VBox(parts)
+        card.add_class("aisci-card")
+        return card
+
+    def _toggle_edit(self, name: str) -> None:
+        self.editing ^= {name}
+        self.refresh()
+
+
+def _findings_list(found: list[dict]) -> str:
+    if not found:
+        return ""
+    return "<ul>" + "".join(f"<li>{'✅' if f['ok'] else '❌'} <code>{esc(f.get('check', ''))}</code> "
+                            f"{esc(f.get('detail', ''))}</li>" for f in found) + "</ul>"
