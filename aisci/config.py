@@ -85,9 +85,34 @@ class ExperimentsSection(Section):
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
 
 
+class SearchSection(Section):
+    """The experiment tree search, per idea. The defaults keep an offline study on a shipped
+    template within minutes on 2 cores: one draft and one improvement per idea, no seed
+    replicas. Raise them for a real search."""
+
+    num_drafts: int = Field(default=1, ge=1, le=20)  # first implementations of each idea
+    max_nodes: int = Field(default=2, ge=1, le=200)  # nodes per idea, debug nodes included (human nodes are extra)
+    debug_probability: float = Field(default=1.0, ge=0, le=1)  # chance a failed leaf is debugged before improving
+    max_debug_depth: int = Field(default=2, ge=0, le=10)  # debug nodes in a row on one branch
+    time_budget_s: float = Field(default=1800, gt=0)  # node run time per idea; no node starts past it
+    num_seeds: int = Field(default=0, ge=0, le=20)  # replicas of each idea's best node (0 or 1: none)
+    staged: bool = False  # implementation -> tuning -> research -> ablations, each from the previous best
+    nodes_per_stage: int = Field(default=2, ge=1, le=50)  # staged mode: nodes in the tuning and research stages
+    seed: int = 0  # makes the debug-or-improve draws repeatable
+
+
 class PaperSection(Section):
     compile: bool = True
     compile_timeout_s: int = Field(default=180, gt=0)
+    # a venue's style folder supplied by the user (ICLR / NeurIPS .sty, .bst or .cls), relative to
+    # the study folder or absolute; empty: aisci's own venue-neutral article layout
+    style_dir: str = ""
+    style_options: str = ""  # options for the venue package, e.g. "final" or "preprint" for NeurIPS
+    preamble: str = ""  # extra LaTeX lines for the preamble, e.g. "\\iclrfinalcopy"
+    author: str = "aisci"
+    fix_rounds: int = Field(default=2, ge=0, le=5)  # model rewrites per section for check / LaTeX problems
+    chktex: bool = True  # lint the sections with chktex when it is installed
+    max_references: int = Field(default=60, ge=1, le=1000)  # library entries offered to the writeup
 
 
 class ReviewSection(Section):
@@ -109,6 +134,7 @@ class StudyConfig(Section):
     ideation: IdeationSection = Field(default_factory=IdeationSection)
     novelty: NoveltySection = Field(default_factory=NoveltySection)
     experiments: ExperimentsSection = Field(default_factory=ExperimentsSection)
+    search: SearchSection = Field(default_factory=SearchSection)
     paper: PaperSection = Field(default_factory=PaperSection)
     review: ReviewSection = Field(default_factory=ReviewSection)
     gates: GatesSection = Field(default_factory=GatesSection)

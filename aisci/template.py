@@ -3,13 +3,14 @@ seed ideas and a references.bib. Validated up front, one message per problem."""
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 import nbformat
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from aisci.errors import TemplateError
 
@@ -28,6 +29,10 @@ class Metric(BaseModel):
     unit: str | None = None
 
 
+TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+A_TYPE = {"int": "an int", "float": "a float", "str": "a string", "bool": "a bool (true or false)"}
+
+
 class Parameter(BaseModel):
     type: Literal["int", "float", "str", "bool"]
     default: Any
@@ -35,28 +40,54 @@ class Parameter(BaseModel):
     description: str = ""
 
     def coerce(self, value: Any) -> Any:
-        caster = {"int": int, "float": float, "str": str, "bool": bool}[self.type]
-        return caster(value)
+        """A value from a model or a person, cast to the declared type ("0.3" -> 0.3)."""
+        if self.type == "bool" and isinstance(value, str):
+            if value.strip().lower() in ("true", "1", "yes"):
+                return True
+            if value.strip().lower() in ("false", "0", "no"):
+                return False
+            raise ValueError(f"{value!r} is not a bool")
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"{value!r} is not an int")
+        return TYPES[self.type](value)
+
+    def accepts(self, value: Any) -> bool:
+        """Strictly of the declared type, as a template must write it (an int is a float)."""
+        if self.type == "float":
+            return isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.type == "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, TYPES[self.type])
+
+    def values(self) -> list[Any]:
+        """The values a search may use: the default and the declared choices, in order
+        (numbers sorted, so neighbours are the next smaller and larger value)."""
+        found = [self.default] + [c for c in self.choices if c != self.default]
+        return sorted(found) if self.type in ("int", "float") else found
 
 
 class Manifest(BaseModel):
-    name: str
-    title: str
-    description: str
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
     notebook: str = "baseline.ipynb"
     primary_metric: str
     time_budget_s: int = Field(gt=0)
     seeds: list[int] = Field(min_length=1)
+    seed_parameter: str = "seed"  # the parameter seed replicas set
     metrics: dict[str, Metric] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(min_length=1)
 
-    @field_validator("primary_metric")
-    @classmethod
-    def _primary_is_declared(cls, value: str, info) -> str:
-        metrics = info.data.get("metrics")
-        if metrics is not None and value not in metrics:
-            raise ValueError(f"primary_metric {value!r} is not among [metrics]")
-        return value
+    @model_validator(mode="after")
+    def _primary_is_declared(self) -> "Manifest":
+        if self.primary_metric not in self.metrics:
+            raise ValueError(f"primary_metric {self.primary_metric!r} is not among [metrics] "
+                             f"({', '.join(self.metrics)})")
+        return self
+
+    @property
+    def has_seed_parameter(self) -> bool:
+        return self.seed_parameter in self.parameters
 
 
 class Template:
@@ -114,58 +145,265 @@ def resolve_template(name_or_path: str | Path) -> Path:
     raise TemplateError(f"unknown template {str(name_or_path)!r} (shipped templates: {known}; or give a folder path)")
 
 
+FIELD_HELP = {
+    "name": "a short identifier (letters, digits, _ . -)",
+    "title": "the template's title, one line",
+    "description": "the task in a paragraph: what is trained, on what, and what is measured",
+    "primary_metric": "the metric that picks the best run; one of [metrics]",
+    "time_budget_s": "seconds one run of the baseline may take (a positive integer)",
+    "seeds": "a list of integer seeds for replicas, e.g. seeds = [0, 1, 2]",
+    "metrics": "a [metrics.NAME] table per recorded metric, each with direction = \"maximize\" or \"minimize\"",
+    "parameters": "a [parameters.NAME] table per parameter, each with type and default",
+}
+
+
 def template_problems(root: Path) -> list[str]:
-    """Every problem with a template folder, one message each; empty when valid."""
+    """Every problem with a template folder, one message each; empty when valid. Static:
+    nothing is executed (see `baseline_run_problems` for a run of the baseline)."""
     root = Path(root)
     manifest_path = root / MANIFEST
     if not manifest_path.exists():
-        return [f"{root}: no {MANIFEST}"]
+        return [f"{root}: no {MANIFEST} (the manifest: name, title, description, primary_metric, metrics, "
+                f"parameters, time_budget_s, seeds)"]
     try:
         raw = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return [f"{manifest_path}: not valid TOML ({exc})"]
     try:
         manifest = Manifest.model_validate(raw)
     except ValidationError as exc:
-        return [f"{manifest_path}: {_field(err)}: {err['msg']}" for err in exc.errors()]
-    problems: list[str] = []
-    for name, param in manifest.parameters.items():
-        try:
-            param.coerce(param.default)
-        except (TypeError, ValueError):
-            problems.append(f"{manifest_path}: parameters.{name}.default {param.default!r} is not a {param.type}")
+        return [f"{manifest_path}: {_describe(err)}" for err in exc.errors()]
+    problems = [f"{manifest_path}: {p}" for p in _manifest_problems(manifest)]
     notebook_path = root / manifest.notebook
     if not notebook_path.exists():
-        problems.append(f"{root}: baseline notebook {manifest.notebook} is missing")
+        problems.append(f"{root}: baseline notebook {manifest.notebook} is missing (manifest: notebook = "
+                        f"{manifest.notebook!r})")
         return problems
     try:
         notebook = nbformat.read(str(notebook_path), as_version=4)
     except Exception as exc:  # nbformat raises several kinds for a broken file
-        problems.append(f"{notebook_path}: not a readable notebook ({exc})")
+        problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
-    problems += _baseline_problems(notebook_path, notebook, manifest)
+    problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
+    problems += _extras_problems(root, manifest)
     return problems
 
 
-def _baseline_problems(path: Path, notebook, manifest: Manifest) -> list[str]:
+def _manifest_problems(manifest: Manifest) -> list[str]:
+    problems = []
+    for name, metric in manifest.metrics.items():
+        if not _is_record_name(name):
+            problems.append(f"metrics.{name}: a metric name must be letters, digits and underscores "
+                            f"(it is the name the baseline records)")
+    for name, param in manifest.parameters.items():
+        if not name.isidentifier():
+            problems.append(f"parameters.{name}: a parameter name must be a Python identifier "
+                            f"(the parameters cell assigns it)")
+        if not param.accepts(param.default):
+            problems.append(f"parameters.{name}.default: {param.default!r} is not {A_TYPE[param.type]}")
+        wrong = [c for c in param.choices if not param.accepts(c)]
+        if wrong:
+            problems.append(f"parameters.{name}.choices: {', '.join(map(repr, wrong))} "
+                            f"{'is' if len(wrong) == 1 else 'are'} not {A_TYPE[param.type]}")
+    if "seed_parameter" in manifest.model_fields_set and not manifest.has_seed_parameter:
+        problems.append(f"seed_parameter: {manifest.seed_parameter!r} is not among [parameters] "
+                        f"(replicas set it to each of the seeds)")
+    return problems
+
+
+def baseline_problems(notebook, manifest: Manifest) -> list[str]:
+    """The baseline notebook against the manifest: a `parameters` cell that sets exactly
+    the declared parameters to their defaults, and a record of every declared metric."""
     problems = []
     tagged = [c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
-        problems.append(f"{path}: no cell tagged 'parameters' (papermill needs one)")
+        problems.append("no cell tagged 'parameters' (papermill needs one; tag the cell that sets "
+                        f"{', '.join(manifest.parameters)})")
+    elif len(tagged) > 1:
+        problems.append(f"{len(tagged)} cells are tagged 'parameters'; tag exactly one")
+    elif tagged[0].cell_type != "code":
+        problems.append("the cell tagged 'parameters' is not a code cell")
     else:
-        source = tagged[0].source
-        for name in manifest.parameters:
-            if f"{name} =" not in source and f"{name}=" not in source:
-                problems.append(f"{path}: parameters cell does not set declared parameter {name!r}")
-    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-    for metric in manifest.metrics:
-        if metric not in code:
-            problems.append(f"{path}: baseline never records declared metric {metric!r} (aisci.record)")
+        problems += _parameters_cell_problems(tagged[0].source, manifest)
+    problems += _record_problems(notebook, manifest)
     return problems
 
 
-def _field(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"]) or "manifest"
+def parameters_cell_values(source: str) -> dict[str, Any]:
+    """name -> value for each `name = literal` line of a parameters cell (raises SyntaxError)."""
+    values = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                values[node.targets[0].id] = _NOT_LITERAL
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            try:
+                values[node.target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                values[node.target.id] = _NOT_LITERAL
+    return values
+
+
+_NOT_LITERAL = object()
+
+
+def _parameters_cell_problems(source: str, manifest: Manifest) -> list[str]:
+    try:
+        values = parameters_cell_values(source)
+    except SyntaxError as exc:
+        return [f"the parameters cell is not valid Python (line {exc.lineno}: {exc.msg})"]
+    problems = []
+    for name, param in manifest.parameters.items():
+        if name not in values:
+            problems.append(f"the parameters cell does not set declared parameter {name!r} "
+                            f"(add `{name} = {param.default!r}`)")
+        elif values[name] is _NOT_LITERAL:
+            problems.append(f"the parameters cell sets {name!r} to an expression; write a literal value")
+        elif values[name] != param.default and param.accepts(param.default):
+            problems.append(f"the parameters cell sets {name} = {values[name]!r} but the manifest's default is "
+                            f"{param.default!r}; make them agree")
+    for name in values:
+        if name not in manifest.parameters:
+            problems.append(f"the parameters cell sets {name!r}, which the manifest does not declare "
+                            f"(add [parameters.{name}] or move it to another cell)")
+    return problems
+
+
+def recorded_names(notebook) -> tuple[set[str], bool]:
+    """Metric names the notebook's code records with a literal name (`aisci.record("x", ...)`
+    or `record("x", ...)`), and whether any record call computes its name (not checkable
+    without running it)."""
+    names: set[str] = set()
+    dynamic = False
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_python_source(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called != "record":
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.add(first.value)
+            else:
+                dynamic = True
+    return names, dynamic
+
+
+def _record_problems(notebook, manifest: Manifest) -> list[str]:
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and "parameters" not in cell.get("metadata", {}).get("tags", []):
+            try:
+                ast.parse(_python_source(cell.source))
+            except SyntaxError as exc:
+                problems.append(f"code cell {index} is not valid Python (line {exc.lineno}: {exc.msg})")
+    names, dynamic = recorded_names(notebook)
+    if dynamic or problems:  # a computed name or unparsed code: only a run can tell (validate --run)
+        return problems
+    for metric in manifest.metrics:
+        if metric not in names and _is_record_name(metric):
+            problems.append(f"the baseline never records declared metric {metric!r} "
+                            f"(add `aisci.record({metric!r}, value)`)")
+    return problems
+
+
+def _python_source(source: str) -> str:
+    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
+    """The optional pieces, checked when present: seed ideas and the bibliography."""
+    problems = []
+    seeds_path = root / "seed_ideas.json"
+    if seeds_path.exists():
+        try:
+            seeds = json.loads(seeds_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return [f"{seeds_path}: not valid JSON ({exc})"]
+        if not isinstance(seeds, list):
+            return [f"{seeds_path}: must be a JSON list of ideas"]
+        for number, idea in enumerate(seeds, 1):
+            where = f"{seeds_path}: idea {number}"
+            if not isinstance(idea, dict):
+                problems.append(f"{where}: not a JSON object")
+                continue
+            missing = [k for k in ("name", "title", "hypothesis") if not isinstance(idea.get(k), str) or not idea[k]]
+            if missing:
+                problems.append(f"{where}: missing {', '.join(missing)}")
+            for name, value in (idea.get("parameters") or {}).items():
+                param = manifest.parameters.get(name)
+                if param is None:
+                    problems.append(f"{where}: sets {name!r}, which is not a declared parameter")
+                elif not param.accepts(value):
+                    problems.append(f"{where}: {name} = {value!r} is not {A_TYPE[param.type]}")
+    bib_path = root / "references.bib"
+    if bib_path.exists():
+        import bibtexparser
+
+        try:
+            library = bibtexparser.parse_string(bib_path.read_text(encoding="utf-8"))
+        except Exception as exc:  # bibtexparser raises several kinds for a broken file
+            return problems + [f"{bib_path}: not readable BibTeX ({exc})"]
+        for block in library.failed_blocks:
+            line = getattr(block, "start_line", None)
+            problems.append(f"{bib_path}: an entry{f' at line {line + 1}' if line is not None else ''} does not parse")
+    return problems
+
+
+def baseline_run_problems(template: "Template", workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
+    """Run the baseline once (parameters at their defaults, in workdir) and check that it
+    finishes and records every declared metric as a number. Returns (problems, result)."""
+    from aisci.notebook.execute import execute_notebook
+    from aisci.records import read_records
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    notebook = workdir / "baseline.ipynb"
+    notebook.write_bytes(template.baseline_path.read_bytes())
+    limit = timeout_s or max(3 * template.manifest.time_budget_s, 60)
+    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit)
+    where = template.baseline_path
+    if not result.ok:
+        detail = f" in cell {result.failed_cell}" if result.failed_cell is not None else ""
+        return [f"{where}: the baseline run {result.status}{detail}: {result.reason}"], result
+    records = {r.name: r.value for r in read_records(notebook)}
+    problems = []
+    for metric in template.manifest.metrics:
+        if metric not in records:
+            problems.append(f"{where}: the baseline run did not record declared metric {metric!r}")
+        elif not isinstance(records[metric], (int, float)):
+            problems.append(f"{where}: the baseline run recorded {metric} = {records[metric]!r}, not a number")
+    return problems, result
+
+
+def _is_record_name(name: str) -> bool:
+    return bool(name) and name.replace("_", "").isalnum()
+
+
+def _describe(err: dict) -> str:
+    """One pydantic error as a line a template author can act on."""
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "missing":
+        help_text = FIELD_HELP.get(str(err["loc"][-1]))
+        return f"missing {loc}" + (f" ({help_text})" if help_text else "")
+    if err["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    got = err.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    return f"{loc or 'manifest'}: {err['msg']}{shown}"
 
 
 def load_template(name_or_path: str | Path) -> Template:

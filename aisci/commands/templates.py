@@ -1,9 +1,12 @@
-"""`aisci templates list` and `aisci templates validate DIR`."""
+"""`aisci templates list` and `aisci templates validate DIR [--run]`."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from aisci.errors import TemplateError
-from aisci.template import available_templates, resolve_template, template_problems
+from aisci.template import available_templates, baseline_run_problems, load_template, resolve_template, template_problems
 
 
 def register(subparsers) -> None:
@@ -12,6 +15,8 @@ def register(subparsers) -> None:
     sub.add_parser("list", help="the shipped templates").set_defaults(handler=_list)
     validate = sub.add_parser("validate", help="check a template folder against the contract")
     validate.add_argument("template", help="a template folder or shipped name")
+    validate.add_argument("--run", action="store_true",
+                          help="also run the baseline once and check that it records every declared metric")
     validate.set_defaults(handler=_validate)
 
 
@@ -24,6 +29,14 @@ def _list(args) -> int:
 def _validate(args) -> int:
     root = resolve_template(args.template)
     problems = template_problems(root)
+    if not problems and args.run:
+        template = load_template(root)
+        with tempfile.TemporaryDirectory(prefix="aisci-validate-") as workdir:
+            problems, result = baseline_run_problems(template, Path(workdir))
+        if not problems:
+            budget = template.manifest.time_budget_s
+            note = "" if result.duration_s <= budget else f" — over its time_budget_s of {budget} s"
+            print(f"{root}: the baseline ran in {result.duration_s:.1f} s and recorded every declared metric{note}")
     if problems:
         for problem in problems:
             print(problem)
