@@ -1,5 +1,6 @@
-"""Run a notebook through papermill, in-process, in the scrubbed kernel, with a wall-time
-limit. A failure is a result, never an exception: the caller decides what it means."""
+"""Run a notebook through papermill, in-process, in the scrubbed kernel (optionally the
+sandboxed one: see sandbox.py), with a wall-time limit. A failure is a result, never an
+exception: the caller decides what it means."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
+from aisci.notebook import sandbox as sandboxing
 from aisci.notebook.kernel import kernel_manager_class, scrubbed_env
+from aisci.notebook.sandbox import SandboxRun, SandboxSettings
 
 logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures come back as results
 
@@ -29,6 +32,7 @@ class ExecutionResult:
     reason: str = ""  # one line: what went wrong
     failed_cell: int | None = None
     traceback_tail: str = ""
+    notes: list[str] = field(default_factory=list)  # worth knowing even when it went well
 
     @property
     def ok(self) -> bool:
@@ -40,13 +44,18 @@ class ExecutionResult:
 
 def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_s: float,
                      parameters: dict[str, Any] | None = None, env_extra: dict[str, str] | None = None,
-                     start_timeout_s: float = 60, kernel_log: Path | None = None) -> ExecutionResult:
+                     start_timeout_s: float = 60, kernel_log: Path | None = None,
+                     sandbox: SandboxSettings | None = None) -> ExecutionResult:
     """Execute input_path into output_path with papermill (parameters injected), the kernel
-    working in cwd with a scrubbed environment, stopped after timeout_s of wall time."""
+    working in cwd with a scrubbed environment, stopped after timeout_s of wall time. With
+    `sandbox`, the kernel runs under its limits and a death is explained by them."""
     cwd.mkdir(parents=True, exist_ok=True)
     watchdog = _Watchdog(timeout_s)
-    km_class = kernel_manager_class(cwd, scrubbed_env(extra=env_extra), kernel_log, on_start=watchdog.arm)
+    run = SandboxRun(sandbox, cwd) if sandbox else None
+    env = scrubbed_env(extra={**(run.env() if run else {}), **(env_extra or {})})
+    km_class = kernel_manager_class(cwd, env, kernel_log, on_start=watchdog.arm, sandbox_run=run)
     started = time.monotonic()
+    error: PapermillExecutionError | None = None
     try:
         papermill.execute_notebook(
             str(input_path), str(output_path), parameters=parameters or {}, progress_bar=False,
@@ -54,6 +63,7 @@ def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_
             request_save_on_cell_execute=True)
         result = ExecutionResult("ok", time.monotonic() - started)
     except PapermillExecutionError as exc:
+        error = exc
         result = ExecutionResult("failed", time.monotonic() - started, f"{exc.ename}: {exc.evalue}"[:300],
                                  exc.exec_count, "".join(exc.traceback[-3:])[-2000:] if exc.traceback else "")
         if watchdog.fired:
@@ -65,10 +75,54 @@ def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_
             result = ExecutionResult("timed_out", time.monotonic() - started, f"stopped after the {timeout_s:g} s wall-time limit")
         else:
             result = ExecutionResult("died", time.monotonic() - started, f"the kernel died: {exc}"[:300])
+    except (RuntimeError, TimeoutError) as exc:
+        if "kernel" not in str(exc).lower():
+            raise
+        # nbclient's start-up errors: the kernel never answered
+        result = ExecutionResult("died", time.monotonic() - started, f"the kernel did not start: {exc}"[:300])
     finally:
         watchdog.cancel()
+        status = run.finish() if run else {}
+    if run:
+        _explain_with_sandbox(result, status, sandbox, error)
+    _note_sys_exit(output_path, result)
     _mark(output_path, result)
     return result
+
+
+def _explain_with_sandbox(result: ExecutionResult, status: dict, settings: SandboxSettings,
+                          error: PapermillExecutionError | None) -> None:
+    """Say which sandbox limit (if any) ended the run, and what else the sandbox saw."""
+    if result.status == "died":
+        why = sandboxing.describe_exit(status, settings)
+        if result.reason.startswith("the kernel did not start"):
+            why = (f"the kernel did not start under the sandbox ({why.removeprefix('the kernel ')}); "
+                   f"are its limits too low? (memory {settings.memory_mb} MB, {settings.max_processes} processes)")
+        result.reason = why
+    elif result.status == "failed" and error is not None:
+        explained = sandboxing.describe_error(error.ename, error.evalue, status, settings)
+        if explained:
+            result.reason = explained[:300]
+    note = sandboxing.network_note(status)
+    if note:
+        result.notes.append(note)
+        logging.getLogger("aisci.sandbox").warning(note)
+    for ignored in status.get("ignored_signals", []):
+        result.notes.append(f"the kernel sent {ignored['signal']} to its launcher; the sandbox ignored it")
+
+
+def _note_sys_exit(output_path: Path, result: ExecutionResult) -> None:
+    """sys.exit(0) ends a notebook successfully, as in papermill; the cells after it never ran."""
+    if not result.ok or not Path(output_path).exists():
+        return
+    nb = nbformat.read(str(output_path), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") == "SystemExit":
+                later = sum(1 for c in nb.cells[index + 1:] if c.cell_type == "code")
+                result.notes.append(f"cell {index} called sys.exit({output.get('evalue', '')}); "
+                                    f"the notebook stopped there ({later} later code cells not run)")
+                return
 
 
 class _Watchdog:
