@@ -156,3 +156,27 @@ def test_latin1_text_is_read_not_refused(tmp_path):
     assert "widgets" in read_paper(paper).text
     with pytest.raises(PaperInputError):
         read_paper(tmp_path)
+
+
+def test_main_tex_split_over_input_files_like_a_studys(tmp_path):
+    """A study's main.tex \\inputs values.tex, its sections and a figures file whose \\caption once
+    arrived without its argument (the input files were parsed without our macro table)."""
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "values.tex").write_text("% from records\n\\newcommand{\\RBaselineLoss}{0.298}\n"
+                                         "\\newcommand{\\RBestRun}{lr\\_0\\_3}\n")
+    (tmp_path / "sections" / "method.tex").write_text(
+        "Settings: \\texttt{lr} $= 0.1$. The baseline reaches \\RBaselineLoss{} and \\RBestRun{} wins.\n")
+    (tmp_path / "generated" / "figures.tex").write_text(
+        "\\begin{figure}[t]\n\\centering\n\\includegraphics[width=0.8\\linewidth]{figures/a.png}\n"
+        "\\caption{final loss of each run.}\n\\label{fig:a}\n\\end{figure}\n")
+    main_tex = tmp_path / "main.tex"
+    main_tex.write_text("\\documentclass{article}\n\\input{values}\n\\title{A Study\\thanks{Written by aisci.}}\n"
+                        "\\begin{document}\n\\maketitle\n\\section{Method}\n\\input{sections/method}\n"
+                        "\\input{generated/figures}\n\\input{../outside}\n\\end{document}\n")
+    (tmp_path.parent / "outside.tex").write_text("SECRET outside the paper folder")
+    text = read_paper(main_tex).text
+    assert text.startswith("# A Study\n")  # the \thanks note is not part of the title
+    assert "Figure 1: final loss of each run." in text
+    assert "lr $= 0.1$" in text and "reaches 0.298 and lr_0_3 wins" in text
+    assert "SECRET" not in text  # \input never reads outside the paper's folder

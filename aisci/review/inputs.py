@@ -124,7 +124,14 @@ class _Numbering:
         return self.counts[kind]
 
 
-def _latex_context(numbering: _Numbering, title_holder: list[str]):
+def _argument_text(node, l2tobj) -> str:
+    """The text of a macro's last argument; empty when the parser found none (a macro used bare)."""
+    arguments = node.nodeargd.argnlist if node.nodeargd is not None else []
+    last = arguments[-1] if arguments else None
+    return l2tobj.nodelist_to_text([last]).strip() if last is not None else ""
+
+
+def _latex_context(numbering: _Numbering, title_holder: list[str], defined: dict[str, str]):
     from pylatexenc.latex2text import (
         EnvironmentTextSpec,
         MacroTextSpec,
@@ -133,18 +140,17 @@ def _latex_context(numbering: _Numbering, title_holder: list[str]):
 
     def heading(node, l2tobj):
         level = _HEADING_LEVELS.get(node.macroname, 2)
-        words = l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]]).strip()
-        return f"\n\n{'#' * level} {words}\n\n"
+        return f"\n\n{'#' * level} {_argument_text(node, l2tobj)}\n\n"
 
     def title(node, l2tobj):
-        title_holder.append(l2tobj.nodelist_to_text([node.nodeargd.argnlist[-1]]).strip())
+        title_holder.append(_argument_text(node, l2tobj))
         return ""
 
     def float_env(kind: str):
         def render(node, l2tobj):
             number = numbering.next(kind)
             caption = [n for n in node.nodelist if getattr(n, "macroname", None) == "caption"]
-            caption_text = l2tobj.nodelist_to_text([caption[0].nodeargd.argnlist[-1]]).strip() if caption else ""
+            caption_text = _argument_text(caption[0], l2tobj) if caption else ""
             body = l2tobj.nodelist_to_text([n for n in node.nodelist if n not in caption]).strip()
             label = "Figure" if kind == "figure" else "Table"
             return f"\n\n{label} {number}: {caption_text}\n{body}\n\n"
@@ -155,19 +161,24 @@ def _latex_context(numbering: _Numbering, title_holder: list[str]):
         return f"\n\n    {l2tobj.nodelist_to_text(node.nodelist).strip()}    ({number})\n\n"
 
     def citation(node, l2tobj):
-        keys = node.nodeargd.argnlist[-1]
-        text = l2tobj.nodelist_to_text([keys]) if keys is not None else ""
+        text = _argument_text(node, l2tobj)
         return "[cite: " + ", ".join(k.strip() for k in text.split(",") if k.strip()) + "]"
 
     def reference(node, l2tobj):
         return "?"  # the number a PDF prints is unknown before compiling
 
     db = get_default_latex_context_db()
-    macros = [MacroTextSpec(name, simplify_repl=heading) for name in _HEADING_LEVELS]
+    # argument-free \newcommand macros (a study's values.tex) print their value, as TeX would
+    macros = [MacroTextSpec(name, simplify_repl=lambda node, l2tobj, shown=shown: shown)
+              for name, shown in defined.items()]
+    macros += [MacroTextSpec(name, simplify_repl=heading) for name in _HEADING_LEVELS]
     macros += [MacroTextSpec("title", simplify_repl=title), MacroTextSpec("maketitle", simplify_repl=""),
                MacroTextSpec("author", discard=True), MacroTextSpec("date", discard=True),
                MacroTextSpec("includegraphics", simplify_repl=""), MacroTextSpec("label", discard=True),
-               MacroTextSpec("bibliographystyle", discard=True)]
+               MacroTextSpec("bibliographystyle", discard=True), MacroTextSpec("thanks", discard=True)]
+    # font switches whose argument pylatexenc's defaults drop (\texttt{lr} would vanish)
+    macros += [MacroTextSpec(name, simplify_repl=lambda node, l2tobj: _argument_text(node, l2tobj))
+               for name in ("texttt", "textsf", "textsl", "textup", "textmd", "textnormal")]
     macros += [MacroTextSpec(name, simplify_repl=citation)
                for name in ("cite", "citep", "citet", "citealp", "citeauthor", "citeyear", "parencite", "textcite")]
     macros += [MacroTextSpec(name, simplify_repl=reference) for name in ("ref", "eqref", "autoref", "cref", "Cref")]
@@ -192,13 +203,46 @@ def _parsing_context():
     macros += [MacroSpec(name, "{") for name in ("ref", "eqref", "autoref", "cref", "Cref", "label",
                                                   "bibliographystyle", "bibliography")]
     macros += [MacroSpec("caption", "*[{"), MacroSpec("includegraphics", "*[{"), MacroSpec("title", "[{"),
-               MacroSpec("author", "[{"), MacroSpec("date", "{")]
+               MacroSpec("author", "[{"), MacroSpec("date", "{"), MacroSpec("thanks", "{")]
     db.add_context_category("aisci-review-parsing", prepend=True, macros=macros)
     return db
 
 
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_INPUT = re.compile(r"\\(?:input|include)\s*\{([^}]+)\}")
+
+
+def _input_sources(source: str, base_dir: Path | None, depth: int = 0) -> list[str]:
+    """The source and the files it \\inputs (inside base_dir only), for the macro definitions they hold."""
+    sources = [source]
+    if base_dir is None or depth > 4:
+        return sources
+    root = base_dir.resolve()
+    for name in _INPUT.findall(re.sub(r"(?<!\\)%.*", "", source)):
+        path = (base_dir / name.strip()).resolve()
+        if path.suffix != ".tex":
+            path = path.with_name(path.name + ".tex")
+        if path.is_file() and path.is_relative_to(root):
+            sources += _input_sources(path.read_text(encoding="utf-8", errors="replace"), base_dir, depth + 1)
+    return sources
+
+
+def _defined_macros(source: str, base_dir: Path | None) -> dict[str, str]:
+    """name -> text of every argument-free \\newcommand, e.g. a study's values.tex: \\RBaselineFinalLoss -> 0.298."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    plain = LatexNodes2Text(math_mode="verbatim")
+    defined = {}
+    for text in _input_sources(source, base_dir):
+        for name, value in _NEWCOMMAND.findall(re.sub(r"(?<!\\)%.*", "", text)):
+            if "#" not in value:  # a macro with parameters is left to pylatexenc
+                defined[name] = plain.latex_to_text(value).strip()
+    return defined
+
+
 def tex_to_text(source: str, base_dir: Path | None = None) -> str:
-    """LaTeX source to text: headings as Markdown, floats and equations numbered, comments dropped."""
+    """LaTeX source to text: headings as Markdown, floats and equations numbered, comments dropped,
+    \\input files read (within base_dir) with the same rules, simple \\newcommand macros expanded."""
     from pylatexenc.latex2text import LatexNodes2Text
     from pylatexenc.latexwalker import LatexWalker
 
@@ -206,12 +250,15 @@ def tex_to_text(source: str, base_dir: Path | None = None) -> str:
     preamble = source[:body_match.start()] if body_match else ""
     body = body_match.group(1) if body_match else source
     numbering, title_holder = _Numbering(), []
-    context = _latex_context(numbering, title_holder)
+    context = _latex_context(numbering, title_holder, _defined_macros(source, base_dir))
     converter = LatexNodes2Text(latex_context=context, math_mode="verbatim", strict_latex_spaces=False)
+    parsing = _parsing_context()
     if base_dir is not None:
-        converter.set_tex_input_directory(str(base_dir), strict_input=True)
+        # \input files must be parsed with the same macro arguments as the main file, or a
+        # \caption inside an input figure arrives without its argument
+        converter.set_tex_input_directory(str(base_dir), strict_input=True, latex_walker_init_args={
+            "latex_context": parsing, "tolerant_parsing": True})
     try:
-        parsing = _parsing_context()
         converter.nodelist_to_text(LatexWalker(preamble, latex_context=parsing,
                                                tolerant_parsing=True).get_latex_nodes()[0])  # picks up \title
         text = converter.nodelist_to_text(LatexWalker(body, latex_context=parsing,
