@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     search.add_argument("--user-library", type=Path, default=None,
                         help="a .bib file or library folder searched alongside the study library "
                              "(default: [literature] user_library in aisci.toml, else $AISCI_USER_LIBRARY)")
+    search.add_argument("--max-wait", type=float, default=30.0, metavar="SECONDS",
+                        help="time budget per online source, retries and rate-limit waits included (default 30)")
     search.add_argument("--add", action="store_true", help="add the online results to the study library")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
     search.set_defaults(handler=handle_search)
@@ -99,13 +101,16 @@ def handle_add(args) -> int:
 def handle_search(args) -> int:
     if args.limit < 1:
         raise LiteratureError("--limit must be at least 1")
+    if args.max_wait <= 0:
+        raise LiteratureError("--max-wait must be positive")
     library = Library(_literature_dir(args.study), user_library=_user_library(args.study, args.user_library))
     with library:
         if args.online:
-            from aisci.literature.sources import make_sources, search_all
+            from aisci.literature.sources import RetryPolicy, make_sources, search_all
 
             names = [n.strip() for n in args.sources.split(",") if n.strip()] if args.sources else None
-            sources = make_sources(library.directory, names)
+            policy = RetryPolicy(max_total_s=args.max_wait, timeout_s=min(10.0, args.max_wait))
+            sources = make_sources(library.directory, names, policy=policy)
             try:
                 result = search_all(args.query, sources, limit=args.limit, library=library)
             finally:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol
+from typing import Protocol
+from collections.abc import Iterable, Mapping
 
 from aisci.literature.bibfile import parse_bib
 from aisci.literature.identifiers import (
@@ -158,14 +159,15 @@ class AttributionTable:
         self._exclusions = {m.id: [_alias_pattern(p) for p in m.not_when] for m in methods}
 
     @classmethod
-    def from_json(cls, data: dict) -> "AttributionTable":
+    def from_json(cls, data: dict) -> AttributionTable:
         refs = {key: CanonicalReference(key=r["key"], authors=list(r["authors"]), year=int(r["year"]), title=r["title"],
                                         venue=r.get("venue"), doi=normalize_doi(r.get("doi")),
                                         arxiv=normalize_arxiv_id(r.get("arxiv")), url=r.get("url"),
                                         bibtex=r["bibtex"], also_cited_as_years=tuple(r.get("also_cited_as_years", ())))
                 for key, r in data["references"].items()}
-        methods = [Method(id=m["id"], name=m["name"], aliases=tuple(m["aliases"]), not_when=tuple(m.get("not_when", ())),
-                          references=tuple(refs[k] for k in m["references"]), note=m.get("note"))
+        methods = [Method(id=m["id"], name=m["name"], aliases=tuple(m["aliases"]),
+                          not_when=tuple(m.get("not_when", ())), references=tuple(refs[k] for k in m["references"]),
+                          note=m.get("note"))
                    for m in data["methods"]]
         return cls(methods)
 
@@ -205,7 +207,7 @@ class AttributionTable:
 
     # --- checking citations -------------------------------------------------------------------
     def check_citation(self, sentence: str, cited_entries: Iterable[Reference | Mapping] | None = None, *,
-                       bib: "KeyResolver | Mapping[str, Reference] | None" = None) -> list[CitationIssue]:
+                       bib: KeyResolver | Mapping[str, Reference] | None = None) -> list[CitationIssue]:
         """Issues for `sentence`: a method named in it whose tied citations all point elsewhere.
 
         Citations are read from the sentence (\\cite{…} keys resolved through `cited_entries`
@@ -235,7 +237,7 @@ class AttributionTable:
             issues.append(CitationIssue(mention.method, mention, cited, sentence))
         return issues
 
-    def check_text(self, text: str, *, bib: "KeyResolver | Mapping[str, Reference] | None" = None
+    def check_text(self, text: str, *, bib: KeyResolver | Mapping[str, Reference] | None = None
                    ) -> list[CitationIssue]:
         """`check_citation` over every sentence of a paragraph, section or whole paper."""
         issues = []
@@ -277,12 +279,12 @@ def check_text(text: str, *, bib: KeyResolver | Mapping[str, Reference] | None =
 
 # --- patterns ---------------------------------------------------------------------------------
 def _alias_pattern(alias: str) -> re.Pattern:
-    """Words may be joined by spaces, hyphens or `~`, a plural -s/-es may follow; an alias
-    with capitals ("GAN", "Adam") matches case-sensitively, a lower-case one in any case.
+    """Words may be joined by spaces, hyphens or `~`, a plural -s/-es may follow; a one-word
+    alias with capitals ("GAN", "Adam") matches case-sensitively, any other in any case.
     A hyphen before the alias makes it part of another name ("VQ-VAE", "Sentence-BERT")."""
     words = re.split(r"[\s\-]+", alias.strip())
     body = r"[\s\-~]+".join(re.escape(w) for w in words)
-    flags = 0 if any(ch.isupper() for ch in alias) else re.IGNORECASE
+    flags = 0 if len(words) == 1 and any(ch.isupper() for ch in alias) else re.IGNORECASE
     return re.compile(rf"(?<![\w\-]){body}(?:e?s)?(?![\w])", flags)
 
 
@@ -304,10 +306,12 @@ _AUTHOR_YEAR = re.compile(
 _NARRATIVE = re.compile(
     rf"(?P<a1>{_NAME})(?:\s+(?:and|&)\s+(?P<a2>{_NAME}))?(?P<etal>\s+et\s*al\.?)?\s*[(\[](?P<year>{_YEAR})[a-z]?[)\]]")
 _PARENTHETICAL = re.compile(rf"\(([^()]*?\b{_YEAR}[a-z]?\b[^()]*)\)")
-_KEY_SHAPE = re.compile(rf"^([A-Za-z]+?)[^A-Za-z0-9]*(?:et[^A-Za-z0-9]*al[^A-Za-z0-9]*)?({_YEAR})")
+# Keys in the common `surname + year` shape (goodfellow2016deep, Hochreiter_1997, smith:etal:2020);
+# all-caps prefixes are venues or acronyms (ICML2020), not surnames.
+_KEY_SHAPE = re.compile(rf"^([A-Z]?[a-z]+)[A-Za-z_:]*?({_YEAR})")
 
 
-def find_citations(sentence: str, resolve: "KeyResolver | None" = None) -> list[Citation]:
+def find_citations(sentence: str, resolve: KeyResolver | None = None) -> list[Citation]:
     """The citations in a sentence: LaTeX \\cite commands and author-year text forms."""
     citations: list[Citation] = []
     group = 0

@@ -118,7 +118,8 @@ def _entry_to_reference(entry: bp.Entry, line: int | None, source: str, report: 
         report.skipped.append(Skipped(line=line, reason="entry has no citation key"))
         return None
     if not _VALID_KEY.match(key):
-        report.skipped.append(Skipped(line=line, key=key, reason=f"citation key {key!r} contains a forbidden character"))
+        report.skipped.append(Skipped(line=line, key=key,
+                                      reason=f"citation key {key!r} contains a forbidden character"))
         return None
     fields: dict[str, str] = {}
     for fld in entry.fields:

@@ -25,11 +25,16 @@ def same_work_reason(a: Reference, b: Reference) -> str | None:
 
 
 def _conflicting_ids(a: Reference, b: Reference) -> bool:
-    # A preprint's arXiv DOI and the journal DOI of the same paper differ legitimately.
-    real_doi = lambda r: r.doi if r.doi and not r.doi.startswith("10.48550/") else None  # noqa: E731
-    if real_doi(a) and real_doi(b) and real_doi(a) != real_doi(b):
+    a_doi, b_doi = _journal_doi(a), _journal_doi(b)
+    if a_doi and b_doi and a_doi != b_doi:
         return True
     return bool(a.arxiv_id and b.arxiv_id and a.arxiv_id != b.arxiv_id)
+
+
+def _journal_doi(ref: Reference) -> str | None:
+    """The DOI unless it is arXiv's own: a preprint's arXiv DOI and the journal DOI of the
+    same paper differ legitimately."""
+    return ref.doi if ref.doi and not ref.doi.startswith("10.48550/") else None
 
 
 def merge_references(base: Reference, other: Reference, *, keep_key: str | None = None) -> Reference:

@@ -66,7 +66,7 @@ class FakeLiteratureServer:
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "FakeLiteratureServer":
+    def start(self) -> FakeLiteratureServer:
         server = self
 
         class Handler(_Handler):
@@ -74,7 +74,8 @@ class FakeLiteratureServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-literature", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-literature", daemon=True)
         self._thread.start()
         return self
 
@@ -84,7 +85,7 @@ class FakeLiteratureServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "FakeLiteratureServer":
+    def __enter__(self) -> FakeLiteratureServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -152,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         prefix, _, rest = parts.path.lstrip("/").partition("/")
         source = SOURCE_PREFIXES.get(prefix, prefix)

@@ -16,7 +16,7 @@ import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from aisci.fsutil import sha256_of
 from aisci.literature.bibfile import parse_bib, read_bib, write_bib
@@ -47,11 +47,11 @@ class Library:
             self.user = Library.user_level(user_library, index_dir=self.directory)
 
     @classmethod
-    def for_study(cls, study_dir: Path | str, **kwargs) -> "Library":
+    def for_study(cls, study_dir: Path | str, **kwargs) -> Library:
         return cls(Path(study_dir) / "literature", **kwargs)
 
     @classmethod
-    def user_level(cls, path: Path | str, *, index_dir: Path) -> "Library":
+    def user_level(cls, path: Path | str, *, index_dir: Path) -> Library:
         """A read-only library over a .bib file or another library folder, indexed in `index_dir`."""
         path = Path(path).expanduser()
         bib = path / BIB_NAME if path.is_dir() else path
@@ -165,7 +165,7 @@ class Library:
                     ref.fields.setdefault("x-aisci-source", ref.source)
             write_bib(self.bib_path, final)
             digest = sha256_of(self.bib_path.read_bytes())
-            index.upsert(list(changed.values()) + list(added.values()), bib_digest=digest)
+            index.upsert(replace=list(changed.values()), insert=list(added.values()), bib_digest=digest)
             index.set_meta("bib_stamp", self._bib_stamp())
 
     def _find_same_work(self, ref: Reference, batch: DuplicateFinder, changed: dict[str, Reference],
@@ -226,7 +226,7 @@ class Library:
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
-    def __enter__(self) -> "Library":
+    def __enter__(self) -> Library:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -181,11 +181,11 @@ class Reference:
                 "line": self.line, "source": self.source}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Reference":
+    def from_dict(cls, data: dict) -> Reference:
         return cls(key=data["key"], entry_type=data.get("entry_type", "misc"), fields=dict(data.get("fields", {})),
                    line=data.get("line"), source=data.get("source"))
 
-    def copy(self, **changes) -> "Reference":
+    def copy(self, **changes) -> Reference:
         data = self.to_dict()
         data.update(changes)
         return Reference.from_dict(data)
@@ -288,7 +288,7 @@ class ImportReport(BaseModel):
         out += [f"  renamed {r.describe()}" for r in self.renamed]
         return out
 
-    def extend(self, other: "ImportReport") -> None:
+    def extend(self, other: ImportReport) -> None:
         self.kept += other.kept
         self.skipped += other.skipped
         self.merged += other.merged

@@ -23,8 +23,19 @@ from aisci.literature.sources.semantic_scholar import SemanticScholar
 SOURCES: dict[str, type[Source]] = {cls.name: cls for cls in (SemanticScholar, OpenAlex, ArXiv, Crossref)}
 CACHE_NAME = "cache.sqlite"
 
-__all__ = ["ArXiv", "Crossref", "OpenAlex", "ResponseCache", "RetryPolicy", "SOURCES", "SearchResult",
-           "SemanticScholar", "Source", "make_sources", "search_all"]
+__all__ = [
+    "SOURCES",
+    "ArXiv",
+    "Crossref",
+    "OpenAlex",
+    "ResponseCache",
+    "RetryPolicy",
+    "SearchResult",
+    "SemanticScholar",
+    "Source",
+    "make_sources",
+    "search_all",
+]
 
 
 def make_sources(literature_dir: Path | str | None, names: list[str] | None = None, *,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import time
 from abc import ABC, abstractmethod
-from typing import Callable, ClassVar
+from typing import ClassVar
+from collections.abc import Callable
 
 import httpx
 

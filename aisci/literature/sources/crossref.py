@@ -33,9 +33,10 @@ class Crossref(Source):
     def __init__(self, *, doi_base_url: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.doi_base_url = (doi_base_url or self.default_doi_url).rstrip("/")
-        self.doi_fetcher = Fetcher(self.name, cache=self.fetcher.cache, min_interval_s=self.fetcher.limiter.min_interval_s,
-                                   policy=self.fetcher.policy, limiter_name=f"{self.name}@{self.doi_base_url}",
-                                   sleep=self.fetcher._sleep)
+        # doi.org is another host: its own connection and its own rate limit, the same cache
+        self.doi_fetcher = Fetcher(self.name, cache=self.fetcher.cache,
+                                   min_interval_s=self.fetcher.limiter.min_interval_s, policy=self.fetcher.policy,
+                                   limiter_name=f"{self.name}@{self.doi_base_url}", sleep=self.fetcher._sleep)
 
     def close(self) -> None:
         super().close()

@@ -14,7 +14,8 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import httpx
 
@@ -39,7 +40,7 @@ class RetryPolicy:
 class RateLimiter:
     """Keeps requests to one service at least `min_interval_s` apart, across threads and instances."""
 
-    _registry: dict[str, "RateLimiter"] = {}
+    _registry: dict[str, RateLimiter] = {}
     _registry_lock = threading.Lock()
 
     def __init__(self, min_interval_s: float):
@@ -48,7 +49,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     @classmethod
-    def shared(cls, name: str, min_interval_s: float) -> "RateLimiter":
+    def shared(cls, name: str, min_interval_s: float) -> RateLimiter:
         with cls._registry_lock:
             limiter = cls._registry.get(name)
             if limiter is None:
@@ -100,13 +101,22 @@ class Fetcher:
         self.policy = policy or RetryPolicy()
         self.limiter = RateLimiter.shared(limiter_name or source, min_interval_s)
         self.key_hint = key_hint  # e.g. "$S2_API_KEY", named (never shown) when access is refused
-        self._client = client or httpx.Client(follow_redirects=True,
-                                              headers={"User-Agent": f"aisci/{__version__} (literature search)"})
+        self._client = client  # made on first use: answers from the cache need no connection
+        self._client_lock = threading.Lock()
         self._sleep = sleep
         self.requests_sent = 0
 
+    @property
+    def client(self) -> httpx.Client:
+        with self._client_lock:
+            if self._client is None:
+                self._client = httpx.Client(follow_redirects=True,
+                                            headers={"User-Agent": f"aisci/{__version__} (literature search)"})
+            return self._client
+
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
 
     def get(self, url: str, *, params: dict | None = None, headers: dict | None = None,
             secret_params: dict | None = None, secret_headers: dict | None = None,
@@ -147,7 +157,7 @@ class Fetcher:
                 break
             self.requests_sent += 1
             try:
-                response = self._client.get(url, params=params, headers=headers,
+                response = self.client.get(url, params=params, headers=headers,
                                             timeout=min(policy.timeout_s, remaining))
             except httpx.TimeoutException:
                 reason, pause = "timed out", self._backoff(attempt)
