@@ -104,6 +104,7 @@ def test_approve_validates_items_for_every_gate(study, capsys):
     assert decision["items"] == ["accept"] and decision["by"] == "cli" and decision["note"] == "convincing"
 
 
+@pytest.mark.slow
 def test_headless_stop_at_the_ideas_gate_then_approve_and_continue(tmp_path, toy_template, capsys):
     study = init_study(tmp_path / "s", toy_template)
     set_config(study, "gates", ideas="stop")

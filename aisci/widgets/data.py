@@ -37,9 +37,14 @@ def node_records(study: Study) -> list[dict]:
     summary = read_json(study.path("experiments", "summary.json"), default={"nodes": []})
     for row in summary.get("nodes", []):
         nodes.setdefault(row["id"], row)
+    roots = {}  # a parent may be named by its idea ("baseline"): that idea's first node
+    for key in sorted(nodes, key=_natural):
+        roots.setdefault(nodes[key].get("idea"), key)
     for node in nodes.values():
         for key in NODE_FIELDS:
             node.setdefault(key, {} if key == "metrics" else None)
+        if node["parent"] and node["parent"] not in nodes:
+            node["parent"] = roots.get(node["parent"], node["parent"])
     return [nodes[key] for key in sorted(nodes, key=_natural)]
 
 

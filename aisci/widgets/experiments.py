@@ -71,7 +71,8 @@ class ExperimentsPanel(Panel):
                     (" ✔ approved as best" if node["id"] == approved else "") + \
                     (" ↻ rerun requested" if node["id"] in reruns else "")
             metric = f" · {primary}={_fmt(node['metrics'][primary])}" if primary in node["metrics"] else ""
-            options.append((f"{'    ' * depth}{node['id']} · {node['kind']} · {node['status']}{metric}{marks}",
+            indent = "\u00a0\u00a0\u00a0" * (depth - 1) + "└─\u00a0" if depth else ""  # <option> drops plain spaces
+            options.append((f"{indent}{node['id']} · {node['kind']} · {node['status']}{metric}{marks}",
                             node["id"]))
         if self.selected not in nodes:
             self.selected = approved or best or options[0][1]
