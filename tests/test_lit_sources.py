@@ -221,3 +221,95 @@ def test_online_hits_already_in_the_library_carry_the_library_key(sources, tmp_p
                                              ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
 def test_retry_after_parsing(value, expected):
     assert parse_retry_after(value) == expected
+
+
+# --- parsing real-world answer shapes (no network needed: httpx.MockTransport) ------------------
+def _mock_source(cls, payload: str, content_type: str = "application/json", **kwargs):
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text=payload, headers={"Content-Type": content_type})
+
+    return cls(client=httpx.Client(transport=httpx.MockTransport(handler)), min_interval_s=0, policy=FAST, **kwargs)
+
+
+def test_semantic_scholar_preprint_quirks():
+    from aisci.literature.sources import SemanticScholar
+
+    payload = """{"total": 2, "offset": 0, "next": 2, "data": [
+      {"paperId": "204e3073", "externalIds": {"DBLP": "journals/corr/VaswaniSPUJGKP17", "ArXiv": "1706.03762",
+       "CorpusId": 13756489}, "url": "https://www.semanticscholar.org/paper/204e3073", "title": "Attention is All you Need",
+       "venue": "Neural Information Processing Systems", "year": 2017, "journal": {"name": "ArXiv",
+       "volume": "abs/1706.03762"}, "publicationTypes": null, "abstract": null,
+       "authors": [{"authorId": "40348417", "name": "Ashish Vaswani"}, {"authorId": "1846258", "name": "Noam M. Shazeer"}]},
+      {"paperId": "x", "title": null, "authors": []}]}"""
+    refs = _mock_source(SemanticScholar, payload).search("attention")
+    assert len(refs) == 1  # the untitled record is dropped, not a crash
+    ref = refs[0]
+    assert (ref.key, ref.entry_type, ref.arxiv_id, ref.year) == ("vaswani2017attention", "misc", "1706.03762", 2017)
+    assert "volume" not in ref.fields and ref.surnames == ["vaswani", "shazeer"]
+
+
+def test_openalex_conference_paper_with_inverted_abstract():
+    from aisci.literature.sources import OpenAlex
+
+    payload = """{"meta": {"count": 1}, "results": [{"id": "https://openalex.org/W2194775991",
+      "doi": "https://doi.org/10.1109/cvpr.2016.90", "display_name": "Deep Residual Learning for Image Recognition",
+      "publication_year": 2016, "type": "article",
+      "authorships": [{"author": {"display_name": "Kaiming He"}}, {"author": {"display_name": "Xiangyu Zhang"}}],
+      "primary_location": {"source": {"display_name": "2016 IEEE Conference on Computer Vision and Pattern Recognition (CVPR)",
+       "type": "conference"}},
+      "locations": [{"landing_page_url": "https://arxiv.org/abs/1512.03385"}],
+      "biblio": {"volume": null, "issue": null, "first_page": "770", "last_page": "778"},
+      "abstract_inverted_index": {"Deeper": [0], "neural": [1], "networks": [2], "are": [3], "hard": [4], "to": [5],
+       "train.": [6]}}]}"""
+    ref = _mock_source(OpenAlex, payload).search("resnet")[0]
+    assert (ref.entry_type, ref.doi, ref.arxiv_id) == ("inproceedings", "10.1109/cvpr.2016.90", "1512.03385")
+    assert ref.get("booktitle").startswith("2016 IEEE Conference") and ref.get("pages") == "770--778"
+    assert ref.abstract == "Deeper neural networks are hard to train."
+
+
+def test_arxiv_feed_with_old_style_ids_and_an_error_entry():
+    from aisci.literature.sources import ArXiv
+
+    feed = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"
+      xmlns:arxiv="http://arxiv.org/schemas/atom">
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <entry><id>http://arxiv.org/abs/hep-th/9901001v2</id><published>1999-01-04T00:00:00Z</published>
+    <title>A title broken
+      over two lines</title><summary>  Abstract text.  </summary>
+    <author><name>Jane Doe</name></author><arxiv:primary_category term="hep-th"/></entry>
+</feed>"""
+    ref = _mock_source(ArXiv, feed, "application/atom+xml").search("anything")[0]
+    assert (ref.arxiv_id, ref.title, ref.year, ref.get("primaryclass")) == \
+        ("hep-th/9901001", "A title broken over two lines", 1999, "hep-th")
+    error_feed = feed.replace("http://arxiv.org/abs/hep-th/9901001v2", "http://arxiv.org/api/errors#bad_query")
+    with pytest.raises(SourceError, match="query rejected"):
+        _mock_source(ArXiv, error_feed, "application/atom+xml").search("anything")
+
+
+def test_crossref_items_with_markup_and_date_parts():
+    from aisci.literature.sources import Crossref
+
+    payload = """{"status": "ok", "message": {"total-results": 1, "items": [{"DOI": "10.1038/323533a0",
+      "title": ["Learning representations by back-propagating errors"], "type": "journal-article",
+      "author": [{"given": "David E.", "family": "Rumelhart", "sequence": "first"}, {"name": "PDP Research Group"}],
+      "issued": {"date-parts": [[1986, 10]]}, "container-title": ["Nature"], "volume": "323", "issue": "6088",
+      "page": "533-536", "abstract": "<jats:p>We describe a new <jats:italic>learning</jats:italic> procedure.</jats:p>"}]}}"""
+    ref = _mock_source(Crossref, payload).search("backprop")[0]
+    assert (ref.key, ref.year, ref.get("journal"), ref.get("pages")) == ("rumelhart1986learning", 1986, "Nature",
+                                                                         "533--536")
+    assert ref.get("author") == "Rumelhart, David E. and {PDP Research Group}"
+    assert "<" not in ref.abstract and "learning" in ref.abstract
+
+
+def test_requests_to_one_source_are_spaced_by_its_minimum_interval(server, tmp_path):
+    first, second = (make_sources(tmp_path / f"lit{i}", ["openalex"], base_urls=server.base_urls, policy=FAST,
+                                  min_interval_s=0.3)[0] for i in range(2))
+    for query in ("grokking", "memory", "omnigrok"):
+        first.search(query)
+    second.search("arithmetic")  # another instance for the same service shares the limiter
+    times = [r.at for r in server.requests if r.source == "openalex"]
+    assert len(times) == 4
+    assert min(b - a for a, b in zip(times, times[1:])) >= 0.28

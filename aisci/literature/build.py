@@ -48,7 +48,8 @@ def reference_from_metadata(
 ) -> Reference:
     """A Reference with a complete BibTeX entry from plain-text metadata.
 
-    `authors` are plain names ("Ashish Vaswani" or "Vaswani, Ashish"). Without a venue
+    `authors` are plain names ("Ashish Vaswani" or "Vaswani, Ashish"; "{PDP Research Group}"
+    for an organisation, kept whole). Without a venue
     the entry becomes @misc (an arXiv preprint gets eprint/archivePrefix fields).
     """
     doi = normalize_doi(doi)
@@ -93,6 +94,8 @@ def _bibtex_name(name: str) -> str:
     name = " ".join(name.split())
     if name.lower() == "others":  # BibTeX's own "and others", never braced
         return "others"
+    if name.startswith("{") and name.endswith("}"):  # an organisation, protected by the caller
+        return "{" + text_to_bibtex_value(name[1:-1]) + "}"
     if "," in name:
         return text_to_bibtex_value(name)
     parts = name.split(" ")

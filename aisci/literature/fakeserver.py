@@ -45,6 +45,7 @@ class RecordedRequest:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -159,7 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
         source = SOURCE_PREFIXES.get(prefix, prefix)
         params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self.fake._lock:
-            self.fake.requests.append(RecordedRequest(source, "/" + rest, params, dict(self.headers.items())))
+            self.fake.requests.append(RecordedRequest(source, "/" + rest, params, dict(self.headers.items()),
+                                                      time.monotonic()))
         script = self.fake._next_script(source)
         if script is not None:
             if script.delay_s:

@@ -86,8 +86,8 @@ class Crossref(Source):
                 continue
             if person.get("family"):
                 authors.append(f"{person['family']}, {person.get('given', '')}".strip().rstrip(","))
-            elif person.get("name"):
-                authors.append(person["name"])
+            elif person.get("name"):  # an organisation: one name, never split into first/last
+                authors.append("{" + person["name"] + "}")
         date_parts = ((item.get("issued") or {}).get("date-parts") or [[None]])[0] or [None]
         year = date_parts[0] if isinstance(date_parts[0], int) else None
         abstract = _TAG.sub(" ", item.get("abstract") or "").strip() or None

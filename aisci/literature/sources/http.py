@@ -67,6 +67,13 @@ class RateLimiter:
             self._next = slot + self.min_interval_s
             return slot - now
 
+    def finished(self) -> None:
+        """A request just completed: the next may start `min_interval_s` from now. Spacing
+        from completion (not only from sending) keeps the gaps the server sees at least as
+        long as asked, however long connecting took."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + self.min_interval_s)
+
     def hold_off(self, seconds: float) -> None:
         """The server said "not before `seconds`": no request to it goes out until then."""
         with self._lock:
@@ -157,8 +164,7 @@ class Fetcher:
                 break
             self.requests_sent += 1
             try:
-                response = self.client.get(url, params=params, headers=headers,
-                                            timeout=min(policy.timeout_s, remaining))
+                response = self._send(url, params, headers, min(policy.timeout_s, remaining))
             except httpx.TimeoutException:
                 reason, pause = "timed out", self._backoff(attempt)
             except httpx.TransportError as exc:
@@ -194,6 +200,12 @@ class Fetcher:
         elapsed = time.monotonic() - start
         raise SourceError(self.source, f"{reason}; gave up after {attempt} attempt(s) "
                                        f"in {elapsed:.1f}s")
+
+    def _send(self, url: str, params: dict, headers: dict, timeout: float) -> httpx.Response:
+        try:
+            return self.client.get(url, params=params, headers=headers, timeout=timeout)
+        finally:
+            self.limiter.finished()
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.policy.max_backoff_s, self.policy.backoff_s * 2 ** (attempt - 1))

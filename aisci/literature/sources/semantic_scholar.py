@@ -41,8 +41,9 @@ class SemanticScholar(Source):
         journal = item.get("journal") or {}
         types = item.get("publicationTypes") or []
         venue = (journal.get("name") or item.get("venue") or "").strip()
-        if venue.lower() in ("arxiv", "arxiv.org"):
-            venue = ""
+        on_arxiv_only = venue.lower() in ("arxiv", "arxiv.org")
+        if on_arxiv_only:  # S2 files preprints under journal "ArXiv", volume "abs/1706.03762"
+            venue, journal = "", {}
         entry_type = None
         if venue:
             entry_type = "inproceedings" if "Conference" in types and "JournalArticle" not in types else "article"
