@@ -1,156 +1,481 @@
-"""Experiments: the baseline plus one node per idea that passed the gates. Each node is
-`experiments/<idea>/<node>/experiment.ipynb` (executed by papermill in its own folder)
-and `node.json` (parent, kind, status, metrics, timing, code hash).
+"""Experiments: the template's baseline, then a tree search per idea that passed the gates.
 
-A finished node is never re-executed unless its notebook's code changed: a person's edit
-re-runs that notebook (and, through the phase digests, what lies downstream)."""
+Each node is `experiments/<idea>/node-N/experiment.ipynb` (executed by papermill in its
+own folder) + `node.json` (see aisci.search.node). Each round, every idea's next nodes are
+planned (an LLM task or the offline engine writes each notebook), then all of them are
+submitted to the executor before any is waited for, so a parallel executor runs them side
+by side. The best node of an idea is the one with the best value of the template's primary
+metric in its declared direction; no model is asked.
+
+Resume: the tree on disk is the search's state. A finished node is never executed again; a
+node a kill left `running` is. A person's edit of a finished node's notebook becomes a new
+`human` node (the original node keeps what it ran), which runs and gets a follow-up."""
 
 from __future__ import annotations
 
+import sqlite3
+from concurrent.futures import Future, as_completed
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from aisci.fsutil import atomic_write_json, read_json, sha256_of
-from aisci.ideas import Idea
-from aisci.llm.tasks import Task
+from aisci import gates
+from aisci.errors import GateStop
+from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
 from aisci.phases import novelty
 from aisci.records import read_records
+from aisci.search import compose
+from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
+from aisci.search.plans import TASKS, NothingToTry, plan_problems
+from aisci.search.policy import Goal, Step, next_steps
+from aisci.search.replicas import aggregate_notebook
 from aisci.study import now_iso
 
 OUTPUTS = ("experiments/summary.json",)
 BASELINE = "baseline"
-
-
-class NodePlan(BaseModel):
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    rationale: str
-
-
-def _offline_plan(inputs: dict[str, Any]) -> NodePlan:
-    idea = inputs["idea"]
-    return NodePlan(parameters=idea["parameters"], rationale=(
-        "The offline engine sets exactly the parameters the idea names and keeps every other parameter at the "
-        "baseline's value, so the run differs from the baseline in one factor."))
-
-
-WRITE_NODE = Task("experiments.write_node", "experiments", NodePlan, _offline_plan, temperature=0.2, max_tokens=1500)
+BASELINE_NODE = f"{BASELINE}/node-0"
+PLAN_ROUNDS = 3  # a plan with problems goes back to the model twice before the node is given up
 
 
 def inputs(ctx) -> Any:
     """Besides the upstream digest: the gates' decisions and the code of every node notebook
     on disk, so a person's edit to a notebook makes this phase run again."""
     hashes = {}
-    for path in sorted(ctx.study.path("experiments").glob("*/*/experiment.ipynb")):
+    for path in sorted(ctx.study.path("experiments").glob(f"*/*/{NOTEBOOK}")):
         try:
             hashes[ctx.study.relative(path)] = build.code_hash(path)
-        except Exception:  # a notebook broken by hand: it will be rebuilt or reported
+        except Exception:  # a notebook broken by hand (or cut short by a kill): the phase looks at it
             hashes[ctx.study.relative(path)] = "unreadable"
-    from aisci import gates
-    return {"novelty_gate": gates.decisions_digest(ctx.study, "novelty"), "notebooks": hashes}
+    return {"novelty_gate": gates.decisions_digest(ctx.study, "novelty"),
+            "experiments_gate": gates.decisions_digest(ctx.study, "experiments"), "notebooks": hashes}
 
 
 def run(ctx) -> list[str]:
-    template = ctx.template
-    defaults = {**template.defaults(), **ctx.config.experiments.overrides}
-    nodes = [_run_node(ctx, BASELINE, None, defaults, None)]
-    for idea in novelty.novel_ideas(ctx.study):
-        nodes.append(_run_node(ctx, idea.name, idea, defaults, BASELINE))
-    primary, metric = template.primary()
-    done = [n for n in nodes if n["status"] == "done" and isinstance(n["metrics"].get(primary), (int, float))]
-    best = None
-    for node in done:
-        if best is None or template.better(node["metrics"][primary], best["metrics"][primary]):
-            best = node
-    summary = {
-        "primary_metric": primary, "direction": metric.direction, "best": best["id"] if best else None,
-        "nodes": [{k: n[k] for k in ("id", "idea", "kind", "parent", "status", "metrics", "parameters",
-                                      "code_hash", "notebook", "failure")} for n in nodes],
-    }
-    atomic_write_json(ctx.study.path("experiments", "summary.json"), summary)
-    failed = [n["id"] for n in nodes if n["status"] != "done"]
-    if failed:
-        ctx.warn(f"experiment nodes that did not finish: {', '.join(failed)} (see their node.json)")
+    search = TreeSearch(ctx)
+    search.run()
+    search.write_summary()
     return list(OUTPUTS)
-
-
-def _run_node(ctx, idea_name: str, idea: Idea | None, defaults: dict, parent: str | None) -> dict:
-    folder = ctx.study.path("experiments", idea_name, "node-0")
-    notebook_path = folder / "experiment.ipynb"
-    node_id = f"{idea_name}/node-0"
-    nb, author, parameters = _plan_notebook(ctx, idea, defaults)
-    plan_hash = build.code_hash(nb)
-    node = read_json(folder / "node.json", default=None)
-    if node and node.get("plan_hash") == plan_hash and notebook_path.exists():
-        on_disk = build.code_hash(notebook_path)
-        if node["status"] in ("done", "failed", "timed_out", "died") and on_disk == node["code_hash"]:
-            return node  # finished (or failed for good): never re-executed
-        if on_disk != node["code_hash"] and node["status"] != "running":
-            ctx.say(f"{node_id}: the notebook was edited; re-executing it")
-            return _execute_node(ctx, node, notebook_path, build.read(notebook_path), human_edited=True)
-    node = {"id": node_id, "idea": idea_name, "kind": "baseline" if idea is None else "draft", "parent": parent,
-            "author": author, "parameters": parameters, "plan_hash": plan_hash, "human_edited": False}
-    return _execute_node(ctx, node, notebook_path, nb, human_edited=False)
-
-
-def _plan_notebook(ctx, idea: Idea | None, defaults: dict):
-    template = ctx.template
-    nb = build.clear_outputs(template.baseline())
-    author = f"template:{template.name}"
-    for cell in nb.cells:
-        cell.metadata.setdefault("aisci", {}).setdefault("author", author)
-    parameters = dict(defaults)
-    if idea is None:
-        header = (f"# Baseline: {template.manifest.title}\n\n> The template's baseline, unchanged "
-                  f"(parameters at their defaults{', with the study overrides' if ctx.config.experiments.overrides else ''}).")
-    else:
-        params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        result = ctx.llm.run(WRITE_NODE, template_description=template.manifest.description,
-                             parameters={k: p.model_dump() for k, p in template.manifest.parameters.items()},
-                             baseline_parameters=params_cell.source, idea=idea.model_dump(exclude={"rubric"}))
-        author = result.author
-        plan = result.output
-        declared = template.manifest.parameters
-        parameters.update({k: declared[k].coerce(v) for k, v in plan.parameters.items() if k in declared})
-        parameters.update(ctx.config.experiments.overrides)
-        banner = build.OFFLINE_BANNER if author == "offline-engine" else f"> Written by {author} through aisci."
-        header = (f"# Experiment: {idea.title}\n\n{banner}\n\n**Idea** `{idea.name}`. **Hypothesis.** {idea.hypothesis}"
-                  f"\n\n**Rationale.** {plan.rationale}")
-    params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    params_cell.source = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
-    params_cell.metadata["aisci"]["author"] = author
-    nb.cells.insert(0, build.markdown(header, author))
-    nb.metadata.setdefault("aisci", {})["author"] = author
-    return nb, author, parameters
-
-
-def _execute_node(ctx, node: dict, notebook_path, nb, human_edited: bool) -> dict:
-    node.update({"status": "running", "started_at": now_iso(), "human_edited": human_edited or node.get("human_edited", False),
-                 "notebook": ctx.study.relative(notebook_path), "code_hash": build.code_hash(nb), "failure": None})
-    build.write(build.clear_outputs(nb), notebook_path)
-    atomic_write_json(notebook_path.parent / "node.json", node)
-    ctx.say(f"running {node['id']}")
-    result = ctx.execute(notebook_path, notebook_path, cwd=notebook_path.parent,
-                         timeout_s=ctx.config.experiments.timeout_s, label=node["id"])
-    records = read_records(notebook_path, label=ctx.study.relative(notebook_path)) if notebook_path.exists() else []
-    node["metrics"] = {r.name: r.value for r in records}
-    node["records"] = [r.model_dump() for r in records]
-    primary = ctx.template.manifest.primary_metric
-    if result.ok and primary not in node["metrics"]:
-        node["status"], node["failure"] = "failed", f"the notebook did not record the primary metric {primary}"
-    else:
-        node["status"] = "done" if result.ok else result.status
-        node["failure"] = None if result.ok else result.reason
-    node.update({"finished_at": now_iso(), "duration_s": round(result.duration_s, 2),
-                 "traceback_tail": result.traceback_tail or None})
-    atomic_write_json(notebook_path.parent / "node.json", node)
-    return node
 
 
 def summary(study) -> dict:
     return read_json(study.path("experiments", "summary.json"), default={"nodes": []})
 
 
-def plan_digest(node: dict) -> str:
-    return sha256_of({k: node.get(k) for k in ("id", "metrics", "status")})
+class TreeSearch:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.study = ctx.study
+        self.template = ctx.template
+        self.manifest = ctx.template.manifest
+        self.settings = ctx.config.search
+        self.experiments = self.study.path("experiments")
+        self.space = {name: p.model_dump(mode="json") for name, p in self.manifest.parameters.items()}
+        primary, metric = self.template.primary()
+        seeds = tuple(self.manifest.seeds) if self.manifest.has_seed_parameter else ()
+        self.goal = Goal(primary, metric.direction, seeds)
+        self.ideas = {idea.name: idea for idea in novelty.novel_ideas(self.study)}
+        self.trees = {name: IdeaTree.load(self.experiments, name) for name in [BASELINE, *self.ideas]}
+        self.exhausted: dict[str, set[str]] = {name: set() for name in self.trees}
+        self.overrides = {k: self._coerce(k, v) for k, v in ctx.config.experiments.overrides.items()}
+
+    # --- the search ----------------------------------------------------------------------------
+    def run(self) -> None:
+        for tree in self.trees.values():
+            self._adopt_edits(tree)
+        self._honour_rerun_requests()
+        if not self.trees[BASELINE].get(BASELINE_NODE):
+            self._plan_baseline()
+        if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
+            self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
+                          f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
+        executor = _make_executor(self.ctx.config)
+        try:
+            while True:
+                for name, tree in self.trees.items():
+                    if name != BASELINE:
+                        for step in next_steps(tree, self.settings, self.goal, self.exhausted[name]):
+                            self._plan(tree, step)
+                batch = [(tree, n) for tree in self.trees.values() for n in tree.nodes if n.status == "running"]
+                if not batch:
+                    break
+                self._execute(executor, batch)
+        finally:
+            executor.close()
+        for name in self.ideas:
+            self._aggregate_replicas(self.trees[name])
+
+    # --- planning a node -----------------------------------------------------------------------
+    def _plan_baseline(self) -> None:
+        tree = self.trees[BASELINE]
+        nb = build.clear_outputs(self.template.baseline())
+        author = f"template:{self.manifest.name}"
+        for cell in nb.cells:
+            cell.metadata.setdefault("aisci", {}).setdefault("author", author)
+        parameters = {**self.template.defaults(), **self.overrides}
+        nb, _ = compose.apply_plan(nb, parameters, {}, author)
+        header = compose.header_cell(
+            kind="baseline", node_id=BASELINE_NODE, parent=None, author=author, title=self.manifest.title,
+            rationale="The template's baseline with its parameters at their defaults"
+                      + (", and the study's overrides." if self.overrides else "."),
+            changes=dict(self.overrides), edited_cells=[])
+        nb = compose.with_header(nb, header, author, BASELINE_NODE, "baseline")
+        node = Node(id=BASELINE_NODE, idea=BASELINE, kind="baseline", author=author, parameters=parameters,
+                    changes=dict(self.overrides), created_at=now_iso())
+        self._write_new(tree, node, nb)
+
+    def _plan(self, tree: IdeaTree, step: Step) -> None:
+        """Plan one node: ask the node's task (validated; problems go back to it), compose
+        the notebook, write it and node.json (status `running`). An impossible move marks
+        itself exhausted instead."""
+        if step.kind == "replica":
+            return self._plan_replica(tree, step)
+        idea = self.ideas[tree.idea]
+        parent = self._node(step.parent or BASELINE_NODE)
+        parent_nb = self._notebook_of(parent)
+        task = TASKS[step.kind]
+        inputs = self._task_inputs(tree, step, parent, parent_nb)
+        problems: list[str] = []
+        uses: list = []
+        composed = None
+        for _ in range(PLAN_ROUNDS):
+            try:
+                result = self.ctx.llm.run(task, **inputs, problems=problems)
+            except NothingToTry as exc:
+                self.exhausted[tree.idea].add(step.kind if step.kind == "draft" else f"{step.kind}:{parent.id}")
+                self.ctx.say(f"{tree.idea}: no {step.kind} node from {parent.id} ({exc})")
+                return None
+            uses.append(result)
+            plan = result.output
+            problems = plan_problems(step.kind, plan, self.space, inputs["parent"]["code_cells"],
+                                     inputs.get("tried_ablations", []))
+            if not problems:
+                composed = self._compose(tree, step, parent, parent_nb, plan, result.author)
+                problems = self._duplicate(tree, step, composed)
+            if not problems:
+                break
+        node_id = tree.new_id()
+        common = dict(id=node_id, idea=tree.idea, kind=step.kind, parent=parent.id, stage=step.stage,
+                      author=uses[-1].author, rationale=plan.rationale, follows_human=step.follows_human,
+                      task=self._task_use(task.name, uses), created_at=now_iso())
+        if problems:
+            node = Node(**common, status="invalid", parameters=parent.parameters,
+                        failure=f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])
+            tree.add(node)
+            self.ctx.warn(f"{node_id}: not run — {node.failure}")
+            return None
+        parameters, changes, edited, nb = composed
+        node = Node(**common, parameters=parameters, changes=changes, edited_cells=edited,
+                    ablation=getattr(plan, "ablation", None))
+        header = compose.header_cell(kind=step.kind, node_id=node_id, parent=parent.id, author=node.author,
+                                     title=idea.title, rationale=plan.rationale, changes=changes,
+                                     edited_cells=edited, extra=self._kind_note(step, idea))
+        self._write_new(tree, node, compose.with_header(nb, header, node.author, node_id, step.kind))
+        return None
+
+    def _compose(self, tree, step, parent: Node, parent_nb, plan, author):
+        parameters = dict(parent.parameters)
+        parameters.update({k: self._coerce(k, v) for k, v in plan.parameters.items()})
+        parameters.update(self.overrides)
+        edits = {edit.index: edit.source for edit in plan.cells}
+        nb, edited = compose.apply_plan(parent_nb, parameters, edits, author)
+        edited = [i for i in edited if i not in self._parameters_index(nb)]
+        changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
+        return parameters, changes, edited, nb
+
+    def _duplicate(self, tree: IdeaTree, step: Step, composed) -> list[str]:
+        parameters, changes, edited, nb = composed
+        if step.kind in ("debug", "ablation"):
+            if not changes and not edited:
+                return ["the plan changes nothing: change a parameter or a code cell"]
+            return []
+        key = compose.config_key(compose.code_key(nb), parameters)
+        same = next((n for n in tree.nodes if n.status != "invalid"
+                     and compose.config_key(n.code_key, n.parameters) == key), None)
+        if same is not None:
+            return [f"this exact configuration (parameters and code) already ran as {same.id}; propose another"]
+        return []
+
+    def _plan_replica(self, tree: IdeaTree, step: Step) -> None:
+        parent = self._node(step.parent)
+        parameters = {**parent.parameters, self.manifest.seed_parameter: step.seed, **self.overrides}
+        author = build.AISCI_AUTHOR
+        nb, _ = compose.apply_plan(self._notebook_of(parent), parameters, {}, author)
+        node_id = tree.new_id()
+        changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
+        node = Node(id=node_id, idea=tree.idea, kind="replica", parent=parent.id, stage=step.stage, author=author,
+                    parameters=parameters, changes=changes, seed=step.seed, created_at=now_iso(),
+                    rationale=f"{parent.id} rerun with {self.manifest.seed_parameter} = {step.seed}, everything else "
+                              f"unchanged (one of {self.settings.num_seeds} seed replicas).")
+        header = compose.header_cell(kind="replica", node_id=node_id, parent=parent.id, author=author,
+                                     title=self.ideas[tree.idea].title, rationale=node.rationale, changes=changes,
+                                     edited_cells=[])
+        self._write_new(tree, node, compose.with_header(nb, header, author, node_id, "replica"))
+
+    def _write_new(self, tree: IdeaTree, node: Node, nb) -> None:
+        """The notebook and aisci's copy first, node.json last: a kill in between leaves a
+        folder without node.json, which the next run reuses."""
+        folder = tree.folder(node.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat_text = build.clear_outputs(nb)
+        build.write(nbformat_text, tree.pristine_path(node.id))
+        build.write(nbformat_text, tree.notebook_path(node.id))
+        node.notebook = self.study.relative(tree.notebook_path(node.id))
+        node.code_hash = build.code_hash(nb)
+        node.code_key = compose.code_key(nb)
+        node.status = "running"
+        tree.add(node)
+
+    def _task_inputs(self, tree: IdeaTree, step: Step, parent: Node, parent_nb) -> dict[str, Any]:
+        idea = self.ideas[tree.idea]
+        parent_code = compose.code_key(parent_nb)
+        tried = [n.parameters for n in tree.nodes if n.status != "invalid" and n.code_key == parent_code]
+        inputs: dict[str, Any] = {
+            "template": {"title": self.manifest.title, "description": self.manifest.description,
+                         "primary_metric": self.goal.primary, "direction": self.goal.direction,
+                         "metrics": {k: m.direction for k, m in self.manifest.metrics.items()}},
+            "parameter_space": self.space,
+            "idea": {"name": idea.name, "title": idea.title, "hypothesis": idea.hypothesis,
+                     "parameters": {k: v for k, v in idea.parameters.items() if k in self.space}},
+            "parent": self._describe(parent, parent_nb),
+            "tried": tried,
+            "frozen": sorted({*idea.parameters, self.manifest.seed_parameter, *self.overrides}),
+        }
+        if step.kind == "draft":
+            inputs["draft_number"] = len(tree.of_kind("draft")) + 1
+        elif step.kind == "improve":
+            base = self.trees[BASELINE].get(BASELINE_NODE)
+            inputs["baseline_metrics"] = base.metrics if base else {}
+        elif step.kind == "ablation":
+            inputs["tried_ablations"] = [n.ablation for n in tree.of_kind("ablation") if n.ablation]
+        elif step.kind == "debug":
+            before = self._node(parent.parent or BASELINE_NODE)
+            inputs["before_failure"] = self._describe(before, self._notebook_of(before), with_failure=False)
+        return inputs
+
+    def _describe(self, node: Node, nb, with_failure: bool = True) -> dict[str, Any]:
+        described = {"id": node.id, "kind": node.kind, "parameters": node.parameters, "metrics": node.metrics,
+                     "code_cells": compose.cells_for_prompt(nb)}
+        if with_failure and node.failed:
+            described.update({"failure": node.failure, "failed_cell_source": node.failed_cell_source,
+                              "traceback_tail": node.traceback_tail})
+        return described
+
+    def _kind_note(self, step: Step, idea) -> str:
+        notes = []
+        if step.stage:
+            notes.append(f"**Stage** {step.stage} (staged search: implementation → tuning → research → ablation).")
+        if step.follows_human:
+            notes.append("Made because a person's node had no follow-up yet.")
+        return " ".join(notes)
+
+    # --- running a round -----------------------------------------------------------------------
+    def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
+        from aisci.executors import NodeJob
+
+        logs = self.study.state_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        pending: dict[Future, tuple[IdeaTree, Node]] = {}
+        for tree, node in batch:
+            path = tree.notebook_path(node.id)
+            # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
+            build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
+            node.started_at = now_iso()
+            tree.save(node)
+            self.ctx.say(f"running {node.id} ({node.kind})")
+            job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
+                          kernel_log=logs / "kernels.log")
+            future = executor.submit(job)
+            if future.done():  # a serial executor ran it already: record it before the next one starts
+                self._finish(tree, node, future)
+            else:
+                pending[future] = (tree, node)
+        for future in as_completed(pending):
+            self._finish(*pending[future], future)
+
+    def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
+        from aisci.notebook.execute import ExecutionResult
+
+        try:
+            result = future.result()
+        except Exception as exc:  # the executor lost the job (a worker died): the node died with it
+            result = ExecutionResult("died", 0.0, f"the executor lost the run: {type(exc).__name__}: {exc}"[:300])
+        path = tree.notebook_path(node.id)
+        executed = build.read(path) if _readable(path) else None
+        records = read_records(executed, label=node.notebook) if executed is not None else []
+        node.metrics = {r.name: r.value for r in records}
+        node.records = [r.model_dump() for r in records]
+        node.status, node.failure = ("done", None) if result.ok else (result.status, result.reason)
+        if result.ok and node.metric(self.goal.primary) is None:
+            node.status = "failed"
+            node.failure = (f"the notebook did not record the primary metric {self.goal.primary} as a number"
+                            + (f" (recorded {node.metrics[self.goal.primary]!r})" if self.goal.primary in node.metrics else ""))
+        node.traceback_tail = result.traceback_tail or None
+        node.failed_cell_source = compose.failing_cell(executed) if executed is not None and not result.ok else None
+        node.finished_at = now_iso()
+        node.duration_s = round(result.duration_s, 2)
+        if executed is not None:
+            node.code_hash = build.code_hash(executed)
+            atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
+        tree.save(node)
+        self.study.log_execution({"notebook": node.notebook, "label": node.id, "started_at": node.started_at,
+                                  "finished_at": node.finished_at, **result.as_dict()})
+        metric = node.metric(self.goal.primary)
+        self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
+                                                   else f": {node.failure}" if node.failure else ""))
+
+    # --- a person's hand ---------------------------------------------------------------------------
+    def _adopt_edits(self, tree: IdeaTree) -> None:
+        """A finished node whose notebook's code changed was edited by a person: move the
+        edit into a new `human` node (child of the edited one) and put the original back."""
+        for node in list(tree.nodes):
+            if not node.finished:
+                continue
+            path, pristine = tree.notebook_path(node.id), tree.pristine_path(node.id)
+            if not pristine.exists():  # made by an older aisci: take the notebook as it is now
+                if _readable(path):
+                    atomic_write_bytes(pristine, path.read_bytes())
+                continue
+            if not _readable(path):
+                atomic_write_bytes(path, pristine.read_bytes())
+                self.ctx.warn(f"{node.notebook} was missing or unreadable; restored the executed notebook")
+                continue
+            if build.code_hash(path) == node.code_hash:
+                continue
+            edited, original = build.read(path), build.read(pristine)
+            changed = compose.person_edits(edited, original)
+            nb = compose.without_header(edited)
+            parameters = compose.read_parameters(nb, self.space, node.parameters)
+            node_id = tree.new_id()
+            changes = {k: v for k, v in parameters.items() if node.parameters.get(k) != v}
+            title = self.ideas[tree.idea].title if tree.idea in self.ideas else self.manifest.title
+            header = compose.header_cell(
+                kind="human", node_id=node_id, parent=node.id, author=compose.PERSON, title=title,
+                rationale=f"A person edited the notebook of {node.id}; aisci kept that node as it ran and added "
+                          f"the edit here.", changes=changes, edited_cells=changed)
+            human = Node(id=node_id, idea=tree.idea, kind="human", parent=node.id, stage=node.stage,
+                         author=compose.PERSON, parameters=parameters, changes=changes, edited_cells=changed,
+                         edited_from=node.id, rationale="edited by a person", created_at=now_iso())
+            self._write_new(tree, human, compose.with_header(nb, header, compose.PERSON, node_id, "human"))
+            atomic_write_bytes(path, pristine.read_bytes())
+            self.ctx.say(f"{node.id}: edited by a person; the edit is now node {node_id} (kind human), "
+                         f"{human.notebook}, and {node.notebook} is back as it ran")
+
+    def _honour_rerun_requests(self) -> None:
+        requests = getattr(gates, "rerun_requests", None)
+        if requests is None:
+            return
+        nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes if n.finished}
+        for node_id in requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
+            tree, node = nodes[node_id]
+            nb = build.clear_outputs(build.read(tree.pristine_path(node.id)))
+            build.write(nb, tree.notebook_path(node.id))
+            node.status = "running"
+            tree.save(node)
+            self.ctx.say(f"{node.id}: a rerun was requested")
+
+    # --- replicas, the gate and the summary ------------------------------------------------------------
+    def _aggregate_replicas(self, tree: IdeaTree) -> None:
+        top = best_node(tree.nodes, self.goal.primary, self.goal.direction)
+        if top is None:
+            return
+        replicas = [n for n in tree.children(top.id) if n.kind == "replica" and n.status == "done"]
+        if len(replicas) < 2:
+            return
+        notebooks = [n.notebook for n in replicas]
+        if top.replicas and top.replicas.get("notebooks") == notebooks:
+            return  # already aggregated
+        relative = f"experiments/{tree.idea}/replicas/{top.name}.ipynb"
+        output = self.study.path(relative)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        metrics = list(self.manifest.metrics)
+        nb = aggregate_notebook(str(self.study.root), top.id, notebooks, [n.seed for n in replicas], metrics)
+        self.ctx.execute_phase_notebook(nb, output, label=f"{top.id} replicas")
+        found = {r.name: r.value for r in read_records(output, label=relative)}
+        top.replicas = {
+            "nodes": [n.id for n in replicas], "seeds": [n.seed for n in replicas], "notebooks": notebooks,
+            "notebook": relative, "num_seeds": len(replicas),
+            "metrics": {m: {"mean": found.get(f"{m}_mean"), "se": found.get(f"{m}_se")}
+                        for m in metrics if f"{m}_mean" in found}}
+        tree.save(top)
+
+    def write_summary(self) -> None:
+        nodes = [n for tree in self.trees.values() for n in tree.nodes]
+        by_metric = best_node(nodes, self.goal.primary, self.goal.direction)
+        approved = gates.approved_best_node(self.study, [n.id for n in nodes]) \
+            if hasattr(gates, "approved_best_node") else None
+        per_idea = {name: getattr(best_node(self.trees[name].nodes, self.goal.primary, self.goal.direction), "id", None)
+                    for name in self.ideas}
+        replicas = {name: self.trees[name].get(node_id).replicas for name, node_id in per_idea.items()
+                    if node_id and self.trees[name].get(node_id).replicas}
+        data = {
+            "primary_metric": self.goal.primary, "direction": self.goal.direction,
+            "best": approved or (by_metric.id if by_metric else None),
+            "best_by_metric": by_metric.id if by_metric else None, "approved_best": approved,
+            "best_per_idea": per_idea, "replicas": replicas,
+            "search": self.settings.model_dump(mode="json"),
+            "nodes": [n.summary_row() for n in nodes],
+        }
+        atomic_write_json(self.experiments / "summary.json", data)
+        for name in self.ideas:
+            if per_idea[name] is None:
+                self.ctx.warn(f"no node of idea {name} finished with {self.goal.primary} (see experiments/{name}/*/node.json)")
+        base = self.trees[BASELINE].get(BASELINE_NODE)
+        if base is not None and base.status != "done":
+            self.ctx.warn(f"the baseline did not finish: {base.failure}")
+        if self.ctx.config.gates.experiments == "stop" and not self.study.decisions("experiments"):
+            raise GateStop("the experiments gate waits for a decision: "
+                           + gates.GATE_HELP["experiments"].format(study=self.study.root))
+
+    # --- helpers -------------------------------------------------------------------------------------
+    def _node(self, node_id: str) -> Node:
+        idea = node_id.split("/", 1)[0]
+        node = self.trees[idea].get(node_id) if idea in self.trees else None
+        if node is None:
+            node = IdeaTree.load(self.experiments, idea).get(node_id)
+        if node is None:
+            raise KeyError(node_id)
+        return node
+
+    def _notebook_of(self, node: Node):
+        """The notebook a node ran, as aisci keeps it (a person's edit is elsewhere by now)."""
+        tree = self.trees.get(node.idea) or IdeaTree.load(self.experiments, node.idea)
+        for path in (tree.pristine_path(node.id), tree.notebook_path(node.id)):
+            if _readable(path):
+                return build.clear_outputs(build.read(path))
+        return build.clear_outputs(self.template.baseline())
+
+    def _parameters_index(self, nb) -> list[int]:
+        return [i for i, c in enumerate(compose.code_cells(nb)) if compose.is_parameters_cell(c)]
+
+    def _coerce(self, name: str, value: Any) -> Any:
+        param = self.manifest.parameters.get(name)
+        return param.coerce(value) if param is not None else value
+
+    def _task_use(self, name: str, results: list) -> TaskUse:
+        use = TaskUse(name=name, author=results[-1].author, call_id=results[-1].call_id, rounds=len(results),
+                      replayed=all(r.replayed for r in results))
+        store = Path(self.ctx.llm.store.path)
+        ids = [r.call_id for r in results if r.call_id is not None]
+        if ids and store.exists():
+            with sqlite3.connect(store) as db:  # the call store's own accounting of those calls
+                row = db.execute(f"SELECT COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0), "
+                                 f"COALESCE(SUM(cost_usd),0) FROM calls WHERE id IN ({','.join('?' * len(ids))})",
+                                 ids).fetchone()
+            use.prompt_tokens, use.completion_tokens, use.cost_usd = int(row[0]), int(row[1]), float(row[2])
+        return use
+
+
+def _readable(path: Path) -> bool:
+    try:
+        build.code_hash(path)
+        return True
+    except Exception:  # missing, empty (a kill during a write by papermill) or not a notebook
+        return False
+
+
+def _make_executor(config):
+    """The study's executor (local pool or Dask) where aisci.executors provides one."""
+    from aisci import executors
+
+    factory = getattr(executors, "make_executor", None)
+    return factory(config) if factory is not None else executors.SerialExecutor()

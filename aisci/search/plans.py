@@ -1,0 +1,161 @@
+"""The LLM tasks that write a node, one per kind, and their offline-engine counterparts.
+
+A plan changes the parent's notebook in two ways: `parameters` (declared parameters, set in
+the parameters cell) and `cells` (the source of code cells, by their position among the
+code cells). The offline engine only moves parameters, within the declared choices, and
+says so; it raises `NothingToTry` when its move set is used up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aisci.llm.tasks import Task
+from aisci.search import space as moves
+
+
+class NothingToTry(Exception):
+    """The offline engine has no untried move of this kind from this node."""
+
+
+class CellEdit(BaseModel):
+    index: int = Field(ge=0, description="position among the notebook's code cells (0 = the first code cell)")
+    source: str = Field(description="the cell's complete new source")
+
+
+class NodePlan(BaseModel):
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="declared parameters to set; omitted ones keep the parent's value")
+    cells: list[CellEdit] = Field(
+        default_factory=list, description="code cells to replace, by index; set parameters through `parameters`")
+    rationale: str = Field(description="two or three sentences: what changes and why")
+
+
+class AblationPlan(NodePlan):
+    ablation: str = Field(pattern=r"^[a-z][a-z0-9_]{1,60}$", description="snake_case name of what is taken out")
+
+
+OFFLINE_NOTE = "The offline engine (deterministic, model-free) "
+
+
+def _changed(parameters: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v!r}" for k, v in parameters.items())
+
+
+def _offline_draft(inputs: dict[str, Any]) -> NodePlan:
+    idea, parent = inputs["idea"], inputs["parent"]
+    setting = {**parent["parameters"], **idea["parameters"]}
+    tried = {moves.setting_key(t) for t in inputs["tried"]}
+    if moves.setting_key(setting) not in tried:
+        return NodePlan(parameters=dict(idea["parameters"]), rationale=(
+            OFFLINE_NOTE + f"sets exactly what the idea names ({_changed(idea['parameters']) or 'nothing'}) and keeps "
+            "every other parameter at the baseline's value, so the run differs from the baseline in those factors."))
+    move = moves.first_untried(moves.neighbour_moves(inputs["parameter_space"], setting, inputs["frozen"]),
+                               setting, inputs["tried"])
+    if move is None:
+        raise NothingToTry("every neighbouring setting of the idea was tried")
+    name, value = move
+    return NodePlan(parameters={**idea["parameters"], name: value}, rationale=(
+        OFFLINE_NOTE + f"drafts the idea again ({_changed(idea['parameters'])}) with {name} = {value!r}, the next "
+        f"untried neighbouring value (was {setting[name]!r}), so the drafts differ."))
+
+
+def _offline_improve(inputs: dict[str, Any]) -> NodePlan:
+    parent = inputs["parent"]
+    move = moves.first_untried(moves.neighbour_moves(inputs["parameter_space"], parent["parameters"], inputs["frozen"]),
+                               parent["parameters"], inputs["tried"])
+    if move is None:
+        raise NothingToTry(f"no untried neighbouring setting around {parent['id']}")
+    name, value = move
+    primary = inputs["template"]["primary_metric"]
+    value_now = parent["metrics"].get(primary)
+    shown = f"{value_now:.4g}" if isinstance(value_now, (int, float)) else "not recorded"
+    return NodePlan(parameters={name: value}, rationale=(
+        OFFLINE_NOTE + f"takes one step of a coordinate search around {parent['id']} ({primary} = {shown}): {name} goes from {parent['parameters'][name]!r} to the "
+        f"neighbouring declared value {value!r}. The idea's own settings stay fixed, and no compute setting is raised."))
+
+
+def _offline_hyperparameter(inputs: dict[str, Any]) -> NodePlan:
+    parent = inputs["parent"]
+    move = moves.first_untried(moves.choice_moves(inputs["parameter_space"], parent["parameters"], inputs["frozen"]),
+                               parent["parameters"], inputs["tried"])
+    if move is None:
+        raise NothingToTry(f"every declared choice around {parent['id']} was tried")
+    name, value = move
+    return NodePlan(parameters={name: value}, rationale=(
+        OFFLINE_NOTE + f"tunes one hyperparameter of {parent['id']}: {name} = {value!r} (was "
+        f"{parent['parameters'][name]!r}), the next declared choice not yet tried on this idea."))
+
+
+def _offline_ablation(inputs: dict[str, Any]) -> AblationPlan:
+    parent = inputs["parent"]
+    for name, parameter, default in moves.ablations(inputs["parameter_space"], parent["parameters"],
+                                                   inputs["idea"]["parameters"]):
+        if name not in inputs["tried_ablations"]:
+            return AblationPlan(ablation=name, parameters={parameter: default}, rationale=(
+                OFFLINE_NOTE + f"takes one of the idea's changes back: {parameter} returns to the baseline's "
+                f"{default!r} (the best node {parent['id']} uses {parent['parameters'][parameter]!r}), all else "
+                f"unchanged, to show what that change contributes."))
+    raise NothingToTry(f"every change of the idea was ablated from {parent['id']}")
+
+
+def _offline_debug(inputs: dict[str, Any]) -> NodePlan:
+    """The offline engine cannot read a traceback: it goes back to what worked before the
+    failed node (its parent's settings and code), and says so."""
+    failed, before = inputs["parent"], inputs["before_failure"]
+    changed_params = {k: v for k, v in before["parameters"].items() if failed["parameters"].get(k) != v}
+    edits = [CellEdit(index=cell["index"], source=cell["source"])
+             for cell, now in zip(before["code_cells"], failed["code_cells"])
+             if cell["source"] != now["source"] and not cell["parameters_cell"]]
+    if not changed_params and not edits:
+        raise NothingToTry(f"{failed['id']} runs the same settings and code as {before['id']}: nothing to revert")
+    what = ", ".join(filter(None, [_changed(changed_params), f"code cells {', '.join(str(e.index) for e in edits)}"
+                                   if edits else ""]))
+    return NodePlan(parameters=changed_params, cells=edits, rationale=(
+        OFFLINE_NOTE + f"cannot read the error of {failed['id']} ({failed['failure']}); it reverts to the settings "
+        f"and code of {before['id']}, which ran, so the branch can go on ({what})."))
+
+
+WRITE_NODE = Task("experiments.write_node", "experiments", NodePlan, _offline_draft, temperature=0.3, max_tokens=6000)
+IMPROVE = Task("experiments.improve", "experiments", NodePlan, _offline_improve, temperature=0.3, max_tokens=6000)
+DEBUG = Task("experiments.debug", "experiments", NodePlan, _offline_debug, temperature=0.2, max_tokens=6000)
+HYPERPARAMETER = Task("experiments.hyperparameter", "experiments", NodePlan, _offline_hyperparameter,
+                      temperature=0.3, max_tokens=2000)
+ABLATION = Task("experiments.ablation", "experiments", AblationPlan, _offline_ablation, temperature=0.2,
+                max_tokens=6000)
+TASKS = {"draft": WRITE_NODE, "improve": IMPROVE, "debug": DEBUG, "hyperparameter": HYPERPARAMETER,
+         "ablation": ABLATION}
+
+
+def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, code_cells: list[dict],
+                  tried_ablations: list[str]) -> list[str]:
+    """What is wrong with a plan before anything is written (sent back to the model)."""
+    from aisci.template import Parameter
+
+    problems = []
+    for name, value in plan.parameters.items():
+        spec = parameter_space.get(name)
+        if spec is None:
+            problems.append(f"parameters.{name}: not a declared parameter (declared: {', '.join(parameter_space)})")
+            continue
+        try:
+            Parameter.model_validate(spec).coerce(value)
+        except (TypeError, ValueError):
+            problems.append(f"parameters.{name}: {value!r} is not of type {spec['type']}")
+    seen = set()
+    for edit in plan.cells:
+        cell = next((c for c in code_cells if c["index"] == edit.index), None)
+        if cell is None:
+            problems.append(f"cells: there is no code cell {edit.index} (code cells are 0..{len(code_cells) - 1})")
+        elif cell["parameters_cell"]:
+            problems.append(f"cells: code cell {edit.index} is the parameters cell; set values through `parameters`")
+        if edit.index in seen:
+            problems.append(f"cells: code cell {edit.index} is replaced twice")
+        seen.add(edit.index)
+    if kind == "hyperparameter" and plan.cells:
+        problems.append("cells: a hyperparameter node changes parameters only; leave `cells` empty")
+    if kind == "ablation" and getattr(plan, "ablation", None) in tried_ablations:
+        problems.append(f"ablation: {plan.ablation!r} was already run; take out something else "
+                        f"(done: {', '.join(tried_ablations)})")
+    return problems
