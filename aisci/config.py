@@ -81,8 +81,15 @@ class NoveltySection(Section):
 class ExperimentsSection(Section):
     timeout_s: int = Field(default=900, gt=0)  # wall-time limit per experiment notebook
     executor: Literal["local", "dask"] = "local"
-    workers: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1)  # nodes run at once (local pool processes, or LocalCluster workers)
+    dask_scheduler: str | None = None  # e.g. "tcp://head:8786" (dask-jobqueue, dask-kubernetes); None: a LocalCluster
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
+    # the sandboxed kernel of experiment nodes (see aisci/notebook/sandbox.py)
+    sandbox: bool = True
+    memory_mb: int | None = Field(default=8192, ge=64)  # address space per kernel process
+    cpu_seconds: int | None = Field(default=3600, gt=0)  # CPU time per kernel process (all its threads)
+    max_processes: int | None = Field(default=256, ge=8)  # processes and threads of a kernel's whole tree
+    allow_network: bool = False
 
 
 class SearchSection(Section):

@@ -13,7 +13,7 @@ import pytest
 
 from aisci.notebook import build
 from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import RUN_DIR_NAME, RUN_MARKER_ENV, SandboxSettings, probe
+from aisci.notebook.sandbox import RUN_DIR_NAME, RUN_MARKER_ENV, SandboxRun, SandboxSettings, probe
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the sandbox needs Linux /proc")
 
@@ -37,22 +37,38 @@ def text_of(nb) -> str:
                    for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
 
 
-def marked_processes() -> list[int]:
-    """Processes anywhere on the machine that a sandboxed kernel started (they carry the marker)."""
+def sandboxed_processes(under: Path) -> list[int]:
+    """Live processes started by a sandboxed kernel (they carry the marker) working under `under`
+    (other tests may run sandboxes at the same time)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if RUN_MARKER_ENV.encode() in Path(f"/proc/{entry}/environ").read_bytes():
-                    found.append(int(entry))
+                marked = RUN_MARKER_ENV.encode() in Path(f"/proc/{entry}/environ").read_bytes()
+                if marked and os.readlink(f"/proc/{entry}/cwd").startswith(str(under)):
+                    if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                        found.append(int(entry))
             except OSError:
                 pass
     return found
 
 
-def leftover_cgroups() -> list[str]:
-    root = Path("/sys/fs/cgroup/pids")
-    return [p.name for p in root.glob("aisci-*")] if root.exists() else []
+@pytest.fixture(autouse=True)
+def sandbox_statuses(monkeypatch):
+    """What each sandbox reported at its end; afterwards, its cgroup must be gone."""
+    seen = []
+    finish = SandboxRun.finish
+
+    def recording_finish(self):
+        status = finish(self)
+        seen.append(status)
+        return status
+
+    monkeypatch.setattr(SandboxRun, "finish", recording_finish)
+    yield seen
+    for status in seen:
+        if status.get("cgroup"):
+            assert not Path(status["cgroup"]).exists(), "the kernel's cgroup was removed"
 
 
 def test_a_well_behaved_notebook_runs_in_its_folder_with_its_limits(tmp_path):
@@ -69,7 +85,7 @@ def test_a_well_behaved_notebook_runs_in_its_folder_with_its_limits(tmp_path):
 def test_an_infinite_loop_is_stopped_by_the_wall_time_limit(tmp_path):
     result, _ = run(tmp_path, "while True:\n    pass", timeout_s=3)
     assert result.status == "timed_out" and "3 s wall-time limit" in result.reason
-    assert not marked_processes()
+    assert not sandboxed_processes(tmp_path)
 
 
 def test_a_cpu_burner_is_stopped_by_the_cpu_limit(tmp_path):
@@ -83,6 +99,7 @@ def test_allocating_far_more_memory_than_allowed_is_reported_as_the_memory_limit
     assert result.status == "failed" and "memory limit (1024 MB" in result.reason and "MemoryError" in result.reason
 
 
+@pytest.mark.slow  # several seconds: a kernel start plus the limit being reached
 def test_a_growing_allocation_is_stopped_at_the_memory_limit(tmp_path):
     result, _ = run(tmp_path, "chunks = []\nwhile True:\n    chunks.append(bytearray(64 * 1024**2))")
     assert result.status in ("failed", "died") and "memory limit" in result.reason, result.reason
@@ -93,23 +110,24 @@ FORK_LOOP = ("import os, time\nwhile True:\n    if os.fork() == 0:\n        time
 
 
 @pytest.mark.parametrize("use_cgroup", [True, False], ids=["pids-cgroup", "watcher"])
-def test_a_fork_loop_hits_the_process_limit(tmp_path, use_cgroup):
+def test_a_fork_loop_hits_the_process_limit(tmp_path, use_cgroup, sandbox_statuses):
     if use_cgroup and not probe().get("pids_cgroup"):
         pytest.skip(f"no pids cgroup here: {probe().get('pids_cgroup_problem')}")
     settings = SandboxSettings(memory_mb=1024, cpu_seconds=20, max_processes=32, use_cgroup=use_cgroup)
     result, _ = run(tmp_path, FORK_LOOP, settings=settings)
     assert result.status in ("failed", "died") and "process limit (32" in result.reason, result.reason
-    assert not marked_processes(), "every forked child was ended"
-    assert not leftover_cgroups()
+    assert sandbox_statuses[-1]["process_limit"] == ("cgroup" if use_cgroup else "watch")
+    assert not sandboxed_processes(tmp_path), "every forked child was ended"
 
 
+@pytest.mark.slow  # several seconds: a kernel start plus the limit being reached
 def test_a_fork_bomb_is_bounded_by_the_pids_cgroup(tmp_path):
     if not probe().get("pids_cgroup"):
         pytest.skip(f"no pids cgroup here: {probe().get('pids_cgroup_problem')}")
     settings = SandboxSettings(memory_mb=1024, cpu_seconds=10, max_processes=24)
     result, _ = run(tmp_path, "import os\nwhile True:\n    os.fork()", settings=settings, timeout_s=20)
     assert not result.ok and ("process limit (24" in result.reason or result.status == "timed_out"), result.reason
-    assert not marked_processes() and not leftover_cgroups()
+    assert not sandboxed_processes(tmp_path)
 
 
 def test_the_environment_holds_no_api_keys(tmp_path, monkeypatch):
@@ -190,8 +208,7 @@ def test_a_kernel_that_kills_its_launcher_is_reported_and_cleaned_up(tmp_path):
     result, _ = run(tmp_path, "import os, signal, subprocess\nsubprocess.Popen(['sleep', '300'], start_new_session=True)\n"
                               "os.kill(os.getppid(), signal.SIGKILL)\nimport time; time.sleep(30)")
     assert result.status == "died" and "launcher was killed" in result.reason, result.reason
-    assert not marked_processes(), "even the child that left the process group was ended"
-    assert not leftover_cgroups()
+    assert not sandboxed_processes(tmp_path), "even the child that left the process group was ended"
 
 
 def test_a_deep_node_folder_still_gets_its_sockets(tmp_path):
@@ -217,3 +234,40 @@ def test_signals_map_to_reasons():
     assert "CPU-time limit (5 s)" in describe_exit({**done, "kernel_exit": {"signal": signal.SIGXCPU}}, settings)
     assert "status 2" in describe_exit({**done, "kernel_exit": {"code": 2, "signal": None}}, settings)
     assert "launcher was killed" in describe_exit({"launcher_pid": 1, "finished": False}, settings)
+
+
+KILLED_HOST = """
+import sys
+from pathlib import Path
+from aisci.notebook import build
+from aisci.notebook.execute import execute_notebook
+from aisci.notebook.sandbox import SandboxSettings
+node = Path(sys.argv[1])
+nb = build.notebook("victim", build.AISCI_AUTHOR)
+nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))
+build.write(nb, node / "nb.ipynb")
+execute_notebook(node / "nb.ipynb", node / "nb.ipynb", cwd=node, timeout_s=300,
+                 sandbox=SandboxSettings(memory_mb=1024, max_processes=48))
+"""
+
+
+@pytest.mark.slow  # several seconds: a kernel start plus the limit being reached
+def test_killing_aisci_ends_its_kernels(tmp_path):
+    """kill -9 of the aisci process: the launcher sees its parent gone and ends the kernel."""
+    import subprocess
+    import sys
+    import time
+
+    node = tmp_path / "node"
+    node.mkdir()
+    host = subprocess.Popen([sys.executable, "-c", KILLED_HOST, str(node)])
+    deadline = time.monotonic() + 60
+    while not (node / "kernel.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    kernel = int((node / "kernel.pid").read_text())
+    host.kill()
+    host.wait()
+    deadline = time.monotonic() + 10
+    while sandboxed_processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not sandboxed_processes(tmp_path) and not os.path.exists(f"/proc/{kernel}/cwd")

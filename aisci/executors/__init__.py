@@ -1,8 +1,14 @@
 """Executors: one interface for running experiment notebooks — submit a job, get a future.
 
-`SerialExecutor` runs jobs in this process, one at a time (the default until the local
-process pool and the Dask executor land). Every executor runs `run_job`, so a job's
-result is the same wherever it ran; jobs write only inside their own node folder.
+- `SerialExecutor` runs jobs in this process, one at a time;
+- `LocalExecutor` (local.py) is a process pool of N workers on this machine;
+- `DaskExecutor` (dask_executor.py) sends jobs to Dask workers: a `LocalCluster` of its own,
+  or the scheduler of a cluster started elsewhere (dask-jobqueue, dask-kubernetes).
+
+`make_executor(config)` picks one from the study's `[experiments]` section. Every executor
+runs `run_job`, so a job's result is the same wherever it ran. A job writes only inside its
+own node folder: the notebook, its kernel's log, its kernel's run folder (ipc sockets,
+sandbox status), whatever the notebook itself writes in its working directory.
 """
 
 from __future__ import annotations
@@ -10,9 +16,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from aisci.notebook.execute import ExecutionResult, execute_notebook
+from aisci.notebook.sandbox import SandboxSettings
+
+KERNEL_LOG = "kernel.log"
 
 
 @dataclass(frozen=True)
@@ -22,13 +31,16 @@ class NodeJob:
     notebook: Path  # executed in place
     cwd: Path  # the node folder: the kernel's working directory
     timeout_s: float
-    kernel_log: Path | None = None
+    kernel_log: Path | None = None  # None: kernel.log in the node folder
     env_extra: dict[str, str] = field(default_factory=dict)
+    sandbox: SandboxSettings | None = field(default_factory=SandboxSettings)  # None: the plain scrubbed kernel
+    parameters: dict[str, Any] = field(default_factory=dict)  # papermill parameters, if any
 
 
 def run_job(job: NodeJob) -> ExecutionResult:
     return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
-                            env_extra=dict(job.env_extra), kernel_log=job.kernel_log)
+                            parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
+                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
 
 
 class Executor(Protocol):
@@ -48,3 +60,35 @@ class SerialExecutor:
 
     def close(self) -> None:
         pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def sandbox_settings(config) -> SandboxSettings | None:
+    """The sandbox of experiment nodes from a StudyConfig (or its `experiments` section)."""
+    section = getattr(config, "experiments", config)
+    if not section.sandbox:
+        return None
+    return SandboxSettings(memory_mb=section.memory_mb, cpu_seconds=section.cpu_seconds,
+                           max_processes=section.max_processes, allow_network=section.allow_network)
+
+
+def make_executor(config) -> Executor:
+    """The executor the study's `[experiments]` section asks for (close it when done). One
+    local worker runs jobs in this process: a pool of one would only add a start-up."""
+    section = getattr(config, "experiments", config)
+    if section.executor == "dask":
+        from aisci.executors.dask_executor import DaskExecutor
+        return DaskExecutor(address=section.dask_scheduler, workers=section.workers)
+    if section.workers == 1:
+        return SerialExecutor()
+    from aisci.executors.local import LocalExecutor
+    return LocalExecutor(workers=section.workers)
+
+
+__all__ = ["NodeJob", "run_job", "Executor", "SerialExecutor", "make_executor", "sandbox_settings",
+           "ExecutionResult", "SandboxSettings"]

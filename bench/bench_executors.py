@@ -1,0 +1,131 @@
+"""Executors benchmark: 4 independent nodes (the toy template's baseline with enough gradient
+steps for a few seconds of CPU each) run serially, on the local pool with 2 workers and on a
+Dask LocalCluster with 2 workers, in the same run; and the start-up time the sandbox adds to
+a node (sandboxed vs plain scrubbed kernel, trivial notebook, median of several).
+
+    python bench/bench_executors.py [--nodes 4] [--steps 200000] [--repeats 7] [--out bench/out]
+
+Speedups are wall time of the serial run over the parallel one (executor start-up excluded,
+reported on its own). On 2 cores the ceiling is 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import wait
+from pathlib import Path
+
+from aisci.executors import NodeJob, SerialExecutor, run_job
+from aisci.notebook import build
+from aisci.notebook.sandbox import SandboxSettings, probe
+
+TOY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "toy"
+SANDBOX = SandboxSettings()  # the defaults an experiment node gets
+
+
+def make_jobs(root: Path, count: int, steps: int) -> list[NodeJob]:
+    jobs = []
+    for i in range(count):
+        folder = root / f"node-{i}"
+        folder.mkdir(parents=True)
+        shutil.copy(TOY / "baseline.ipynb", folder / "experiment.ipynb")
+        # lr small enough that the long run stays finite; seed differs per node
+        jobs.append(NodeJob(folder / "experiment.ipynb", folder, timeout_s=600, sandbox=SANDBOX,
+                            parameters={"steps": steps, "seed": i % 3, "lr": 0.01}))
+    return jobs
+
+
+def run_all(executor, jobs: list[NodeJob]) -> float:
+    started = time.monotonic()
+    futures = [executor.submit(job) for job in jobs]
+    wait(futures)
+    elapsed = time.monotonic() - started
+    bad = [f.result().reason for f in futures if not f.result().ok]
+    if bad:
+        raise SystemExit(f"a node failed: {bad[0]}")
+    return elapsed
+
+
+def executors(args, root: Path) -> dict:
+    from aisci.executors.dask_executor import DaskExecutor
+    from aisci.executors.local import LocalExecutor
+
+    figures = {}
+    figures["serial_s"] = run_all(SerialExecutor(), make_jobs(root / "serial", args.nodes, args.steps))
+    print(f"{args.nodes} nodes serially:            {figures['serial_s']:6.1f} s")
+
+    started = time.monotonic()
+    with LocalExecutor(workers=2) as pool:
+        figures["local_startup_s"] = time.monotonic() - started
+        figures["local_s"] = run_all(pool, make_jobs(root / "local", args.nodes, args.steps))
+    print(f"{args.nodes} nodes, local pool, 2 workers: {figures['local_s']:6.1f} s  "
+          f"speedup {figures['serial_s'] / figures['local_s']:.2f}x  (the pool starts its workers on the first submit: included)")
+
+    started = time.monotonic()
+    with DaskExecutor(workers=2) as dask:
+        figures["dask_startup_s"] = time.monotonic() - started
+        figures["dask_s"] = run_all(dask, make_jobs(root / "dask", args.nodes, args.steps))
+    print(f"{args.nodes} nodes, Dask LocalCluster, 2 workers: {figures['dask_s']:6.1f} s  "
+          f"speedup {figures['serial_s'] / figures['dask_s']:.2f}x  (cluster start {figures['dask_startup_s']:.1f} s excluded)")
+    return figures
+
+
+def sandbox_startup(args, root: Path) -> dict:
+    """A notebook of one trivial cell, sandboxed and plain, alternately; the difference of the
+    medians is what the sandbox adds per node (launcher, cgroup, namespace, ipc, clean-up)."""
+    times: dict[str, list[float]] = {"sandboxed": [], "plain": []}
+    for i in range(args.repeats):
+        for kind, sandbox in (("sandboxed", SANDBOX), ("plain", None)):
+            folder = root / f"{kind}-{i}"
+            folder.mkdir(parents=True)
+            nb = build.notebook("startup", build.AISCI_AUTHOR)
+            nb.cells.append(build.code("x = 1"))
+            build.write(nb, folder / "nb.ipynb")
+            started = time.monotonic()
+            result = run_job(NodeJob(folder / "nb.ipynb", folder, timeout_s=60, sandbox=sandbox))
+            times[kind].append(time.monotonic() - started)
+            assert result.ok, result.reason
+    launcher = [sys.executable, "-I", str(Path(__import__("aisci.notebook.sandbox").notebook.sandbox.__file__)),
+                "--nproc", "64", "--no-network", "--cgroup-name", "aisci-bench", "--", sys.executable, "-c", "pass"]
+    bare = [sys.executable, "-c", "pass"]
+    process = {"launcher": [], "bare": []}
+    for _ in range(args.repeats):
+        for kind, argv in (("launcher", launcher), ("bare", bare)):
+            started = time.monotonic()
+            subprocess.run(argv, check=True)
+            process[kind].append(time.monotonic() - started)
+    med = {k: statistics.median(v) for k, v in {**times, **process}.items()}
+    print(f"trivial notebook, median of {args.repeats}: sandboxed {med['sandboxed']:.2f} s, plain {med['plain']:.2f} s, "
+          f"added by the sandbox {med['sandboxed'] - med['plain']:+.2f} s")
+    print(f"  the launcher alone around `python -c pass`: {med['launcher']:.3f} s vs {med['bare']:.3f} s bare "
+          f"({med['launcher'] - med['bare']:+.3f} s)")
+    return {"median_s": med, "all_s": {**times, **process}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodes", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=200000, help="toy gradient steps per node (sets its CPU time)")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--out", default="bench/out")
+    args = parser.parse_args()
+    print(f"sandbox on this machine: {json.dumps(probe())}")
+    with tempfile.TemporaryDirectory(prefix="aisci-bench-") as tmp:
+        root = Path(tmp)
+        figures = {"executors": executors(args, root / "nodes"), "sandbox": sandbox_startup(args, root / "startup"),
+                   "nodes": args.nodes, "steps": args.steps, "probe": probe()}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "executors.json").write_text(json.dumps(figures, indent=2))
+    print(f"figures written to {out / 'executors.json'}")
+
+
+if __name__ == "__main__":  # the pool and the cluster start worker processes that import this file
+    main()
