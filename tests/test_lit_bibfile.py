@@ -169,3 +169,18 @@ def test_writing_round_trips_through_bibtexparser():
 def test_month_macros_are_written_unbraced():
     parsed = parse_bib("@article{m, title={Monthly thing here}, month=jun, year=2000}")
     assert "month = jun" in format_bibtex(parsed.references)
+
+
+def test_one_file_with_every_fault_at_once(tmp_path):
+    """Unbalanced braces, a missing key, a duplicate key, a duplicate field and Latin-1 bytes."""
+    latin1 = "@article{garcia2003,\n  title = {Redes neuronales para el a\u00f1o 2003},\n  author = {Garc\u00eda, Jos\u00e9},\n" \
+             "  year = {2003}\n}\n"
+    path = tmp_path / "everything.bib"
+    path.write_bytes(MALFORMED.encode("utf-8") + latin1.encode("latin-1"))
+    parsed = read_bib(path)
+    assert {r.key for r in parsed.references} == {"hochreiter1997", "vaswani2017", "twice", "he2016", "garcia2003"}
+    garcia = next(r for r in parsed.references if r.key == "garcia2003")
+    assert garcia.title == "Redes neuronales para el a\u00f1o 2003" and garcia.authors == ["Jos\u00e9 Garc\u00eda"]
+    assert [s.line for s in parsed.report.skipped] == [10, 24, 29, 35, 46]
+    assert "read those as Windows-1252/Latin-1" in parsed.report.warnings[0]
+    assert parsed.report.summary() == f"{path}: 5 kept, 0 merged, 5 skipped"
