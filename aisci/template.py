@@ -377,8 +377,7 @@ def baseline_run_problems(template: "Template", workdir: Path, timeout_s: float 
     result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit)
     where = template.baseline_path
     if not result.ok:
-        detail = f" in cell {result.failed_cell}" if result.failed_cell is not None else ""
-        return [f"{where}: the baseline run {result.status}{detail}: {result.reason}"], result
+        return [f"{where}: the baseline run {result.status}{_failing_cell(notebook)}: {result.reason}"], result
     records = {r.name: r.value for r in read_records(notebook)}
     problems = []
     for metric in template.manifest.metrics:
@@ -387,6 +386,21 @@ def baseline_run_problems(template: "Template", workdir: Path, timeout_s: float 
         elif not isinstance(records[metric], (int, float)):
             problems.append(f"{where}: the baseline run recorded {metric} = {records[metric]!r}, not a number")
     return problems, result
+
+
+def _failing_cell(path: Path) -> str:
+    """' in cell N (`its first line`)' for the cell with an error output, or ''. N counts the
+    notebook's own cells (papermill adds error banners to the executed copy)."""
+    try:
+        executed = nbformat.read(str(path), as_version=4)
+    except Exception:  # not written: the kernel died before the first save
+        return ""
+    cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+    for index, cell in reversed(list(enumerate(cells))):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            return f" in cell {index} (`{first[:60]}`)"
+    return ""
 
 
 def _is_record_name(name: str) -> bool:

@@ -41,6 +41,8 @@ def answer(request: dict):
     if task == "experiments_write_node":
         lr = 0.3 if "high_lr" in prompt else 0.01
         return reply({"parameters": {"lr": lr}, "rationale": "Set the learning rate the idea names."})
+    if task == "experiments_improve":  # the search's next node after each draft
+        return reply({"parameters": {"steps": 10}, "rationale": "Fewer steps, to see how much training matters."})
     if task == "analysis_observe":
         return reply({"observations": ["The high_lr run's final_loss is below the baseline's."]})
     if task == "writeup_draft":
@@ -59,7 +61,7 @@ def test_study_through_a_model_then_replayed(tmp_path, toy_template, monkeypatch
     assert main(["run", str(study), "--quiet"]) == 0
     tasks = [r.body["response_format"]["json_schema"]["name"] for r in fake_llm.requests]
     assert {"ideation_propose", "ideation_reflect", "novelty_assess", "experiments_write_node",
-            "analysis_observe", "writeup_draft", "review_paper"} <= set(tasks)
+            "experiments_improve", "analysis_observe", "writeup_draft", "review_paper"} <= set(tasks)
 
     ideas = json.loads((study / "ideas" / "ideas.json").read_text())["ideas"]
     assert all(item["reason"] for idea in ideas for item in idea["rubric"])

@@ -74,7 +74,7 @@ def test_noop_rerun_executes_nothing_and_calls_nothing(study_copy, capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_an_edited_node_reruns_with_what_lies_downstream(study_copy):
+def test_an_edited_node_becomes_a_human_node_and_what_lies_downstream_reruns(study_copy):
     path = study_copy / "experiments" / "small_lr" / "node-0" / "experiment.ipynb"
     nb = nbformat.read(str(path), 4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
@@ -83,11 +83,19 @@ def test_an_edited_node_reruns_with_what_lies_downstream(study_copy):
     before = len(executed_notebooks(study_copy))
     assert main(["run", str(study_copy), "--quiet"]) == 0
     rerun = executed_notebooks(study_copy)[before:]
-    assert rerun == ["experiments/small_lr/node-0/experiment.ipynb", "analysis/analysis.ipynb",
+    # the edit is a new node of kind human (the search has no untried neighbouring setting of
+    # it left, so no improvement follows here; see test_tree_offline for one that does)
+    assert rerun == ["experiments/small_lr/node-2/experiment.ipynb", "analysis/analysis.ipynb",
                      "paper/paper.ipynb", "reviews/review.ipynb"]
-    node = json.loads((path.parent / "node.json").read_text())
-    assert node["human_edited"] and node["status"] == "done"
-    assert "steps = 12" in next(c for c in nbformat.read(str(path), 4).cells if "parameters" in c.metadata.get("tags", [])).source
+    human = json.loads((path.parent.parent / "node-2" / "node.json").read_text())
+    assert human["kind"] == "human" and human["parent"] == "small_lr/node-0" and human["status"] == "done"
+    assert human["parameters"]["steps"] == 12 and human["changes"] == {"steps": 12}
+    edited = nbformat.read(str(path.parent.parent / "node-2" / "experiment.ipynb"), 4)
+    assert "steps = 12" in next(c for c in edited.cells if "parameters" in c.metadata.get("tags", [])).source
+    # the edited node is back as it ran
+    assert "steps = 20" in next(c for c in nbformat.read(str(path), 4).cells
+                                if "parameters" in c.metadata.get("tags", [])).source
+    assert json.loads((path.parent / "node.json").read_text())["status"] == "done"
 
 
 def test_status_reports_phases_and_cost(study_copy, capsys):

@@ -208,7 +208,7 @@ def test_validate_run_reports_a_failing_baseline(tmp_path, capsys):
         code_cell(nb).source += "\nraise RuntimeError('boom')"
     edit_baseline(root, crash)
     assert main(["templates", "validate", str(root), "--run"]) == 2
-    assert "the baseline run failed in cell 2: RuntimeError: boom" in capsys.readouterr().out
+    assert "the baseline run failed in cell 2 (`import time`): RuntimeError: boom" in capsys.readouterr().out
 
 
 def test_init_refuses_a_broken_template_and_writes_nothing(tmp_path, capsys):

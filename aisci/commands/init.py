@@ -1,15 +1,26 @@
-"""`aisci init DIR --template NAME --topic TEXT`: create a study folder."""
+"""`aisci init DIR --template NAME --topic TEXT`: create a study folder; or, with
+`--task TEXT` instead of a template, have a language model write the template first
+(template-free mode; the written template is validated like any other before the study exists)."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+from aisci.config import dump_config
+from aisci.errors import AisciError
+from aisci.fsutil import atomic_write_text
 from aisci.llm.spec import parse_spec
 from aisci.study import Study
+
+DEFAULT_TEMPLATE = "grokking"
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("init", help="create a study folder")
     parser.add_argument("study", help="the folder to create")
-    parser.add_argument("--template", default="grokking", help="a shipped template name or a template folder")
+    parser.add_argument("--template", help=f"a shipped template name or a template folder (default {DEFAULT_TEMPLATE})")
+    parser.add_argument("--task", help="template-free mode: a language model writes the template for this task")
     parser.add_argument("--topic", required=True, help="the research topic, in a sentence")
     parser.add_argument("--llm", help="model for every role (default: offline); see `aisci run --help`")
     parser.set_defaults(handler=handle)
@@ -18,6 +29,27 @@ def register(subparsers) -> None:
 def handle(args) -> int:
     if args.llm:
         parse_spec(args.llm)  # a typo fails here, before a folder exists
-    study = Study.create(args.study, args.template, args.topic, args.llm)
+    if args.task and args.template:
+        raise AisciError("give --template or --task, not both (--task has a language model write the template)")
+    if args.task:
+        return _template_free(args)
+    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm)
     print(f"created {study.root} (template {study.template().name}); next: aisci run {args.study}")
+    return 0
+
+
+def _template_free(args) -> int:
+    from aisci import templatefree
+
+    target = Path(args.study)
+    if target.exists() and any(target.iterdir()):
+        raise AisciError(f"{target} exists and is not empty; choose a new folder")
+    with tempfile.TemporaryDirectory(prefix="aisci-templatefree-") as workdir:
+        folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir))
+        study = Study.create(target, str(folder), args.topic, args.llm)
+        templatefree.copy_calls(Path(workdir), study.path("llm", "calls.sqlite"))
+    study.config.study.template_source = f"template-free: written by {author} from the task in template/TASK.md"
+    atomic_write_text(study.path("aisci.toml"), dump_config(study.config))
+    print(f"created {study.root} (template {study.template().name}, written by {author} and validated); "
+          f"next: aisci run {args.study}")
     return 0

@@ -3,8 +3,8 @@ neighbouring declared value, the next untried declared value, or an idea's chang
 back to the default. Works on the manifest's parameters as plain dicts (what a task's
 inputs hold), so the offline engine sees exactly what a model would.
 
-A move never raises a compute-setting parameter (steps, epochs, width, ...): the offline
-engine keeps every run within the template's time budget."""
+A move never raises a compute-setting parameter (steps, epochs, width, ...) past the
+template's default: the offline engine keeps every run within the template's time budget."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def is_compute(name: str) -> bool:
 
 
 def raises_compute(name: str, spec: dict[str, Any], old: Any, new: Any) -> bool:
-    return spec["type"] in ("int", "float") and is_compute(name) and new > old
+    """A compute setting may go down, or back up to the template's default (the baseline
+    runs within the template's time budget), never past both."""
+    return spec["type"] in ("int", "float") and is_compute(name) and new > max(old, spec["default"])
 
 
 def setting_key(parameters: dict[str, Any]) -> str:
