@@ -123,8 +123,15 @@ class PaperSection(Section):
 
 
 class ReviewSection(Section):
-    num_reviews: int = Field(default=1, ge=1, le=10)
+    num_reviews: int = Field(default=1, ge=1, le=10)  # ensemble size (The AI Scientist: 5)
+    num_reflections: int = Field(default=0, ge=0, le=10)  # reflection rounds per review (The AI Scientist: 5)
+    temperature: float = Field(default=0.7, ge=0, le=2)  # of the reviews and their reflections
+    persona: str = "neutral"  # strict | neutral | lenient (aisci/prompts/review.persona.NAME.txt) or a .txt path
+    few_shot: list[str] = Field(default_factory=list)  # example files: {"paper": PATH, "review": {...}} (JSON)
+    few_shot_max_chars: int = Field(default=6000, ge=200)  # of each example paper shown to the reviewer
     accept_threshold: int = Field(default=6, ge=1, le=10)
+    check_penalty_cap: int = Field(default=3, ge=0, le=9)  # meta-review Overall loses 1 per failed check, at most this
+    code_max_chars: int = Field(default=40000, ge=1000)  # of the code shown to the method-vs-code comparison
 
 
 class GatesSection(Section):

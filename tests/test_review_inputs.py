@@ -163,10 +163,11 @@ def test_main_tex_split_over_input_files_like_a_studys(tmp_path):
     arrived without its argument (the input files were parsed without our macro table)."""
     (tmp_path / "generated").mkdir()
     (tmp_path / "sections").mkdir()
-    (tmp_path / "values.tex").write_text("% from records\n\\newcommand{\\RBaselineLoss}{0.298}\n"
+    (tmp_path / "values.tex").write_text("% from records\n\\newcommand{\\RBaselineLoss}{0.298\\xspace}\n"
                                          "\\newcommand{\\RBestRun}{lr\\_0\\_3}\n")
     (tmp_path / "sections" / "method.tex").write_text(
-        "Settings: \\texttt{lr} $= 0.1$. The baseline reaches \\RBaselineLoss{} and \\RBestRun{} wins.\n")
+        "Settings: \\texttt{lr} $= 0.1$. The baseline reaches \\RBaselineLoss and \\RBestRun{} wins; "
+        "\\RBaselineLoss.\n")
     (tmp_path / "generated" / "figures.tex").write_text(
         "\\begin{figure}[t]\n\\centering\n\\includegraphics[width=0.8\\linewidth]{figures/a.png}\n"
         "\\caption{final loss of each run.}\n\\label{fig:a}\n\\end{figure}\n")
@@ -178,5 +179,5 @@ def test_main_tex_split_over_input_files_like_a_studys(tmp_path):
     text = read_paper(main_tex).text
     assert text.startswith("# A Study\n")  # the \thanks note is not part of the title
     assert "Figure 1: final loss of each run." in text
-    assert "lr $= 0.1$" in text and "reaches 0.298 and lr_0_3 wins" in text
+    assert "lr $= 0.1$" in text and "reaches 0.298 and lr_0_3 wins; 0.298." in text
     assert "SECRET" not in text  # \input never reads outside the paper's folder

@@ -2,6 +2,11 @@
 
   aisci review paper.pdf                       the offline (model-free checklist) reviewer
   aisci review paper.tex --llm offline-fitted --out review.json
+  aisci review paper.pdf --llm openai:gpt-4o --num-reviews 5 --num-reflections 5 --few-shot example.json
+  aisci review paper.md --llm openai:MODEL@http://localhost:8000/v1 --persona strict
+
+A model reviewer keeps every call in a call store (--store, default ./aisci-review-calls.sqlite):
+running the same command again answers from it and pays nothing.
 """
 
 from __future__ import annotations
@@ -9,10 +14,20 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from aisci.config import ReviewSection
+from aisci.errors import AisciError
 from aisci.fsutil import atomic_write_json
 from aisci.review.form import ReviewForm
 from aisci.review.inputs import read_paper
+from aisci.review.instructions import PERSONAS
+from aisci.review.llm_reviewer import DEFAULT_STORE, LLMReviewer
 from aisci.review.reviewer import get_reviewer, review_with_evidence, reviewer_names
+
+
+class ReviewOptionError(AisciError):
+    """Options of `aisci review` that do not fit the chosen reviewer."""
 
 
 def register(subparsers) -> None:
@@ -23,7 +38,51 @@ def register(subparsers) -> None:
                         help=f"which reviewer ({', '.join(reviewer_names())}; default offline)")
     parser.add_argument("--out", metavar="REVIEW_JSON", help="also write the review (and its evidence) as JSON")
     parser.add_argument("--json", action="store_true", help="print the review as JSON instead of text")
+    add_model_reviewer_options(parser)
     parser.set_defaults(handler=handle)
+
+
+def add_model_reviewer_options(parser, threshold: bool = True) -> None:
+    """Options of a model reviewer (--llm / --run openai:MODEL...); shared with review-bench."""
+    group = parser.add_argument_group("model reviewer (openai:MODEL[@URL], ollama:MODEL, vllm:MODEL@URL)")
+    group.add_argument("--store", metavar="SQLITE", help=f"the call store (default ./{DEFAULT_STORE})")
+    group.add_argument("--num-reviews", type=int, metavar="N", help="reviews in the ensemble (default 1)")
+    group.add_argument("--num-reflections", type=int, metavar="K", help="reflection rounds per review (default 0)")
+    group.add_argument("--persona", metavar="NAME_OR_TXT", help=f"{', '.join(PERSONAS)} (default neutral) or a .txt file")
+    group.add_argument("--few-shot", action="append", default=[], metavar="EXAMPLE_JSON",
+                       help='an example review: {"paper": PATH, "review": {...}}; repeatable')
+    group.add_argument("--temperature", type=float, metavar="T", help="of the reviews (default 0.7)")
+    if threshold:  # review-bench has a --threshold of its own (the rule it scores with)
+        group.add_argument("--threshold", dest="accept_threshold", type=int, metavar="T",
+                           help="Accept when Overall >= T (default 6)")
+
+
+def model_reviewer_options(args, default_store: Path | None = None) -> tuple[dict, list[str]]:
+    """(get_reviewer options, the model-reviewer flags the user gave) from the parsed flags."""
+    given = {key: getattr(args, key, None) for key in ("num_reviews", "num_reflections", "persona", "temperature",
+                                                       "accept_threshold") if getattr(args, key, None) is not None}
+    if args.few_shot:
+        given["few_shot"] = args.few_shot
+    try:
+        settings = ReviewSection(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        flag = {"accept_threshold": "threshold"}.get(str(first["loc"][0]), str(first["loc"][0]))
+        raise ReviewOptionError(f"--{flag.replace('_', '-')}: {first['msg']}") from None
+    store = args.store or default_store or DEFAULT_STORE
+    options = {"store": Path(store), "settings": settings, "base_dir": Path.cwd()}
+    return options, sorted(given) + (["store"] if args.store else [])
+
+
+def reviewer_from(name: str, args, default_store: Path | None = None):
+    """The reviewer named by --llm/--run; a model-reviewer flag given to another reviewer is an error."""
+    options, given = model_reviewer_options(args, default_store)
+    reviewer = get_reviewer(name, **options)
+    if given and not isinstance(reviewer, LLMReviewer):
+        flag = {"accept_threshold": "threshold"}.get(given[0], given[0])
+        raise ReviewOptionError(f"--{flag.replace('_', '-')} applies to a model reviewer "
+                                "(openai:MODEL[@URL], ollama:MODEL, vllm:MODEL@URL), not to " + repr(name))
+    return reviewer
 
 
 def format_review(form: ReviewForm, source: str) -> str:
@@ -47,7 +106,7 @@ def format_review(form: ReviewForm, source: str) -> str:
 
 def handle(args) -> int:
     paper = read_paper(args.file)
-    reviewer = get_reviewer(args.llm)
+    reviewer = reviewer_from(args.llm, args)
     form, evidence = review_with_evidence(reviewer, paper.text)
     record = {"paper": str(paper.path), "format": paper.format, "pages": paper.pages, "words": paper.words,
               "reviewer": reviewer.name, "reviewer_version": reviewer.version,
@@ -60,4 +119,18 @@ def handle(args) -> int:
         print(json.dumps(record["review"], indent=2))
     else:
         print(format_review(form, f"{paper.path.name} ({paper.format}, {paper.words} words)"))
+        if evidence.get("reviews"):
+            print(format_ensemble(evidence))
     return 0
+
+
+def format_ensemble(evidence: dict) -> str:
+    """How a model reviewer's answer was reached: each review and the meta-review's reasons."""
+    runs = evidence.get("reviews") or []
+    if not runs:
+        return ""
+    lines = ["", f"Ensemble of {len(runs)} review(s); meta-review by {evidence.get('meta_review_author', '?')}:"]
+    lines += [f"  reviewer {r['reviewer']} ({r['author']}, {r['reflection_rounds']} reflection round(s) changed it): "
+              f"Overall {r['overall']}, {r['decision']}" for r in runs]
+    lines += [f"  - {reason}" for reason in evidence.get("meta_review", {}).get("reasons", [])]
+    return "\n".join(lines)

@@ -3,6 +3,8 @@
   aisci review-bench DATA                          score every CSV in DATA/llm_reviews at Overall >= 6
   aisci review-bench DATA --reviews r.csv --rule decision --rule overall>=5 --bootstrap 1000
   aisci review-bench DATA --run offline [--limit N] [--out DIR]     review the papers (cached), score them
+  aisci review-bench DATA --run openai:MODEL@URL --num-reviews 5 --num-reflections 5   a model reviewer; its calls
+                                                   are kept in DIR/calls.sqlite (--store), so a rerun replays
   aisci review-bench DATA --reviews r.csv --calibrate               logistic rule on sub-scores, CV only
   aisci review-bench DATA --reviews r.csv --fit-on train_ids.txt --evaluate-on test_ids.txt --rule-out rule.json
   aisci review-bench DATA --features text --calibrate --fit-on train_ids.txt --evaluate-on test_ids.txt
@@ -10,11 +12,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from aisci.commands.review import add_model_reviewer_options, reviewer_from
 from aisci.errors import AisciError
 from aisci.fsutil import atomic_write_json
 from aisci.review.bench import (
@@ -38,7 +42,7 @@ from aisci.review.calibrate import (
     usable_features,
 )
 from aisci.review.metrics import binary_metrics
-from aisci.review.reviewer import get_reviewer, reviewer_names
+from aisci.review.reviewer import reviewer_names
 from aisci.review.rules import LogisticRule, Rule, ThresholdRule, parse_rule
 from aisci.review.textstats import FEATURE_NAMES
 
@@ -76,6 +80,7 @@ def register(subparsers) -> None:
     parser.add_argument("--evaluate-on", metavar="IDS_FILE", help="evaluate the fitted rule once on these papers")
     parser.add_argument("--rule-out", metavar="RULE_JSON", help="where --fit-on saves the rule (default calibrated_rule.json)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    add_model_reviewer_options(parser, threshold=False)
     parser.set_defaults(handler=handle)
 
 
@@ -94,10 +99,10 @@ def _review_tables(data: BenchData, args) -> list[tuple[str, pd.DataFrame, list[
     """(name, table, ids to score) for each review table: published CSVs, or a fresh reviewer run."""
     ids = data.ids_from(args.ids) if args.ids else list(data.labels.index)
     if args.run:
-        reviewer = get_reviewer(args.run)
+        out_dir = Path(args.out or f"review-bench-{_slug(args.run)}")
+        reviewer = reviewer_from(args.run, args, default_store=out_dir / "calls.sqlite")
         if args.limit is not None:
             ids = ids[:max(0, args.limit)]
-        out_dir = Path(args.out or f"review-bench-{reviewer.name}")
         summary = run_reviewer(data, reviewer, out_dir, ids)
         print(f"{reviewer.name} reviewer ({reviewer.version}): {summary.reviewed} reviewed, {summary.cached} cached"
               + (f", {summary.redone_stale} redone (older version)" if summary.redone_stale else "")
@@ -105,6 +110,11 @@ def _review_tables(data: BenchData, args) -> list[tuple[str, pd.DataFrame, list[
               + f"; reviews in {out_dir}", file=sys.stderr)
         return [(reviewer.name, summary.table, ids)]
     return [(path.stem, load_review_table(path), ids) for path in review_table_paths(data, args.reviews)]
+
+
+def _slug(name: str) -> str:
+    """A reviewer name as a folder name: "openai:gpt-4o@http://host:8000/v1" -> "openai-gpt-4o-host-8000-v1"."""
+    return re.sub(r"[^A-Za-z0-9._]+", "-", name.replace("http://", "").replace("https://", "")).strip("-")
 
 
 def _format_cv(name: str, cv: CrossValidation, fitted_name: str) -> str:

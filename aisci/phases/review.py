@@ -1,106 +1,132 @@
-"""Review: NeurIPS-form reviews of the study's paper, the grounded checks run as a
-notebook (the paper against its notebooks), and an area-chair meta-review."""
+"""Review: NeurIPS-form reviews of the study's paper (an ensemble with reflection rounds), the
+grounded checks run as a notebook (the paper against the notebooks that produced it), and a
+meta-review that the failed checks can lower.
+
+  1. reviews/review-N.json    the ensemble (aisci.review.llm_reviewer), reading paper/paper.md above
+                              the appendix mark (the appendix changes run to run and would never replay)
+  2. reviews/method_code.json the method section compared with the code that ran (an LLM task, or the
+                              offline engine's deterministic comparison)
+  3. reviews/review.ipynb     executed through papermill: shows the reviews, runs
+                              `aisci.paper.checks.run_checks` and emits the findings as
+                              application/vnd.aisci.checks+json; saved as reviews/checks.json
+  4. reviews/meta-review.json the area chair's meta-review (or the deterministic one), then one point
+                              off Overall per failed check (at most [review] check_penalty_cap); it is
+                              also appended to the notebook as a last markdown cell
+"""
 
 from __future__ import annotations
 
-from statistics import mean
 from typing import Any
 
-from aisci.fsutil import atomic_write_json
-from aisci.llm.tasks import Task
+from aisci.fsutil import atomic_write_json, sha256_of
 from aisci.notebook import build
 from aisci.paper.checks import Finding
 from aisci.phases.writeup import APPENDIX_MARK
-from aisci.review.form import MetaReview, ReviewForm
+from aisci.review.form import MetaReview
 from aisci.review.inputs import read_paper
+from aisci.review.llm_reviewer import LLMReviewer
+from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
 
 OUTPUTS = ("reviews/meta-review.json", "reviews/checks.json")
-
-
-def _offline_review(inputs: dict[str, Any]) -> ReviewForm:
-    from aisci.review.offline import OfflineChecklistReviewer
-
-    return OfflineChecklistReviewer().review(inputs["paper_text"])
-
-
-REVIEW = Task("review.paper", "review", ReviewForm, _offline_review, temperature=0.7, max_tokens=3000)
+CHECKS_MIME = "application/vnd.aisci.checks+json"
 
 
 def inputs(ctx) -> Any:
-    return None
+    """The user-supplied reviewer instructions: a changed persona or few-shot file redoes the reviews."""
+    settings = ctx.config.review
+    names = [*settings.few_shot, *([settings.persona] if settings.persona.endswith(".txt") else [])]
+    return {name: sha256_of((ctx.study.root / name).read_bytes()) if (ctx.study.root / name).is_file() else None
+            for name in names}
 
 
 def run(ctx) -> list[str]:
     folder = ctx.study.path("reviews")
     folder.mkdir(exist_ok=True)
-    # the disclosure appendix (wall time, tokens so far) changes run to run; a review of it would never replay
+    settings = ctx.config.review
     paper_text = read_paper(ctx.study.path("paper", "paper.md")).text.split(APPENDIX_MARK)[0]
-    offline = ctx.llm.uses_offline_engine("review")
-    count = 1 if offline else ctx.config.review.num_reviews  # the offline reviewer is deterministic: one is all
-    reviews = []
-    for index in range(1, count + 1):
-        result = ctx.llm.run(REVIEW, paper_text=paper_text, persona="neutral", reviewer_index=str(index),
-                             accept_threshold=str(ctx.config.review.accept_threshold))
-        review = {"author": result.author, **result.output.model_dump()}
-        atomic_write_json(folder / f"review-{index}.json", review)
-        reviews.append(review)
+    reviewer = LLMReviewer(ctx.llm, settings, ctx.study.root, name="study")
+
+    runs = reviewer.reviews(paper_text)
+    for run_ in runs:
+        atomic_write_json(folder / f"review-{run_.index}.json", run_.as_record())
     for stale in folder.glob("review-*.json"):
-        if int(stale.stem.split("-")[1]) > count:
+        if int(stale.stem.split("-")[1]) > len(runs):
             stale.unlink()
-    nb = _notebook(ctx, count)
+
+    sources = study_sources(ctx.study.root, settings.code_max_chars)
+    comparison = ctx.llm.run(COMPARE, **sources.task_inputs())
+    atomic_write_json(folder / COMPARISON_FILE, {
+        "author": comparison.author, "sources_digest": sources.digest, "code_max_chars": settings.code_max_chars,
+        "comparison": comparison.output.model_dump()})
+
     output = folder / "review.ipynb"
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": str(ctx.study.root)}, label="review")
-    findings = [Finding.model_validate(f) for f in _checks_from(build.read(output))]
+    ctx.execute_phase_notebook(_notebook(ctx, len(runs)), output, parameters={"study_dir": str(ctx.study.root)},
+                               label="review")
+    nb = build.read(output)
+    findings = [Finding.model_validate(f) for f in _checks_from(nb)]
     atomic_write_json(folder / "checks.json", [f.model_dump() for f in findings])
-    meta = _meta_review(reviews, findings, ctx.config.review.accept_threshold)
-    atomic_write_json(folder / "meta-review.json", meta.model_dump())
+
+    meta, author = reviewer.meta_review(runs, findings)
+    atomic_write_json(folder / "meta-review.json", {"author": author, **meta.model_dump()})
+    nb.cells.append(build.markdown(_meta_markdown(meta, author), author))
+    build.write(nb, output)
+    failed = [f for f in findings if not f.ok and not f.skipped]
+    if failed:
+        ctx.warn(f"{len(failed)} grounded check(s) failed (see reviews/checks.json), e.g. {failed[0].detail}")
     return list(OUTPUTS)
-
-
-def _meta_review(reviews: list[dict], findings: list[Finding], threshold: int) -> MetaReview:
-    """The area chair's aggregate: mean overall, lowered by one point per failed grounded
-    check (at most three), decision by the threshold."""
-    failed = [f for f in findings if not f.ok]
-    overall = max(1.0, round(mean(r["overall"] for r in reviews) - min(3, len(failed)), 2))
-    decision = "Accept" if overall >= threshold else "Reject"
-    return MetaReview(
-        summary=f"{len(reviews)} review(s), mean overall {mean(r['overall'] for r in reviews):.1f}; "
-                f"{len(findings) - len(failed)} of {len(findings)} grounded checks pass.",
-        strengths=[s for r in reviews for s in r["strengths"]][:6],
-        weaknesses=[w for r in reviews for w in r["weaknesses"]][:6] + [f.detail for f in failed],
-        overall=overall, decision=decision,
-        reasons=[f"overall {overall} against the accept threshold {threshold}"] +
-                ([f"{len(failed)} grounded check(s) failed, each lowering the overall score by one"] if failed else []))
 
 
 def _checks_from(nb) -> list[dict]:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get("application/vnd.aisci.checks+json")
+            payload = output.get("data", {}).get(CHECKS_MIME)
             if payload is not None:
                 return payload["findings"]
     return []
 
 
+def _meta_markdown(meta: MetaReview, author: str) -> str:
+    bullets = lambda items: "\n".join(f"- {item}" for item in items) or "- (none)"
+    return (f"## Meta-review\n\n> Written by {build.author_label(author)}.\n\n**{meta.decision}**, Overall "
+            f"{meta.overall:g}/10.\n\n{meta.summary}\n\n**Strengths**\n\n{bullets(meta.strengths)}\n\n"
+            f"**Weaknesses**\n\n{bullets(meta.weaknesses)}\n\n**Reasons**\n\n{bullets(meta.reasons)}")
+
+
 def _notebook(ctx, count: int):
     nb = build.notebook("Review", build.AISCI_AUTHOR, intro=(
-        "The reviews of `paper/main.tex` and the grounded checks that hold the paper against the notebooks that "
-        "produced it. Re-run this notebook after editing the paper or an experiment."))
+        "The reviews of the paper and the grounded checks that hold it against the notebooks that produced it. "
+        "Re-run this notebook after editing the paper or an experiment: the checks read the files as they are."))
     nb.cells.append(build.parameters_cell({"study_dir": str(ctx.study.root)}))
     nb.cells.append(build.markdown("## Reviews", build.AISCI_AUTHOR))
     nb.cells.append(build.code(
         "import json\nfrom pathlib import Path\nimport pandas as pd\nfrom IPython.display import Markdown, display\n\n"
         f"reviews = [json.loads(Path(study_dir, 'reviews', f'review-{{i}}.json').read_text()) for i in range(1, {count + 1})]\n"
         "for r in reviews:\n"
-        "    display(Markdown(f\"**{r['author']}** — overall {r['overall']}/10, confidence {r['confidence']}/5, \"\n"
+        "    display(Markdown(f\"**Reviewer {r['reviewer']}** ({r['author']}; {r['reflection_rounds']} reflection \"\n"
+        "                     f\"round(s) changed the review) — overall {r['overall']}/10, confidence {r['confidence']}/5, \"\n"
         "                     f\"**{r['decision']}**\\n\\n{r['summary']}\"))\n"
-        "pd.DataFrame(reviews)[['author', 'soundness', 'presentation', 'contribution', 'originality', 'quality', "
-        "'clarity', 'significance', 'overall', 'confidence', 'decision']]"))
-    nb.cells.append(build.markdown("## Grounded checks: the paper against its notebooks", build.AISCI_AUTHOR))
+        "pd.DataFrame(reviews)[['reviewer', 'author', 'soundness', 'presentation', 'contribution', 'originality', "
+        "'quality', 'clarity', 'significance', 'overall', 'confidence', 'decision']]"))
+    nb.cells.append(build.markdown(
+        "## Grounded checks: the paper against its notebooks\n\n"
+        "Every macro value equals its record; every figure exists and is referenced; every citation resolves and "
+        "credits the work that introduced the method it names; the method section agrees with the code that ran "
+        "(`reviews/method_code.json`, quotes verified here); where the template declares its data splits, the "
+        "train/test overlap each run recorded. A skipped check says why and counts neither way.",
+        build.AISCI_AUTHOR))
     nb.cells.append(build.code(
         "from aisci.paper.checks import run_checks\n\n"
         "findings = run_checks(study_dir)\n"
-        "display({'application/vnd.aisci.checks+json': {'findings': [f.model_dump() for f in findings]},\n"
-        "         'text/plain': f'{sum(f.ok for f in findings)} of {len(findings)} checks pass'}, raw=True)\n"
-        "pd.DataFrame([f.model_dump() for f in findings])"))
+        "counted = [f for f in findings if not f.skipped]\n"
+        f"display({{'{CHECKS_MIME}': {{'findings': [f.model_dump() for f in findings]}},\n"
+        "         'text/plain': f'{sum(f.ok for f in counted)} of {len(counted)} checks pass, '\n"
+        "                       f'{len(findings) - len(counted)} skipped'}, raw=True)\n"
+        "pd.DataFrame([{'check': f.check, 'result': 'skipped' if f.skipped else 'pass' if f.ok else 'FAIL', "
+        "'detail': f.detail} for f in findings])"))
+    nb.cells.append(build.markdown("### The method against the code, claim by claim", build.AISCI_AUTHOR))
+    nb.cells.append(build.code(
+        "comparison = json.loads(Path(study_dir, 'reviews', 'method_code.json').read_text())\n"
+        "display(Markdown(f\"By **{comparison['author']}**. {comparison['comparison']['summary']}\"))\n"
+        "pd.DataFrame(comparison['comparison']['items'], columns=['claim', 'verdict', 'paper_quote', 'code_quote', "
+        "'run', 'explanation'])"))
     return nb

@@ -208,6 +208,7 @@ def _parsing_context():
     return db
 
 
+_XSPACE = "\x00xspace\x00"  # where \xspace stood: a space if a word follows, as TeX's xspace package does
 _NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _INPUT = re.compile(r"\\(?:input|include)\s*\{([^}]+)\}")
 
@@ -236,7 +237,9 @@ def _defined_macros(source: str, base_dir: Path | None) -> dict[str, str]:
     for text in _input_sources(source, base_dir):
         for name, value in _NEWCOMMAND.findall(re.sub(r"(?<!\\)%.*", "", text)):
             if "#" not in value:  # a macro with parameters is left to pylatexenc
-                defined[name] = plain.latex_to_text(value).strip()
+                xspace = value.rstrip().endswith("\\xspace")
+                text = plain.latex_to_text(value.replace("\\xspace", "")).strip()
+                defined[name] = text + (_XSPACE if xspace else "")
     return defined
 
 
@@ -267,5 +270,6 @@ def tex_to_text(source: str, base_dir: Path | None = None) -> str:
         raise PaperInputError(f"cannot read the LaTeX source ({type(exc).__name__}: {exc})") from None
     if "\\bibliography{" in body and "# References" not in text:
         text += "\n\n# References\n\n(BibTeX bibliography, not expanded)\n"
+    text = re.sub(re.escape(_XSPACE) + r"(?=[\w(\[])", " ", text).replace(_XSPACE, "")
     title = f"# {title_holder[-1]}\n\n" if title_holder else ""
     return title + re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

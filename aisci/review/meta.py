@@ -81,3 +81,55 @@ def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
         decision=decision,
         reasons=reasons,
     )
+
+
+def apply_findings(meta: MetaReview, findings: list, *, threshold: float, cap: int = 3) -> MetaReview:
+    """The grounded checks' verdict on a meta-review: Overall loses one point per failed check, at most
+    `cap` (a skipped check counts neither way); an Accept whose lowered Overall falls below the threshold
+    becomes a Reject. Checks can lower a decision, never raise one. Failed checks join the weaknesses."""
+    failed = [f for f in findings if not f.ok and not f.skipped]
+    counted = [f for f in findings if not f.skipped]
+    skipped = len(findings) - len(counted)
+    if not findings:
+        alone = "no grounded checks ran (the paper was reviewed on its own, without the notebooks behind it)"
+        return meta.model_copy(update={"reasons": [*meta.reasons, alone]})
+    penalty = min(cap, len(failed))
+    overall = max(1.0, round(meta.overall - penalty, 2))
+    decision = meta.decision
+    reasons = list(meta.reasons)
+    skipped_note = f" ({skipped} skipped)" if skipped else ""
+    if failed:
+        reasons.append(f"{len(failed)} of {len(counted)} grounded checks failed{skipped_note}: Overall lowered by "
+                       f"{penalty} (one point per failed check, at most {cap}, never below 1) from {meta.overall:g} "
+                       f"to {overall:g}")
+        if decision == "Accept" and overall < threshold:
+            decision = "Reject"
+            reasons.append(f"decision lowered to Reject: Overall {overall:g} after the checks is below {threshold:g}")
+    else:
+        reasons.append(f"all {len(counted)} grounded checks pass{skipped_note}")
+    summary = meta.summary + (f" Grounded checks: {len(counted) - len(failed)} of {len(counted)} pass"
+                              f"{skipped_note}" + (f"; Overall lowered by {penalty}." if penalty else "."))
+    return meta.model_copy(update={
+        "overall": overall, "decision": decision, "reasons": reasons, "summary": summary,
+        "weaknesses": [*meta.weaknesses, *(f"[grounded check failed: {f.check}] {f.detail}" for f in failed)]})
+
+
+def _half_up(value: float) -> int:
+    return int(value + 0.5)  # scores are positive; Python's round() would take 6.5 to 6
+
+
+def ensemble_form(meta: MetaReview, reviews: list[ReviewForm]) -> ReviewForm:
+    """One ReviewForm standing for an ensemble (what `Reviewer.review` returns): the meta-review's text,
+    Overall and decision, the reviewers' mean sub-scores and confidence, their questions and limitations."""
+    table = pd.DataFrame([form.model_dump() for form in reviews])
+    mean = {name: min(4, max(1, _half_up(table[name].mean())))
+            for name in ("originality", "quality", "clarity", "significance", "soundness", "presentation",
+                         "contribution")}
+    return ReviewForm(
+        summary=meta.summary, strengths=meta.strengths, weaknesses=meta.weaknesses,
+        questions=merge_points([form.questions for form in reviews], len(reviews)),
+        limitations=merge_points([form.limitations for form in reviews], len(reviews)),
+        ethical_concerns=any(form.ethical_concerns for form in reviews),
+        overall=min(10, max(1, _half_up(meta.overall))),
+        confidence=min(5, max(1, _half_up(table["confidence"].mean()))),
+        decision=meta.decision, **mean)

@@ -3,7 +3,13 @@
 A reviewer is anything with a `name`, a `version` (cached reviews made by another version are
 redone) and `review(paper_text) -> ReviewForm`. It may also offer
 `review_with_evidence(paper_text) -> (ReviewForm, dict)`; the evidence is stored beside the
-review. The LLM reviewer (an ensemble over an LLM task) registers itself with `register_reviewer`.
+review.
+
+Names are exact ("offline", "offline-fitted") or families: `register_reviewer("openai:*", factory)`
+makes every "openai:MODEL[@URL]" a reviewer, built by `factory(name, **options)`. The LLM reviewer
+(aisci.review.llm_reviewer: an ensemble with reflections and an area chair) is registered this way
+for the openai:, ollama: and vllm: model specs; its options are `store` (the call store file),
+`settings` (a ReviewSection) and `base_dir` (where few-shot and persona paths are found).
 """
 
 from __future__ import annotations
@@ -46,19 +52,34 @@ def _offline_fitted() -> Reviewer:
     return FittedTextReviewer.shipped()
 
 
+def _llm(name: str, **options) -> Reviewer:
+    from aisci.review.llm_reviewer import LLMReviewer
+
+    return LLMReviewer.standalone(name, **options)
+
+
 _FACTORIES: dict[str, Callable[[], Reviewer]] = {"offline": _offline, "offline-fitted": _offline_fitted}
+_FAMILIES: dict[str, Callable[..., Reviewer]] = {"openai:": _llm, "ollama:": _llm, "vllm:": _llm}
 
 
-def register_reviewer(name: str, factory: Callable[[], Reviewer]) -> None:
-    """Make `factory()` available as `aisci review --llm NAME` and `review-bench --run NAME`."""
-    _FACTORIES[name] = factory
+def register_reviewer(name: str, factory: Callable[..., Reviewer]) -> None:
+    """Make a reviewer available as `aisci review --llm NAME` and `review-bench --run NAME`:
+    an exact name built by `factory()`, or a family "PREFIX*" built by `factory(name, **options)`."""
+    if name.endswith("*"):
+        _FAMILIES[name[:-1]] = factory
+    else:
+        _FACTORIES[name] = factory
 
 
 def reviewer_names() -> list[str]:
-    return sorted(_FACTORIES)
+    return sorted(_FACTORIES) + sorted(f"{prefix}MODEL" for prefix in _FAMILIES)
 
 
-def get_reviewer(name: str) -> Reviewer:
-    if name not in _FACTORIES:
-        raise UnknownReviewer(f"unknown reviewer {name!r}; known: {', '.join(reviewer_names())}")
-    return _FACTORIES[name]()
+def get_reviewer(name: str, **options) -> Reviewer:
+    """The reviewer registered as `name`. `options` reach family factories (model reviewers) only."""
+    if name in _FACTORIES:
+        return _FACTORIES[name]()
+    for prefix, factory in _FAMILIES.items():
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return factory(name, **options)
+    raise UnknownReviewer(f"unknown reviewer {name!r}; known: {', '.join(reviewer_names())}")
