@@ -37,22 +37,35 @@ def results_table(rows: list[dict], metrics: list[str], macro_for) -> str:
 
 
 def figure_block(path: str, label: str, caption: str) -> str:
-    return "\n".join([r"\begin{figure}[t]", r"\centering", f"\\includegraphics[width=0.8\\linewidth]{{{path}}}",
+    return "\n".join([r"\begin{figure}[tbp]", r"\centering", f"\\includegraphics[width=0.72\\linewidth]{{{path}}}",
                       f"\\caption{{{escape(caption)}}}", f"\\label{{fig:{label}}}", r"\end{figure}", ""])
 
 
-def to_markdown(tex: str, values: dict[str, str]) -> str:
-    """A readable rendering of a section for notebooks and the no-TeX fallback."""
-    text = re.sub(r"\\(R[A-Za-z]+)\b", lambda m: values.get(m.group(1), m.group(0)), tex)
-    text = re.sub(r"\\cite[pt]?\{([^}]*)\}", lambda m: "[" + m.group(1) + "]", text)
-    text = re.sub(r"~?\\ref\{(?:[a-z]+:)?([^}]*)\}", lambda m: " " + m.group(1).replace("_", " "), text)
+def to_markdown(tex: str, values: dict[str, str], labels: dict[str, str] | None = None,
+                citations: dict[str, str] | None = None) -> str:
+    """A readable rendering of a section for notebooks and the no-TeX fallback: value macros
+    filled in, references numbered (`labels`: label -> "Figure 2"), citations as
+    [Author, year] (`citations`: key -> text)."""
+    labels, citations = labels or {}, citations or {}
+    text = re.sub(r"(?<!\\)%[^\n]*\n?", "", tex)
+    text = re.sub(r"\\(R[A-Za-z]+)\b(?:\{\})?", lambda m: values.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"\\[a-zA-Z]*cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}",
+                  lambda m: "[" + "; ".join(citations.get(k.strip(), k.strip()) for k in m.group(1).split(",")) + "]",
+                  text)
+    text = re.sub(r"(?:Section|Figure|Table|Equation|Appendix)~?\\(?:ref|autoref|cref)\{([^}]*)\}",
+                  lambda m: labels.get(m.group(1), m.group(0).split("\\")[0].rstrip("~") + " " + m.group(1)), text)
+    text = re.sub(r"~?\\(?:ref|autoref|cref|eqref)\{([^}]*)\}",
+                  lambda m: " " + labels.get(m.group(1), m.group(1).split(":")[-1].replace("_", " ")), text)
     text = re.sub(r"\\texttt\{([^}]*)\}", r"`\1`", text)
+    text = re.sub(r"\\textbf\{([^}]*)\}", r"**\1**", text)
+    text = re.sub(r"\\(?:emph|textit)\{([^}]*)\}", r"*\1*", text)
     text = text.replace(r"\textasciicircum{}", "^").replace(r"\textasciitilde{}", "~")
     text = re.sub(r"\\label\{[^}]*\}", "", text)
-    text = re.sub(r"\\emph\{([^}]*)\}", r"*\1*", text)
-    text = re.sub(r"\\begin\{itemize\}|\\end\{itemize\}", "", text)
+    text = re.sub(r"\\begin\{(?:itemize|enumerate)\}|\\end\{(?:itemize|enumerate)\}", "", text)
     text = re.sub(r"\s*\\item\s+", "\n- ", text)
-    text = text.replace(r"\_", "_").replace(r"\%", "%").replace(r"\&", "&").replace("~", " ")
+    text = text.replace("``", "\u201c").replace("''", "\u201d").replace("---", "\u2014").replace("--", "\u2013")
+    text = text.replace(r"\_", "_").replace(r"\%", "%").replace(r"\&", "&").replace(r"\#", "#").replace(r"\$", "$")
+    text = re.sub(r"(?<!\\)~", " ", text)
     return text.strip()
 
 

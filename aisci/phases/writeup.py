@@ -1,36 +1,60 @@
-"""Writeup: values.tex from the records, the sections (an LLM task, or the offline
-engine's templates filled with the measured records), paper.ipynb, main.tex, the PDF."""
+"""Writeup: the finished notebooks become a paper whose every number and citation is checked.
+
+1. values.tex (one macro per record), references.bib (template, study library, attribution
+   table: never invented) and the analysis figures (kept, captioned, deduplicated).
+2. Sections, each a file in paper/sections/: method and experimental setup summarised from
+   the executed baseline and best-run notebooks (task writeup.method), then title, abstract,
+   introduction, related work, results, discussion, limitations and conclusion (writeup.draft).
+   The offline engine fills fixed templates with the measured records instead. A section a
+   person edited (or locked) is kept and disclosed as theirs.
+3. Checks of every section (numbers, experiment claims, citation keys, attributions, value
+   macros, references, figures, chktex); a model-written section with problems is rewritten
+   by writeup.fix for at most `[paper] fix_rounds` rounds; an invented citation key left
+   after that is removed; the rest is reported in paper/checks.json.
+4. main.tex (aisci's article or a venue's style), compiled with a time limit; a LaTeX error
+   located in a model-written section goes back to writeup.fix, again for bounded rounds.
+   Without TeX: the .tex tree, a clear message, paper.md and paper.html.
+5. The disclosure appendix, paper.md (the review reads it up to APPENDIX_MARK) and the
+   executed paper.ipynb.
+"""
 
 from __future__ import annotations
 
-import re
 import shutil
 import string
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
 from pydantic import BaseModel
 
-from aisci import __version__, results
+from aisci import gates, results
 from aisci.errors import TexMissing
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
-from aisci.paper import latex
-from aisci.paper.compile import compile_pdf, tex_available
+from aisci.paper import bibliography, citations, disclosure, latex, notebooks, render, style, verify
+from aisci.paper.claims import Evidence
+from aisci.paper.compile import CompileResult, chktex, compile_pdf, tex_available
+from aisci.paper.figures import Figure, figures_tex, select
+from aisci.paper.numbers import Fact, as_number, numbers_in_text
+from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, read_section, write_section
 from aisci.paper.values import collect_values, values_tex
 from aisci.phases import experiments
 from aisci.phases.ideation import load_ideas
 
 PAPER_DIR = Path(__file__).resolve().parent.parent / "paper"
-SECTIONS = ("abstract", "introduction", "related_work", "method", "experimental_setup", "results",
-            "discussion", "conclusion")
-OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md",
+METHOD_SECTIONS = ("method", "experimental_setup")
+DRAFT_SECTIONS = tuple(s for s in SECTIONS if s not in METHOD_SECTIONS)
+OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md", "paper/checks.json",
            *(f"paper/sections/{s}.tex" for s in SECTIONS))
 APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+# --- the tasks -------------------------------------------------------------------------------------
+class MethodSections(BaseModel):
+    method: str
+    experimental_setup: str
 
 
 class PaperDraft(BaseModel):
@@ -38,252 +62,553 @@ class PaperDraft(BaseModel):
     abstract: str
     introduction: str
     related_work: str
-    method: str
-    experimental_setup: str
     results: str
     discussion: str
+    limitations: str
     conclusion: str
+
+
+class SectionRevision(BaseModel):
+    text: str
+
+
+def _fill(name: str, facts: dict[str, str]) -> str:
+    text = (PAPER_DIR / "offline" / f"{name}.tex").read_text(encoding="utf-8")
+    return string.Template(text).substitute(facts).strip() + "\n"
+
+
+def _offline_method(inputs: dict[str, Any]) -> MethodSections:
+    """The offline engine's method and setup: templates filled with the baseline notebook's
+    own outline, its parameters and the study's settings."""
+    return MethodSections(**{name: _fill(name, inputs["facts"]) for name in METHOD_SECTIONS})
 
 
 def _offline_draft(inputs: dict[str, Any]) -> PaperDraft:
     """The offline engine's paper: fixed section templates filled with the study's facts and
     the macros of its records."""
     facts = inputs["facts"]
-    sections = {}
-    for name in SECTIONS:
-        text = (PAPER_DIR / "offline" / f"{name}.tex").read_text(encoding="utf-8")
-        sections[name] = string.Template(text).substitute(facts).strip() + "\n"
+    sections = {name: _fill(name, facts) for name in DRAFT_SECTIONS if name != "title"}
     return PaperDraft(title=f"{facts['template_title_tex']}: a single-factor study", **sections)
 
 
+def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
+    """The offline engine does not rewrite text: it keeps the section and the checks report."""
+    return SectionRevision(text=inputs["text"])
+
+
+METHOD = Task("writeup.method", "writeup", MethodSections, _offline_method, temperature=0.3, max_tokens=4000)
 DRAFT = Task("writeup.draft", "writeup", PaperDraft, _offline_draft, temperature=0.4, max_tokens=8000)
+FIX = Task("writeup.fix", "writeup", SectionRevision, _offline_fix, temperature=0.2, max_tokens=4000)
 
 
+# --- the runner's view ---------------------------------------------------------------------------
 def inputs(ctx) -> Any:
+    """Besides the upstream digest: the section files (a person's edit reruns the writeup and
+    is kept), the study library, the venue style folder, and the paper and figures gates."""
     sections = ctx.study.path("paper", "sections")
-    return {"sections_on_disk": {p.name: sha256_of(p.read_bytes()) for p in sorted(sections.glob("*.tex"))}
-            if sections.exists() else {}}
+    on_disk = ({p.name: sha256_of(p.read_bytes()) for p in sorted(sections.glob("*.tex"))}
+               if sections.exists() else {})
+    library = ctx.study.path("literature", "library.bib")
+    style_files = {}
+    if ctx.config.paper.style_dir:
+        folder = Path(ctx.config.paper.style_dir).expanduser()
+        folder = folder if folder.is_absolute() else ctx.study.root / folder
+        if folder.is_dir():
+            style_files = {p.name: sha256_of(p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()}
+    return {"sections_on_disk": on_disk,
+            "library": sha256_of(library.read_bytes()) if library.exists() else None,
+            "template_bib": (sha256_of(ctx.template.references_bib.read_bytes())
+                             if ctx.template.references_bib.exists() else None),
+            "style": style_files,
+            "paper_gate": gates.decisions_digest(ctx.study, "paper"),
+            "figures_gate": gates.decisions_digest(ctx.study, "figures")}
 
 
 def run(ctx) -> list[str]:
-    paper = ctx.study.path("paper")
-    for sub in ("sections", "generated", "figures"):
-        (paper / sub).mkdir(parents=True, exist_ok=True)
-    summary = experiments.summary(ctx.study)
-    analysis = read_json(ctx.study.path("analysis", "summary.json"), default={"figures": [], "observations": []})
-    values = collect_values(results.experiment_records(ctx.study.root), results.analysis_records(ctx.study.root))
-    atomic_write_text(paper / "values.tex", values_tex(values))
-    citations = _write_references(ctx, paper / "references.bib")
-    macro_for = _macro_lookup(values)
-    facts = _facts(ctx, summary, analysis, values, macro_for, citations)
-    result = ctx.llm.run(DRAFT, facts=facts, **_model_inputs(ctx, summary, analysis, values, citations))
-    draft = result.output
-    authors = _write_sections(ctx, paper, draft, result.author)
-    metrics = list(ctx.template.manifest.metrics)
-    rows = [{"idea": n["idea"], "node": n["id"]} for n in summary["nodes"] if n["status"] == "done"]
-    atomic_write_text(paper / "generated" / "results_table.tex", latex.results_table(rows, metrics, macro_for))
-    atomic_write_text(paper / "generated" / "figures.tex", _figures(ctx, analysis["figures"], paper))
-    atomic_write_text(paper / "generated" / "disclosure.tex", _disclosure(ctx, authors))
-    atomic_write_text(paper / "main.tex", _main_tex(draft.title, result.author))
-    atomic_write_json(paper / "sections.json", authors)
-    atomic_write_text(paper / "paper.md", _markdown(ctx, draft, values))
-    ctx.execute_phase_notebook(_notebook(ctx, draft, authors, values), paper / "paper.ipynb", label="writeup")
-    _compile(ctx, paper)
+    writer = _Writer(ctx)
+    writer.prepare()
+    writer.draft()
+    writer.revise()
+    writer.build()
+    writer.publish()
     return list(OUTPUTS)
 
 
-# --- inputs to the draft -------------------------------------------------------------------
-def _macro_lookup(values):
-    table = {(v.source, v.record.name): v.macro for v in values}
-    return lambda source, name: table.get((source, name))
+class _Writer:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.study = ctx.study
+        self.cfg = ctx.config.paper
+        self.paper = self.study.path("paper")
+        self.sections_dir = self.paper / "sections"
+        self.model_fixes = not ctx.llm.uses_offline_engine("writeup") and self.cfg.fix_rounds > 0
+        self.texts: dict[str, str] = {}
+        self.meta: dict[str, disclosure.SectionAuthor] = {}
+        self.kept: set[str] = set()  # sections a person wrote, edited or locked: never rewritten
+        self.findings: list[verify.Finding] = []
+        self.history: list[verify.Finding] = []  # problems found before a fix
+        self.rounds = {"checks": 0, "latex": 0}
+        self.compile_status: dict[str, Any] = {"status": "off"}
 
+    # --- 1. what the paper is made from ------------------------------------------------------------
+    def prepare(self) -> None:
+        ctx = self.ctx
+        for sub in ("sections", "generated", "figures"):
+            (self.paper / sub).mkdir(parents=True, exist_ok=True)
+        self.style = style.load_style(self.cfg.style_dir, self.study.root)
+        self.summary = experiments.summary(self.study)
+        self.analysis = read_json(self.study.path("analysis", "summary.json"),
+                                  default={"figures": [], "observations": []})
+        self.values = collect_values(results.experiment_records(self.study.root),
+                                     results.analysis_records(self.study.root))
+        atomic_write_text(self.paper / "values.tex", values_tex(self.values))
+        self.macros = {v.macro: v.text for v in self.values}
+        self.ideas = {i.name: i for i in load_ideas(self.study)}
+        query = " ".join([ctx.config.study.topic, ctx.template.manifest.title, *(i.title for i in self.ideas.values())])
+        self.bib = bibliography.collect(ctx.template.references_bib, self.study.path("literature"),
+                                        query=query, limit=self.cfg.max_references)
+        self.figures, figure_problems = select(self.study, self.analysis.get("figures", []), self.paper)
+        self.figure_findings = [verify.Finding(check="figure", ok=False, section=None, detail=p, status="open")
+                                for p in figure_problems]
+        self.evidence = Evidence.from_study(self.study.root, self.summary, ctx.template.manifest)
+        self.facts = self._number_facts()
 
-def _write_references(ctx, path: Path) -> list[dict]:
-    """references.bib: the template's bibliography (later: the study's library). Never
-    invented: every entry comes from a .bib file."""
-    source = ctx.template.references_bib
-    text = source.read_text(encoding="utf-8") if source.exists() else ""
-    atomic_write_text(path, text)
-    library = bibtexparser.parse_string(text)
-    return [{"key": e.key, "title": str(e.fields_dict["title"].value) if "title" in e.fields_dict else e.key}
-            for e in library.entries]
+    def _number_facts(self) -> list[Fact]:
+        manifest, summary = self.ctx.template.manifest, self.summary
+        facts = [Fact(float(v.record.value), f"record {v.record.name} of {v.source}") for v in self.values
+                 if as_number(v.record.value) is not None]
+        for node in summary.get("nodes", []):
+            facts += [Fact(as_number(x), f"parameter {k} of {node['id']}") for k, x in node.get("parameters", {}).items()
+                      if as_number(x) is not None]
+        for name, param in manifest.parameters.items():
+            facts += [Fact(as_number(x), f"declared value of {name}") for x in param.values() if as_number(x) is not None]
+        facts += [Fact(float(s), "a seed the template declares") for s in manifest.seeds]
+        facts.append(Fact(float(manifest.time_budget_s), "the template's time budget"))
+        facts.append(Fact(float(self.ctx.config.experiments.timeout_s), "the wall-time limit per notebook"))
+        text = " ".join([manifest.title, manifest.description, *(c.source for c in self.ctx.template.baseline().cells
+                                                                  if c.cell_type == "markdown")])
+        facts += [Fact(x, "the template's description") for x in numbers_in_text(text)]
+        nodes = summary.get("nodes", [])
+        counts = {"runs": len(nodes), "finished runs": sum(n["status"] == "done" for n in nodes),
+                  "ideas tested": sum(n["kind"] != "baseline" for n in nodes), "seeds per configuration":
+                  self.evidence.seeds, "metrics": len(manifest.metrics), "parameters": len(manifest.parameters),
+                  "figures": len(self.figures)}
+        facts += [Fact(float(n), f"number of {what}") for what, n in counts.items()]
+        return facts
 
+    def paper_facts(self) -> verify.PaperFacts:
+        labels = {"tab:results", "sec:disclosure", *(f"sec:{n}" for n in render.NUMBERED)}
+        for text in self.texts.values():
+            labels |= verify.labels_in(text)
+        return verify.PaperFacts(self.facts, self.evidence, self.bib.by_key(), self.macros, self.figures, labels)
 
-def _facts(ctx, summary, analysis, values, macro_for, citations) -> dict[str, str]:
-    manifest = ctx.template.manifest
-    primary, metric = ctx.template.primary()
-    ideas = {i.name: i for i in load_ideas(ctx.study)}
-    tested = [n for n in summary["nodes"] if n["kind"] != "baseline"]
-    best = summary.get("best") or "baseline/node-0"
-    num_ideas = len(tested)
+    # --- 2. the sections --------------------------------------------------------------------------
+    def draft(self) -> None:
+        previous = read_json(self.paper / "sections.json", default={})
+        locked = gates.locked_sections(self.study)
+        for name in SECTIONS:
+            current = read_section(self.sections_dir, name)
+            if current.by_person or (name in locked and current.exists):
+                self.kept.add(name)
+                self.texts[name] = current.body
+                before = previous.get(name, {})
+                based_on = current.author or before.get("based_on") or before.get("author")
+                self.meta[name] = disclosure.SectionAuthor(
+                    name=name, author=PERSON if current.by_person else current.author,
+                    based_on=based_on if current.by_person and based_on != PERSON else None, locked=name in locked)
+            elif name in locked:
+                self.ctx.warn(f"paper section {name} is locked but paper/sections/{name}.tex is missing: written afresh")
+        facts = self._offline_facts()
+        needed = [n for n in METHOD_SECTIONS if n not in self.kept]
+        if needed:
+            result = self.ctx.llm.run(METHOD, facts=facts, **self._method_inputs())
+            self._write_drafts(result.output, needed, result.author)
+        needed = [n for n in DRAFT_SECTIONS if n not in self.kept]
+        if needed:
+            result = self.ctx.llm.run(DRAFT, facts=facts, **self._draft_inputs())
+            draft = result.output
+            if "title" in needed:
+                draft.title = latex.escape(draft.title) if result.author != "offline-engine" else draft.title
+            self._write_drafts(draft, needed, result.author)
 
-    def value(name: str) -> str:
-        macro = macro_for("analysis", name)
-        return f"\\{macro}" if macro else "not available"
+    def _write_drafts(self, output: BaseModel, names: list[str], author: str) -> None:
+        for name in names:
+            written = write_section(self.sections_dir, name, getattr(output, name), author)
+            self.texts[name] = written.body
+            self.meta[name] = disclosure.SectionAuthor(name=name, author=author)
 
-    def describe(node):
-        idea = ideas.get(node["idea"])
-        changed = ", ".join(f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
-                            (idea.parameters if idea else {}).items())
-        return f"\\emph{{{latex.escape(idea.title if idea else node['idea'])}}} ({changed})"
+    # --- 3. checks, and fixes by the model ---------------------------------------------------------
+    def check(self) -> list[verify.Finding]:
+        facts = self.paper_facts()
+        found: list[verify.Finding] = []
+        for name in SECTIONS:
+            found += verify.check_section(name, self.texts[name], facts)
+            if self.cfg.chktex and name != "title":
+                found += self._lint(name)
+        found += verify.check_figures_referenced(self.texts, self.figures)
+        return found
 
-    observations = analysis.get("observations", [])
-    return {
-        "topic_tex": latex.escape(ctx.config.study.topic),
-        "template_title_tex": latex.escape(manifest.title),
-        "template_description_tex": latex.escape(" ".join(manifest.description.split())),
-        "num_ideas_words": NUMBER_WORDS[num_ideas] if num_ideas < len(NUMBER_WORDS) else str(num_ideas),
-        "plural_ideas": "" if num_ideas == 1 else "s",
-        "primary_tex": latex.escape(primary.replace("_", " ")),
-        "direction_word": "higher" if metric.direction == "maximize" else "lower",
-        "baseline_value": value(f"baseline_{primary}"),
-        "best_value": value(f"best_{primary}"),
-        "delta_value": value(f"best_minus_baseline_{primary}"),
-        "best_run_tex": latex.escape(best.split("/")[0]),
-        "num_runs": value("num_runs"),
-        "num_finished": value("num_finished_runs"),
-        "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
-        "related_itemize": latex.itemize([f"{latex.escape(c['title'])}~\\cite{{{c['key']}}}" for c in citations]),
-        "baseline_parameters_itemize": latex.itemize(
-            [f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
-             next((n["parameters"] for n in summary["nodes"] if n["kind"] == "baseline"), {}).items()]),
-        "metrics_itemize": latex.itemize([f"\\texttt{{{latex.escape(k)}}} ({'higher' if m.direction == 'maximize' else 'lower'}"
-                                          f" is better): {latex.escape(m.description)}" for k, m in manifest.metrics.items()]),
-        "timeout_s": str(ctx.config.experiments.timeout_s),
-        "observations_tex": " ".join(latex.escape(o) for o in observations),
-        "curves_sentence": (" Figure~\\ref{fig:curves} shows the training curves of every run."
-                            if any(f["name"] == "curves" for f in analysis["figures"]) else ""),
-    }
+    def _lint(self, name: str) -> list[verify.Finding]:
+        section = read_section(self.sections_dir, name)
+        offset = len(section.path.read_text(encoding="utf-8").splitlines()) - len(section.body.splitlines())
+        lines = section.body.splitlines()
+        return [verify.Finding(check="chktex", ok=False, section=name, severity="warning",
+                               detail=f"chktex warning {w.number} at line {w.line - offset}: {w.message}",
+                               snippet=lines[w.line - offset - 1].strip() if 0 < w.line - offset <= len(lines) else "")
+                for w in chktex(section.path)]
 
+    def revise(self) -> None:
+        found = self.check()
+        stuck: set[str] = set()  # sections whose last fix changed nothing: asking again would not help
+        for round_number in range(1, self.cfg.fix_rounds + 1):
+            todo = {n: p for n, p in self._fixable(found).items() if n not in stuck}
+            if not self.model_fixes or not todo:
+                break
+            self.rounds["checks"] = round_number
+            self.history += [f for f in found if f.section in todo]
+            for name, problems in todo.items():
+                before = self.texts[name]
+                self._fix(name, [p.for_model() for p in self._with_canonical_keys(problems)])
+                if self.texts[name].strip() == before.strip():
+                    stuck.add(name)
+            found = self.check()
+        self.findings = self._remove_unknown_keys(found)
 
-def _model_inputs(ctx, summary, analysis, values, citations) -> dict[str, Any]:
-    by_source: dict[str, dict[str, str]] = {}
-    for v in values:
-        by_source.setdefault(v.source, {})[v.record.name] = f"\\{v.macro} (= {v.text})"
-    runs = [{"run": n["id"], "kind": n["kind"], "status": n["status"], "parameters": n["parameters"],
-             "metrics": by_source.get(n["id"], {})} for n in summary["nodes"]]
-    return {
-        "topic": ctx.config.study.topic, "template_description": ctx.template.manifest.description,
-        "ideas": [i.model_dump(exclude={"rubric"}) for i in load_ideas(ctx.study)
-                  if any(n["idea"] == i.name for n in summary["nodes"])],
-        "runs": runs, "analysis_values": by_source.get("analysis", {}),
-        "observations": analysis.get("observations", []),
-        "figures": [{"name": f["name"], "caption": f["caption"]} for f in analysis["figures"]],
-        "citations": {c["key"]: c["title"] for c in citations},
-    }
+    def _fixable(self, found: list[verify.Finding]) -> dict[str, list[verify.Finding]]:
+        todo: dict[str, list[verify.Finding]] = {}
+        for finding in found:
+            if not finding.ok and finding.section and finding.section not in self.kept:
+                todo.setdefault(finding.section, []).append(finding)
+        return todo
 
+    def _with_canonical_keys(self, problems: list[verify.Finding]) -> list[verify.Finding]:
+        """An attribution problem offers the canonical work, added to references.bib so the
+        fix can cite it."""
+        out = []
+        table = None
+        for problem in problems:
+            if problem.check == "attribution" and problem.key:
+                from aisci.literature.attribution import load_table
 
-# --- outputs ---------------------------------------------------------------------------------
-def _write_sections(ctx, paper: Path, draft: PaperDraft, author: str) -> dict[str, dict]:
-    """Write each section unless a person edited it since aisci last wrote it: then keep
-    theirs and record it as human-written."""
-    previous = read_json(paper / "sections.json", default={})
-    authors = {}
-    for name in SECTIONS:
-        path = paper / "sections" / f"{name}.tex"
-        last = previous.get(name, {})
-        if path.exists() and last.get("written_hash") and sha256_of(path.read_bytes()) != last["written_hash"]:
-            authors[name] = {"author": "person", "written_hash": last["written_hash"],
-                             "edited_hash": sha256_of(path.read_bytes())}
-            continue
-        if last.get("author") == "person" and path.exists():
-            authors[name] = last
-            continue
-        text = getattr(draft, name)
-        atomic_write_text(path, text if text.endswith("\n") else text + "\n")
-        authors[name] = {"author": author, "written_hash": sha256_of(path.read_bytes())}
-    return authors
+                table = table or load_table()
+                canonical = next((r for m in table.methods for r in m.references if r.key == problem.key), None)
+                if canonical is not None:
+                    key = self.bib.add_canonical(canonical)
+                    problem = problem.model_copy(update={"suggestion": f"cite {canonical.short()} as \\cite{{{key}}} "
+                                                                      "(it is in references.bib)"})
+            out.append(problem)
+        return out
 
+    def _fix(self, name: str, problems: list[str]) -> None:
+        result = self.ctx.llm.run(FIX, section=name, text=self.texts[name], problems="\n".join(f"- {p}" for p in problems),
+                                  macros=self._macro_lines(), citations=self._citation_lines(),
+                                  labels=", ".join(sorted(self.paper_facts().labels | {f.label for f in self.figures})))
+        text = result.output.text
+        if name == "title":
+            text = " ".join(text.split())
+        written = write_section(self.sections_dir, name, text, result.author)
+        self.texts[name] = written.body
+        self.meta[name] = self.meta[name].model_copy(update={"author": result.author,
+                                                             "revisions": self.meta[name].revisions + 1})
 
-def _figures(ctx, figures: list[dict], paper: Path) -> str:
-    blocks = []
-    for fig in figures:
-        source = ctx.study.path(fig["path"])
-        if source.exists():
-            shutil.copyfile(source, paper / "figures" / source.name)
-            blocks.append(latex.figure_block(f"figures/{source.name}", fig["name"], fig["caption"]))
-    return "\n".join(blocks)
+    def _remove_unknown_keys(self, found: list[verify.Finding]) -> list[verify.Finding]:
+        """A citation key nobody supplied, still there after the fix rounds, is removed from a
+        section aisci wrote (and reported); a person's section is only reported."""
+        out = []
+        for name in SECTIONS:
+            bad = {f.key for f in found if f.check == "citation" and f.section == name and f.key}
+            if bad and name not in self.kept:
+                text = citations.remove_keys(self.texts[name], bad)
+                self.texts[name] = write_section(self.sections_dir, name, text, self.meta[name].author).body
+        for finding in found:
+            if finding.check == "citation" and finding.section not in self.kept:
+                finding = finding.model_copy(update={"ok": True, "status": "removed",
+                                                     "suggestion": "removed from the text by aisci"})
+            out.append(finding)
+        return out
 
+    # --- 4. LaTeX ----------------------------------------------------------------------------------
+    def build(self) -> None:
+        metrics = list(self.ctx.template.manifest.metrics)
+        rows = [{"idea": n["idea"], "node": n["id"]} for n in self.summary.get("nodes", []) if n["status"] == "done"]
+        table = {(v.source, v.record.name): v.macro for v in self.values}
+        atomic_write_text(self.paper / "generated" / "results_table.tex",
+                          latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
+        atomic_write_text(self.paper / "generated" / "figures.tex", figures_tex(self.figures))
+        style.install(self.style, self.paper)
+        self.bib.write(self.paper / "references.bib")
+        self._write_tex()
+        (self.paper / "paper.pdf").unlink(missing_ok=True)  # never leave a PDF of other sources
+        if not self.cfg.compile:
+            return
+        if not tex_available():
+            self.compile_status = {"status": "no-tex"}
+            self.ctx.warn(str(TexMissing(
+                f"no LaTeX found, so no PDF was built; the .tex is in {self.study.relative(self.paper)}/ and the paper "
+                "is readable as paper/paper.md and paper/paper.html (apt-get install texlive-latex-recommended "
+                "texlive-fonts-recommended latexmk)")))
+            return
+        result = self._compile_with_fixes()
+        if result.ok and self.model_fixes and self.rounds["latex"]:
+            before = self._disclosure_tex()
+            self.findings = self._remove_unknown_keys(self.check())  # what the LaTeX fixes changed
+            if self._disclosure_tex() != before or any(f.status == "removed" for f in self.findings):
+                self._write_tex()
+                result = compile_pdf(self.paper, timeout_s=self.cfg.compile_timeout_s)
+        self._record_compile(result)
 
-def _disclosure(ctx, authors: dict[str, dict]) -> str:
-    from aisci.llm.store import CallStore
+    def _compile_with_fixes(self) -> CompileResult:
+        result = compile_pdf(self.paper, timeout_s=self.cfg.compile_timeout_s)
+        for round_number in range(1, self.cfg.fix_rounds + 1):
+            located = {n: e for n, e in result.section_errors().items() if n in self.texts and n not in self.kept}
+            if result.ok or not self.model_fixes or not located:
+                break
+            self.rounds["latex"] = round_number
+            for name, errors in located.items():
+                offset = self._header_lines(name)
+                lines = self.texts[name].splitlines()
+                problems = []
+                for line, message in errors:
+                    body_line = line - offset
+                    shown = lines[body_line - 1].strip() if 0 < body_line <= len(lines) else ""
+                    problems.append(f"[latex] LaTeX stopped with \"{message}\" at line {body_line} of the section"
+                                    + (f": \"{shown}\"" if shown else ""))
+                    self.history.append(verify.Finding(check="latex", ok=False, section=name,
+                                                       detail=f"LaTeX error: {message} (line {body_line})",
+                                                       snippet=shown))
+                self._fix(name, problems)
+            self._write_tex()
+            result = compile_pdf(self.paper, timeout_s=self.cfg.compile_timeout_s)
+        return result
 
-    totals = CallStore(ctx.study.path("llm", "calls.sqlite")).totals()
-    compute = sum(e.get("duration_s", 0) for e in ctx.study.executions())
-    who = {a["author"] for a in authors.values()}
-    lines = [f"\\texttt{{{name.replace('_', ' ')}}}: "
-             f"{latex.escape(build.author_label(a['author']) if a['author'] != 'person' else 'edited by a person')}"
-             for name, a in authors.items()]
-    return "\n".join([
-        r"\section{Disclosure: how this paper was made}",
-        f"This paper was produced by aisci {__version__}. Sections and their authors:",
-        latex.itemize(lines),
-        ("No language model was used: every section was written by aisci's offline engine, which is deterministic "
-         "and model-free. " if who <= {"offline-engine", "person"} else ""),
-        f"The study made {totals.calls} LLM task calls using {totals.tokens} tokens at a cost of "
-        f"\\${totals.cost_usd:.2f}; its notebooks ran for {compute:.0f} seconds of wall time in all. ",
-        "Every number in the text is typeset from a record of an executed notebook (see values.tex).", ""])
+    def _header_lines(self, name: str) -> int:
+        section = read_section(self.sections_dir, name)
+        return len(section.path.read_text(encoding="utf-8").splitlines()) - len(section.body.splitlines())
 
+    def _record_compile(self, result: CompileResult) -> None:
+        log = self.study.relative(result.log)
+        if result.ok and result.pdf:
+            shutil.copyfile(result.pdf, self.paper / "paper.pdf")
+            self.compile_status = {"status": "ok", "log": log, "latex_fix_rounds": self.rounds["latex"]}
+            return
+        reason = "timed out" if result.timed_out else "; ".join(result.errors[:3]) or f"see {log}"
+        self.compile_status = {"status": "failed", "log": log, "errors": result.errors,
+                               "latex_fix_rounds": self.rounds["latex"]}
+        located = result.section_errors()
+        for name, errors in located.items():
+            for line, message in errors:
+                self.findings.append(verify.Finding(check="latex", ok=False, section=name,
+                                                    detail=f"LaTeX error in sections/{name}.tex line {line}: {message}"))
+        if not located:
+            self.findings.append(verify.Finding(check="latex", ok=False, detail=f"LaTeX failed: {reason}"))
+        self.ctx.warn(f"LaTeX failed ({reason}); no PDF. The .tex is in paper/, the log in {log}, and the paper "
+                      "is readable as paper/paper.md and paper/paper.html")
 
-def _main_tex(title: str, author: str) -> str:
-    template = string.Template((PAPER_DIR / "article.tex").read_text(encoding="utf-8"))
-    note = (r"\thanks{Written by aisci's offline engine: deterministic and model-free; no language model wrote "
-            r"this text. The experiments and every number in it are real.}" if author == "offline-engine" else
-            f"\\thanks{{Drafted by {latex.escape(author.removeprefix('model:'))} through aisci; see the disclosure appendix.}}")
-    return template.substitute(title=latex.escape(title), title_note=note, author="aisci",
-                               date=date.today().isoformat())
+    def _write_tex(self) -> None:
+        atomic_write_text(self.paper / "generated" / "disclosure.tex", self._disclosure_tex())
+        atomic_write_text(self.paper / "main.tex", style.main_tex(
+            self.style, title=self.texts["title"].strip(), title_note=self._title_note_tex(), author=self._author_tex(),
+            options=self.cfg.style_options, preamble=self.cfg.preamble))
 
+    def _author_tex(self) -> str:
+        return latex.escape(self.cfg.author)
 
-def _markdown(ctx, draft: PaperDraft, values) -> str:
-    """The paper as Markdown, numbers filled in: readable without TeX, and what reviewers read."""
-    shown = {v.macro: v.text for v in values}
-    paper = ctx.study.path("paper")
-    parts = [f"# {draft.title}\n"]
-    for name in SECTIONS:
-        text = (paper / "sections" / f"{name}.tex").read_text(encoding="utf-8")
-        heading = "Abstract" if name == "abstract" else name.replace("_", " ").title()
-        parts.append(f"## {heading}\n\n{latex.to_markdown(text, shown)}\n")
-        if name == "results":
-            parts.append(latex.table_to_markdown((paper / "generated" / "results_table.tex").read_text(), shown))
-            parts += [f"![{caption}]({path})\n\nFigure {n}: {caption}\n" for n, (path, caption) in enumerate(
-                re.findall(r"\\includegraphics\[[^\]]*\]\{([^}]*)\}\s*\\caption\{([^}]*)\}",
-                           (paper / "generated" / "figures.tex").read_text()), start=1)]
-    disclosure = ctx.study.path("paper", "generated", "disclosure.tex").read_text(encoding="utf-8")
-    parts.append(APPENDIX_MARK + "\n\n## " + latex.to_markdown(
-        disclosure.replace("\\section{", "").replace("}\n", "\n", 1), shown))
-    return "\n".join(parts) + "\n"
+    def _title_note_tex(self) -> str:
+        return r"\thanks{" + latex.escape(self._note()) + " See the disclosure appendix.}"
 
+    def _note(self) -> str:
+        writers = {m.author for m in self.meta.values()} - {PERSON}
+        if writers <= {"offline-engine"}:
+            return ("Written by aisci's offline engine: deterministic and model-free; no language model wrote this text. "
+                    "The experiments and every number in it are real.")
+        models = ", ".join(sorted(w.removeprefix("model:") for w in writers if w.startswith("model:")))
+        return f"Drafted by {models} through aisci."
 
-def _notebook(ctx, draft: PaperDraft, authors: dict, values):
-    shown = {v.macro: v.text for v in values}
-    main_author = next(iter({a["author"] for a in authors.values()} - {"person"}), "person")
-    nb = build.notebook(draft.title, main_author, intro=(
-        "The paper, one cell per section. The LaTeX source of each section is `paper/sections/NAME.tex` "
-        "(edit it there and rerun: a hand-edited section is kept and disclosed as human-written); "
-        "`paper/main.tex` assembles them with `values.tex`, whose macros carry the recorded numbers."))
-    nb.cells.append(build.parameters_cell({"study_dir": str(ctx.study.root)}))
-    for name in SECTIONS:
-        text = (ctx.study.path("paper", "sections", f"{name}.tex")).read_text(encoding="utf-8")
-        nb.cells.append(build.markdown(f"## {name.replace('_', ' ').title()}\n\n{latex.to_markdown(text, shown)}",
-                                       authors[name]["author"], section=name))
-    nb.cells.append(build.markdown("## Where every number comes from", build.AISCI_AUTHOR))
-    nb.cells.append(build.code(
-        "import pandas as pd\nfrom aisci import results\nfrom aisci.paper.values import collect_values\n\n"
-        "values = collect_values(results.experiment_records(study_dir), results.analysis_records(study_dir))\n"
-        "pd.DataFrame([{'macro': '\\\\' + v.macro, 'value': v.text, 'record': v.record.name, "
-        "'notebook': v.record.notebook, 'cell': v.record.cell_index} for v in values])"))
-    return nb
+    # --- 5. the disclosure, paper.md, paper.html, paper.ipynb -------------------------------------
+    def _open_problems(self) -> list[verify.Finding]:
+        return [f for f in self.findings + self.figure_findings if not f.ok and f.severity == "error"]
 
+    def _disclosure(self) -> disclosure.Disclosure:
+        return disclosure.gather(self.study, [self.meta[n] for n in SECTIONS], len(self._open_problems()))
 
-def _compile(ctx, paper: Path) -> None:
-    if not ctx.config.paper.compile:
-        return
-    if not tex_available():
-        ctx.warn(str(TexMissing(f"no LaTeX found, so no PDF was built; the .tex is in {ctx.study.relative(paper)}/ "
-                                "(apt-get install texlive-latex-recommended texlive-fonts-recommended latexmk)")))
-        return
-    result = compile_pdf(paper, timeout_s=ctx.config.paper.compile_timeout_s)
-    if result.ok and result.pdf:
-        shutil.copyfile(result.pdf, paper / "paper.pdf")
-    else:
-        ctx.warn(f"LaTeX failed ({'; '.join(result.errors[:2]) or 'see paper/compile.log'}); the .tex is in paper/")
+    def _disclosure_tex(self) -> str:
+        return disclosure.to_latex(self._disclosure())
+
+    def publish(self) -> None:
+        record = self._disclosure()
+        cited = list(dict.fromkeys(k for n in SECTIONS for k in citations.cited_keys(self.texts[n])))
+        markdown = render.paper_markdown(
+            title=self.texts["title"], note=self._note(), bodies=self.texts, values=self.macros,
+            table_tex=(self.paper / "generated" / "results_table.tex").read_text(encoding="utf-8"),
+            figures=self.figures, bib=self.bib.by_key(), cited=cited, appendix_mark=APPENDIX_MARK,
+            appendix=disclosure.to_markdown(record))
+        atomic_write_text(self.paper / "paper.md", markdown)
+        page = render.paper_html(markdown, latex.to_markdown(self.texts["title"], self.macros))
+        if page is not None:
+            atomic_write_text(self.paper / "paper.html", page)
+        atomic_write_json(self.paper / "sections.json", {n: {**self.meta[n].model_dump(), "kept": n in self.kept}
+                                                         for n in SECTIONS})
+        atomic_write_json(self.paper / "checks.json", self._checks_record())
+        open_problems = self._open_problems()
+        if open_problems:
+            self.ctx.warn(f"the paper's checks left {len(open_problems)} problem(s) open, e.g. "
+                          f"{open_problems[0].section or 'paper'}: {open_problems[0].detail} (see paper/checks.json)")
+        self.ctx.execute_phase_notebook(self._notebook(markdown), self.paper / "paper.ipynb",
+                                        parameters={"study_dir": str(self.study.root)}, label="writeup")
+
+    def _checks_record(self) -> dict:
+        final = self.findings + self.figure_findings
+        still = {(f.check, f.section, f.detail) for f in final}
+        fixed = [f.model_copy(update={"ok": True, "status": "fixed"}) for f in self.history
+                 if (f.check, f.section, f.detail) not in still]
+        fixed = list({(f.check, f.section, f.detail): f for f in fixed}.values())
+        failing = {f.section for f in final if not f.ok}
+        passed = [verify.passes(n) for n in SECTIONS if n not in failing]
+        return {"findings": [f.model_dump() for f in passed + fixed + final],
+                "open": len(self._open_problems()),
+                "warnings": sum(1 for f in final if not f.ok and f.severity == "warning"),
+                "fix_rounds": self.rounds, "compile": self.compile_status, "style": self.style.describe(),
+                "bibliography": self.bib.provenance(), "bibliography_notes": self.bib.notes}
+
+    def _notebook(self, markdown: str):
+        main_author = next(iter(sorted({m.author for m in self.meta.values()} - {PERSON})), PERSON)
+        title = latex.to_markdown(self.texts["title"], self.macros)
+        nb = build.notebook(title, main_author, intro=(
+            "The paper, one cell per section. The LaTeX source of each section is `paper/sections/NAME.tex` "
+            "(edit it there and rerun: an edited section is kept and disclosed as written by a person); "
+            "`paper/main.tex` assembles them with `values.tex`, whose macros carry the recorded numbers. "
+            "The whole paper is also in `paper.md` and `paper.html`."))
+        nb.cells.append(build.parameters_cell({"study_dir": str(self.study.root)}))
+        body, _, appendix = markdown.partition(APPENDIX_MARK)
+        for chunk in body.split("\n## ")[1:]:
+            heading = chunk.split("\n", 1)[0]
+            name = next((n for n in SECTIONS if heading.endswith(HEADINGS[n])), None)
+            author = self.meta[name].author if name else build.AISCI_AUTHOR
+            nb.cells.append(build.markdown("## " + chunk.strip(), author, **({"section": name} if name else {})))
+        nb.cells.append(build.markdown("## The writeup's checks\n\nEach number, claim, citation, figure and LaTeX "
+                                       "problem the checks found, and what became of it (`paper/checks.json`).",
+                                       build.AISCI_AUTHOR))
+        nb.cells.append(build.code(
+            "import json\nfrom pathlib import Path\nimport pandas as pd\n\n"
+            "checks = json.loads(Path(study_dir, 'paper', 'checks.json').read_text())\n"
+            "print(f\"{checks['open']} open problem(s), {checks['warnings']} warning(s); PDF: {checks['compile']['status']}\")\n"
+            "pd.DataFrame(checks['findings'], columns=['check', 'ok', 'status', 'section', 'detail', 'suggestion'])"))
+        nb.cells.append(build.markdown("## Where every number comes from", build.AISCI_AUTHOR))
+        nb.cells.append(build.code(
+            "from aisci import results\nfrom aisci.paper.values import collect_values\n\n"
+            "values = collect_values(results.experiment_records(study_dir), results.analysis_records(study_dir))\n"
+            "pd.DataFrame([{'macro': '\\\\' + v.macro, 'value': v.text, 'record': v.record.name, "
+            "'notebook': v.record.notebook, 'cell': v.record.cell_index} for v in values])"))
+        nb.cells.append(build.markdown(appendix.strip(), build.AISCI_AUTHOR))
+        return nb
+
+    # --- the tasks' inputs ----------------------------------------------------------------------
+    def _baseline_node(self) -> dict | None:
+        return next((n for n in self.summary.get("nodes", []) if n["kind"] == "baseline"), None)
+
+    def _offline_facts(self) -> dict[str, str]:
+        manifest = self.ctx.template.manifest
+        primary, metric = self.ctx.template.primary()
+        nodes = self.summary.get("nodes", [])
+        tested = [n for n in nodes if n["kind"] != "baseline"]
+        best = self.summary.get("best") or "baseline/node-0"
+        macro_of = {(v.source, v.record.name): v.macro for v in self.values}
+
+        def value(name: str) -> str:
+            macro = macro_of.get(("analysis", name))
+            return f"\\{macro}" if macro else "not available"
+
+        def describe(node):
+            idea = self.ideas.get(node["idea"])
+            changed = ", ".join(f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
+                                (idea.parameters if idea else {}).items())
+            return f"\\emph{{{latex.escape(idea.title if idea else node['idea'])}}} ({changed})"
+
+        seeds = max(self.evidence.seeds, 1)
+        baseline = self._baseline_node()
+        figures = " ".join(f"Figure~\\ref{{{f.label}}} shows the {latex.escape(f.caption[:1].lower() + f.caption[1:]).rstrip('.')}."
+                           for f in self.figures)
+        improved = best != (baseline or {}).get("id") and best.split("/")[0] != "baseline"
+        return {
+            "topic_tex": latex.escape(self.ctx.config.study.topic),
+            "template_title_tex": latex.escape(manifest.title),
+            "template_description_tex": latex.escape(" ".join(manifest.description.split())),
+            "num_ideas_words": NUMBER_WORDS[len(tested)] if len(tested) < len(NUMBER_WORDS) else str(len(tested)),
+            "plural_ideas": "" if len(tested) == 1 else "s",
+            "primary_tex": latex.escape(primary.replace("_", " ")),
+            "direction_word": "higher" if metric.direction == "maximize" else "lower",
+            "baseline_value": value(f"baseline_{primary}"),
+            "best_value": value(f"best_{primary}"),
+            "delta_value": value(f"best_minus_baseline_{primary}"),
+            "best_run_tex": latex.escape(best.split("/")[0]),
+            "num_runs": value("num_runs"),
+            "num_finished": value("num_finished_runs"),
+            "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
+            "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
+                                              for e in self.bib.entries]) or "(the study's bibliography is empty)",
+            "notebook_steps_itemize": latex.itemize([latex.escape(s) for s in notebooks.outline(self.ctx.template.baseline())])
+                                      or "(the notebook has no markdown headings)",
+            "baseline_parameters_itemize": latex.itemize(
+                [f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
+                 (baseline or {}).get("parameters", {}).items()]),
+            "metrics_itemize": latex.itemize([f"\\texttt{{{latex.escape(k)}}} ({'higher' if m.direction == 'maximize' else 'lower'}"
+                                              f" is better): {latex.escape(m.description)}" for k, m in manifest.metrics.items()]),
+            "timeout_s": str(self.ctx.config.experiments.timeout_s),
+            "seeds_phrase": f"{NUMBER_WORDS[seeds] if seeds < len(NUMBER_WORDS) else seeds} seed{'s' if seeds > 1 else ''}",
+            "observations_tex": " ".join(latex.escape(o) for o in self.analysis.get("observations", [])),
+            "figures_sentence": f" {figures}" if figures else "",
+            "verdict_sentence": (f"The largest improvement over the baseline came from {latex.escape(best.split('/')[0])}."
+                                 if improved else f"No variant improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
+        }
+
+    def _method_inputs(self) -> dict[str, Any]:
+        manifest = self.ctx.template.manifest
+        baseline = self._baseline_node()
+        best_id = self.summary.get("best")
+        best = next((n for n in self.summary.get("nodes", []) if n["id"] == best_id), None)
+        base_path = self.study.path(baseline["notebook"]) if baseline and baseline.get("notebook") else None
+        base_params = (baseline or {}).get("parameters", {})
+        if best and best is not baseline and best.get("notebook") and base_path:
+            changes = notebooks.notebook_text(self.study.path(best["notebook"]), leave_out=notebooks.sources(base_path))
+        else:
+            changes = "(the best run is the baseline itself)"
+        return {
+            "topic": self.ctx.config.study.topic, "template_title": manifest.title,
+            "template_description": " ".join(manifest.description.split()),
+            "metrics": {k: f"{m.direction}: {m.description}" for k, m in manifest.metrics.items()},
+            "parameters": {k: f"{p.default!r}: {p.description}" for k, p in manifest.parameters.items()},
+            "baseline_notebook": notebooks.notebook_text(base_path) if base_path else "(no baseline run finished)",
+            "best_run": best_id or "none", "best_changes": changes,
+            "runs": [{"run": n["id"], "kind": n["kind"], "status": n["status"],
+                      "changed": {k: v for k, v in n.get("parameters", {}).items() if base_params.get(k) != v}}
+                     for n in self.summary.get("nodes", [])],
+            "timeout_s": str(self.ctx.config.experiments.timeout_s), "seeds": str(max(self.evidence.seeds, 1)),
+            "citations": self._citation_lines(),
+        }
+
+    def _draft_inputs(self) -> dict[str, Any]:
+        by_source: dict[str, dict[str, str]] = {}
+        for v in self.values:
+            by_source.setdefault(v.source, {})[v.record.name] = f"\\{v.macro} (= {v.text})"
+        runs = [{"run": n["id"], "kind": n["kind"], "status": n["status"], "parameters": n["parameters"],
+                 "metrics": by_source.get(n["id"], {})} for n in self.summary.get("nodes", [])]
+        analysis = {v.record.name: f"\\{v.macro} (= {v.text}): {v.record.description or v.record.name}"
+                    for v in self.values if v.source == "analysis"}
+        return {
+            "topic": self.ctx.config.study.topic, "template_description": self.ctx.template.manifest.description,
+            "ideas": [i.model_dump(exclude={"rubric"}) for i in self.ideas.values()
+                      if any(n["idea"] == i.name for n in self.summary.get("nodes", []))],
+            "method": self.texts.get("method", ""), "experimental_setup": self.texts.get("experimental_setup", ""),
+            "runs": runs, "analysis_values": analysis, "observations": self.analysis.get("observations", []),
+            "figures": [{"label": f.label, "caption": f.caption} for f in self.figures],
+            "citations": self._citation_lines(),
+        }
+
+    def _citation_lines(self) -> list[str]:
+        return [f"{e.reference.key}: {', '.join(e.reference.surnames_display()[:3]) or '?'}"
+                f"{' et al.' if len(e.reference.authors) > 3 else ''}, {e.reference.year or 'n.d.'}, {e.reference.title}"
+                for e in self.bib.entries]
+
+    def _macro_lines(self) -> list[str]:
+        return [f"\\{v.macro} = {v.text}: {v.record.name} of {v.source}"
+                + (f" ({v.record.description})" if v.record.description else "") for v in self.values]
