@@ -125,7 +125,9 @@ def _notebook(ctx, count: int):
         "'detail': f.detail} for f in findings])"))
     nb.cells.append(build.markdown("### The method against the code, claim by claim", build.AISCI_AUTHOR))
     nb.cells.append(build.code(
-        "comparison = json.loads(Path(study_dir, 'reviews', 'method_code.json').read_text())\n"
+        "saved = Path(study_dir, 'reviews', 'method_code.json')\n"
+        "comparison = json.loads(saved.read_text()) if saved.exists() else {'author': 'nobody yet', 'comparison': {\n"
+        "    'summary': 'The review phase has not compared the method with the code yet.', 'items': []}}\n"
         "display(Markdown(f\"By **{comparison['author']}**. {comparison['comparison']['summary']}\"))\n"
         "pd.DataFrame(comparison['comparison']['items'], columns=['claim', 'verdict', 'paper_quote', 'code_quote', "
         "'run', 'explanation'])"))
