@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install aisci with everything it uses: LaTeX for the PDF (Debian/Ubuntu packages, when this
-# user may run apt-get), the CPU build of PyTorch, and the package with its test extras.
+# Install aisci with everything it uses: LaTeX for the PDF and chromium for the browser tests
+# (Debian/Ubuntu packages, when this user may run apt-get), the CPU build of PyTorch, and the
+# package with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
-              lmodern latexmk chktex poppler-utils)
+              lmodern latexmk chktex poppler-utils
+              chromium)  # the browser tests drive Debian's chromium; Playwright never downloads one
 
 if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi
@@ -13,10 +15,13 @@ if command -v apt-get >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
   else
-    echo "install.sh: no root: skipping LaTeX (${APT_PACKAGES[*]}); studies will write the .tex and a Markdown paper" >&2
+    echo "install.sh: no root: skipping ${APT_PACKAGES[*]}; studies will write the .tex and a Markdown paper, browser tests will skip" >&2
   fi
 fi
 
 python -m pip install -q torch==2.13.0   # the CPU build; any other torch request downloads CUDA
 python -m pip install -q -e '.[test]'
+# the browser tests (JupyterLab + Playwright's Python package only: never `playwright install`) and the
+# Binder configuration check (repo2docker --no-build needs no Docker); until pyproject's test extras list them
+python -m pip install -q jupyterlab playwright jupyter-repo2docker
 echo "install.sh: aisci $(python -c 'import aisci; print(aisci.__version__)') installed"
