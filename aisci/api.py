@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from aisci import gates
 from aisci.errors import GateStop, StudyError

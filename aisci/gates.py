@@ -21,7 +21,8 @@ decision can be taken back by the opposite one.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from aisci.errors import GateStop
 

@@ -79,7 +79,6 @@ class AisciMagics(Magics):
             print(f"  {name:<12} {state}")
         print(info["llm"])
         print("waiting for you: " + (", ".join(f"the {g} gate" for g in info["waiting"]) or "nothing"))
-        return None
 
     def _run(self, args):
         from aisci import api

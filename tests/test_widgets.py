@@ -93,7 +93,7 @@ def test_ideas_panel_reorder_and_edit(study):
     card = find(panel, "aisci-idea-card")[0]
     find(card, "aisci-edit")[0].click()
     editor = find(panel, "aisci-idea-editor")[0]
-    title, hypothesis, parameters, save = editor.children
+    title, _hypothesis, parameters, save = editor.children
     parameters.value = "not json"
     save.click()
     assert "must be a JSON object" in panel.message.value and last_decision(study)["action"] == "reorder"
@@ -128,7 +128,7 @@ def test_experiments_panel_tree_details_and_decisions(study):
     find(panel, "aisci-approve-best")[0].click()
     assert last_decision(study)["items"] == [idea_node] and last_decision(study)["action"] == "approve"
     assert gates.approved_best_node(study, ids) == idea_node
-    assert "✔ approved as best" in dict((v, k) for k, v in ExperimentsPanel(study.root).tree.options)[idea_node]
+    assert "✔ approved as best" in {v: k for k, v in ExperimentsPanel(study.root).tree.options}[idea_node]
 
     find(panel, "aisci-rerun")[0].click()
     nodes = [json.loads(p.read_text()) for p in study.path("experiments").rglob("node.json")]

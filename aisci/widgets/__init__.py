@@ -19,7 +19,17 @@ _WHERE = {
 PANEL_FOR_PHASE = {"ideation": "IdeasPanel", "novelty": "IdeasPanel", "experiments": "ExperimentsPanel",
                    "analysis": "FiguresPanel", "writeup": "PaperPanel", "review": "ReviewPanel"}
 
-__all__ = [*_WHERE, "panel_for", "PANEL_FOR_PHASE"]
+__all__ = [
+    "PANEL_FOR_PHASE",
+    "CostMeter",
+    "ExperimentsPanel",
+    "FiguresPanel",
+    "IdeasPanel",
+    "PaperPanel",
+    "PaperView",
+    "ReviewPanel",
+    "panel_for",
+]
 
 
 def __getattr__(name: str):

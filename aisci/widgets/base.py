@@ -5,8 +5,9 @@ notebook, shows the same state: everything comes from the study folder and decis
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import ipywidgets as widgets
 

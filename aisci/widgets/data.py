@@ -81,7 +81,7 @@ def code_cells(study: Study, node: dict) -> list[str]:
         return []
     try:
         return [cell.source for cell in build.read(path).cells if cell.cell_type == "code"]
-    except Exception:  # a notebook broken by hand: nothing to diff
+    except Exception:  # noqa: BLE001 — a notebook broken by hand: nothing to diff
         return []
 
 

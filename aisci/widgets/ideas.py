@@ -90,8 +90,8 @@ class IdeasPanel(Panel):
         edited = gates.idea_edits(self.study)
         policy = self.study.config.gates.ideas
         if passing is None:
-            summary = (f"<b>This gate waits for you</b> (policy <code>stop</code>): approve the ideas to run, "
-                       f"then rerun the next phase.")
+            summary = ("<b>This gate waits for you</b> (policy <code>stop</code>): approve the ideas to run, "
+                       "then rerun the next phase.")
         elif human is None:
             summary = (f"Policy <code>{policy}</code>: the top {self.study.config.ideation.select} by score "
                        f"(or by your order) go on. Approving any idea replaces that with your choice.")
@@ -160,8 +160,8 @@ class IdeasPanel(Panel):
             try:
                 values = json.loads(parameters.value)
                 if not isinstance(values, dict):
-                    raise ValueError("not an object")
-            except ValueError as exc:
+                    raise TypeError("not an object")
+            except (TypeError, ValueError) as exc:
                 self.say(f"parameters must be a JSON object such as {{\"lr\": 0.01}} ({exc})", error=True)
                 return
             self.edit(idea.name, title=title.value, hypothesis=hypothesis.value, parameters=values)

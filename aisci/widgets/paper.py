@@ -31,7 +31,7 @@ class PaperPanel(Panel):
 
             try:
                 found = [f.model_dump() for f in run_checks(self.study.root)]
-            except Exception as exc:  # the checks read files a half-written paper may lack
+            except Exception as exc:  # noqa: BLE001 — the checks read files a half-written paper may lack
                 found = [{"check": "checks", "ok": False, "detail": f"the checks could not run: {exc}"}]
         return found
 

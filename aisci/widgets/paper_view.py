@@ -19,7 +19,7 @@ def paper_markdown(study: Study, relative_to: Path | None = None) -> str:
     here = Path(relative_to or os.getcwd())
     paper = study.path("paper")
     text = (paper / "paper.md").read_text(encoding="utf-8")
-    rel = lambda target: os.path.relpath(paper / target, here).replace(os.sep, "/")  # noqa: E731
+    rel = lambda target: os.path.relpath(paper / target, here).replace(os.sep, "/")
     text = re.sub(r"!\[([^\]]*)\]\(([^)\s]+)\)", lambda m: f"![{m[1]}]({rel(m[2])})", text)
     pdf = paper / "paper.pdf"
     link = (f"**[Open the PDF]({rel('paper.pdf')})** (`{study.relative(pdf)}`)" if pdf.exists() else

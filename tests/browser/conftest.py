@@ -136,7 +136,7 @@ def page(browser, artifacts, request):
     yield page
     try:  # the page as the test left it: the first thing to look at when one fails
         page.screenshot(path=str(artifacts / f"{request.node.name}.final.png"), full_page=True)
-    except Exception as exc:  # a crashed page has no screenshot; the console log below still helps
+    except Exception as exc:  # noqa: BLE001 — a crashed page has no screenshot; the console log below still helps
         console.messages.append(f"(no final screenshot: {exc})")
     (artifacts / f"{request.node.name}.console.json").write_text(json.dumps(console.messages, indent=1))
     context.close()
