@@ -38,6 +38,9 @@ class Parameter(BaseModel):
     default: Any
     choices: list[Any] = Field(default_factory=list)  # values a search may try
     description: str = ""
+    # false: the parameter defines the task (the data set, the operation), so a search never
+    # changes it on its own; only an idea that names it does
+    tunable: bool = True
 
     def coerce(self, value: Any) -> Any:
         """A value from a model or a person, cast to the declared type ("0.3" -> 0.3)."""

@@ -14,12 +14,13 @@ from aisci.search.policy import Goal, Step, next_steps
 
 GOAL = Goal("loss", "minimize", (0, 1, 2))
 SPACE = {
-    "lr": {"type": "float", "default": 0.1, "choices": [0.01, 0.1, 0.3], "description": ""},
+    "lr": {"type": "float", "default": 0.1, "choices": [0.003, 0.01, 0.1, 0.3], "description": ""},
     "steps": {"type": "int", "default": 20, "choices": [10, 20, 40], "description": ""},
     "act": {"type": "str", "default": "relu", "choices": ["relu", "gelu", "tanh"], "description": ""},
     "seed": {"type": "int", "default": 0, "choices": [0, 1, 2], "description": ""},
+    "task": {"type": "str", "default": "add", "choices": ["add", "mul"], "description": "", "tunable": False},
 }
-DEFAULTS = {"lr": 0.1, "steps": 20, "act": "relu", "seed": 0}
+DEFAULTS = {"lr": 0.1, "steps": 20, "act": "relu", "seed": 0, "task": "add"}
 
 
 def tree_of(tmp_path, *nodes: Node) -> IdeaTree:
@@ -163,16 +164,22 @@ def test_staged_mode_skips_an_exhausted_stage(tmp_path):
 
 
 # --- the offline engine's moves ------------------------------------------------------------------
-def inputs(parent_params: dict, **extra) -> dict:
-    return {"parameter_space": SPACE, "idea": {"name": "idea", "title": "t", "hypothesis": "h", "parameters": {"lr": 0.3}},
+def inputs(parent_params: dict, idea: dict | None = None, **extra) -> dict:
+    return {"parameter_space": SPACE, "idea": {"name": "idea", "title": "t", "hypothesis": "h",
+                                               "parameters": idea or {"lr": 0.3}},
             "parent": {"id": "idea/node-0", "kind": "draft", "parameters": parent_params, "metrics": {"loss": 0.5},
                        "code_cells": []},
-            "template": {"primary_metric": "loss"}, "tried": [parent_params], "frozen": ["lr", "seed"], **extra}
+            "template": {"primary_metric": "loss"}, "tried": [parent_params], "frozen": ["seed"], **extra}
 
 
-def test_neighbour_moves_never_raise_a_compute_setting():
+def test_neighbour_moves_are_numeric_and_never_raise_a_compute_setting():
     moves = list(space.neighbour_moves(SPACE, DEFAULTS, frozen=["seed"]))
-    assert moves == [("lr", 0.01), ("lr", 0.3), ("steps", 10), ("act", "gelu")]  # steps 40 would cost more
+    assert moves == [("lr", 0.01), ("lr", 0.3), ("steps", 10)]  # steps 40 would cost more; act has no neighbour
+    assert ("steps", 20) in space.neighbour_moves(SPACE, {**DEFAULTS, "steps": 10}, frozen=[])  # back up to the default
+
+
+def test_a_parameter_that_defines_the_task_is_never_moved():
+    assert all(name != "task" for name, _ in space.choice_moves(SPACE, DEFAULTS, frozen=[]))
 
 
 def test_offline_draft_sets_the_idea_then_varies_it():
@@ -183,11 +190,19 @@ def test_offline_draft_sets_the_idea_then_varies_it():
 
 
 def test_offline_improve_is_a_coordinate_step_to_an_untried_setting():
-    parent = {**DEFAULTS, "lr": 0.3}
-    assert _offline_improve(inputs(parent)).parameters == {"steps": 10}
-    assert _offline_improve(inputs(parent, tried=[parent, {**parent, "steps": 10}])).parameters == {"act": "gelu"}
-    with pytest.raises(NothingToTry):
-        _offline_improve(inputs(parent, tried=[parent, {**parent, "steps": 10}, {**parent, "act": "gelu"}]))
+    parent = {**DEFAULTS, "lr": 0.3}  # the idea's lr = 0.3 is the largest declared value: it cannot go further
+    plan = _offline_improve(inputs(parent))
+    assert plan.parameters == {"steps": 10} and "coordinate search" in plan.rationale
+    with pytest.raises(NothingToTry):  # act is a category (no neighbour); lr is the idea's; seed is frozen
+        _offline_improve(inputs(parent, tried=[parent, {**parent, "steps": 10}]))
+
+
+def test_offline_improve_first_takes_the_ideas_change_further():
+    parent = {**DEFAULTS, "lr": 0.01}  # the idea lowers lr from 0.1 to 0.01: further is 0.003
+    plan = _offline_improve(inputs(parent, idea={"lr": 0.01}))
+    assert plan.parameters == {"lr": 0.003} and "further" in plan.rationale
+    tried = [parent, {**parent, "lr": 0.003}]
+    assert _offline_improve(inputs(parent, idea={"lr": 0.01}, tried=tried)).parameters == {"steps": 10}
 
 
 def test_offline_hyperparameter_takes_the_next_untried_choice():

@@ -20,6 +20,7 @@ from typing import Any
 
 from aisci import gates
 from aisci.errors import GateStop
+from aisci.executors import NodeJob, make_executor, sandbox_settings
 from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
 from aisci.phases import novelty
@@ -88,7 +89,7 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
-        executor = _make_executor(self.ctx.config)
+        executor = make_executor(self.ctx.config)
         try:
             while True:
                 for name, tree in self.trees.items():
@@ -238,7 +239,10 @@ class TreeSearch:
                      "parameters": {k: v for k, v in idea.parameters.items() if k in self.space}},
             "parent": self._describe(parent, parent_nb),
             "tried": tried,
-            "frozen": sorted({*idea.parameters, self.manifest.seed_parameter, *self.overrides}),
+            # never moved by the offline engine: the seed (replicas set it), the study's overrides, and
+            # parameters that define the task
+            "frozen": sorted({self.manifest.seed_parameter, *self.overrides,
+                              *(k for k, p in self.manifest.parameters.items() if not p.tunable)}),
         }
         if step.kind == "draft":
             inputs["draft_number"] = len(tree.of_kind("draft")) + 1
@@ -270,10 +274,9 @@ class TreeSearch:
 
     # --- running a round -----------------------------------------------------------------------
     def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
-        from aisci.executors import NodeJob
-
-        logs = self.study.state_dir / "logs"
-        logs.mkdir(exist_ok=True)
+        """Submit every node of the round, then take the results as they come (a serial
+        executor has finished a node by the time submit returns: it is recorded at once)."""
+        sandbox = sandbox_settings(self.ctx.config)
         pending: dict[Future, tuple[IdeaTree, Node]] = {}
         for tree, node in batch:
             path = tree.notebook_path(node.id)
@@ -283,7 +286,7 @@ class TreeSearch:
             tree.save(node)
             self.ctx.say(f"running {node.id} ({node.kind})")
             job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                          kernel_log=logs / "kernels.log")
+                          sandbox=sandbox)  # the kernel's log stays in the node folder
             future = executor.submit(job)
             if future.done():  # a serial executor ran it already: record it before the next one starts
                 self._finish(tree, node, future)
@@ -310,6 +313,7 @@ class TreeSearch:
             node.failure = (f"the notebook did not record the primary metric {self.goal.primary} as a number"
                             + (f" (recorded {node.metrics[self.goal.primary]!r})" if self.goal.primary in node.metrics else ""))
         node.traceback_tail = result.traceback_tail or None
+        node.notes = list(getattr(result, "notes", []) or [])
         node.failed_cell_source = compose.failing_cell(executed) if executed is not None and not result.ok else None
         node.finished_at = now_iso()
         node.duration_s = round(result.duration_s, 2)
@@ -471,11 +475,3 @@ def _readable(path: Path) -> bool:
         return True
     except Exception:  # missing, empty (a kill during a write by papermill) or not a notebook
         return False
-
-
-def _make_executor(config):
-    """The study's executor (local pool or Dask) where aisci.executors provides one."""
-    from aisci import executors
-
-    factory = getattr(executors, "make_executor", None)
-    return factory(config) if factory is not None else executors.SerialExecutor()

@@ -65,6 +65,7 @@ class Node(BaseModel):
     failure: str | None = None
     failed_cell_source: str | None = None
     traceback_tail: str | None = None
+    notes: list[str] = Field(default_factory=list)  # what the run reported besides its result (sandbox limits ...)
     code_hash: str = ""  # hash of every code cell (what a person's edit changes)
     code_key: str = ""  # hash of the code cells other than the parameters cell (with the parameters: a configuration)
     notebook: str | None = None  # relative to the study

@@ -43,6 +43,12 @@ def _changed(parameters: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in parameters.items())
 
 
+def _fixed(inputs: dict[str, Any]) -> list[str]:
+    """Parameters the offline engine's tuning moves leave alone: the seed, the study's
+    overrides, and the idea's own settings (what the study tests)."""
+    return [*inputs["frozen"], *inputs["idea"]["parameters"]]
+
+
 def _offline_draft(inputs: dict[str, Any]) -> NodePlan:
     idea, parent = inputs["idea"], inputs["parent"]
     setting = {**parent["parameters"], **idea["parameters"]}
@@ -51,7 +57,7 @@ def _offline_draft(inputs: dict[str, Any]) -> NodePlan:
         return NodePlan(parameters=dict(idea["parameters"]), rationale=(
             OFFLINE_NOTE + f"sets exactly what the idea names ({_changed(idea['parameters']) or 'nothing'}) and keeps "
             "every other parameter at the baseline's value, so the run differs from the baseline in those factors."))
-    move = moves.first_untried(moves.neighbour_moves(inputs["parameter_space"], setting, inputs["frozen"]),
+    move = moves.first_untried(moves.neighbour_moves(inputs["parameter_space"], setting, _fixed(inputs)),
                                setting, inputs["tried"])
     if move is None:
         raise NothingToTry("every neighbouring setting of the idea was tried")
@@ -62,30 +68,40 @@ def _offline_draft(inputs: dict[str, Any]) -> NodePlan:
 
 
 def _offline_improve(inputs: dict[str, Any]) -> NodePlan:
-    parent = inputs["parent"]
-    move = moves.first_untried(moves.neighbour_moves(inputs["parameter_space"], parent["parameters"], inputs["frozen"]),
-                               parent["parameters"], inputs["tried"])
-    if move is None:
-        raise NothingToTry(f"no untried neighbouring setting around {parent['id']}")
-    name, value = move
+    parent, space = inputs["parent"], inputs["parameter_space"]
+    current = parent["parameters"]
     primary = inputs["template"]["primary_metric"]
     value_now = parent["metrics"].get(primary)
     shown = f"{value_now:.4g}" if isinstance(value_now, (int, float)) else "not recorded"
+    further = moves.first_untried(moves.extension_moves(space, current, inputs["idea"]["parameters"], inputs["frozen"]),
+                                  current, inputs["tried"])
+    if further is not None:
+        name, value = further
+        return NodePlan(parameters={name: value}, rationale=(
+            OFFLINE_NOTE + f"takes the idea's own change one declared value further from {parent['id']} ({primary} = "
+            f"{shown}): {name} goes from {current[name]!r} to {value!r} (the baseline has "
+            f"{space[name]['default']!r}), to see whether more of the change helps more."))
+    move = moves.first_untried(moves.neighbour_moves(space, current, _fixed(inputs)), current, inputs["tried"])
+    if move is None:
+        raise NothingToTry(f"no untried neighbouring setting around {parent['id']}")
+    name, value = move
     return NodePlan(parameters={name: value}, rationale=(
-        OFFLINE_NOTE + f"takes one step of a coordinate search around {parent['id']} ({primary} = {shown}): {name} goes from {parent['parameters'][name]!r} to the "
-        f"neighbouring declared value {value!r}. The idea's own settings stay fixed, and no compute setting is raised."))
+        OFFLINE_NOTE + f"takes one step of a coordinate search around {parent['id']} ({primary} = {shown}): {name} "
+        f"goes from {current[name]!r} to the neighbouring declared value {value!r}. The idea's own settings stay as "
+        f"they are, and no compute setting goes past the template's default."))
 
 
 def _offline_hyperparameter(inputs: dict[str, Any]) -> NodePlan:
     parent = inputs["parent"]
-    move = moves.first_untried(moves.choice_moves(inputs["parameter_space"], parent["parameters"], inputs["frozen"]),
+    move = moves.first_untried(moves.choice_moves(inputs["parameter_space"], parent["parameters"], _fixed(inputs)),
                                parent["parameters"], inputs["tried"])
     if move is None:
         raise NothingToTry(f"every declared choice around {parent['id']} was tried")
     name, value = move
     return NodePlan(parameters={name: value}, rationale=(
         OFFLINE_NOTE + f"tunes one hyperparameter of {parent['id']}: {name} = {value!r} (was "
-        f"{parent['parameters'][name]!r}), the next declared choice not yet tried on this idea."))
+        f"{parent['parameters'][name]!r}), the next declared choice not yet tried on this idea; the idea's own "
+        f"settings stay as they are."))
 
 
 def _offline_ablation(inputs: dict[str, Any]) -> AblationPlan:

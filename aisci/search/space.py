@@ -1,6 +1,7 @@
-"""Moves in a template's parameter space, for the offline engine: a coordinate step to a
-neighbouring declared value, the next untried declared value, or an idea's change taken
-back to the default. Works on the manifest's parameters as plain dicts (what a task's
+"""Moves in a template's parameter space, for the offline engine: an idea's change taken one
+declared value further, a coordinate step to a neighbouring declared value, the next untried
+declared value, or an idea's change taken back to the default. A parameter declared
+`tunable = false` (it defines the task) is never moved. Works on the manifest's parameters as plain dicts (what a task's
 inputs hold), so the offline engine sees exactly what a model would.
 
 A move never raises a compute-setting parameter (steps, epochs, width, ...) past the
@@ -36,22 +37,33 @@ def setting_key(parameters: dict[str, Any]) -> str:
 
 
 def neighbour_moves(space: Space, current: dict[str, Any], frozen: Iterable[str]) -> Iterator[tuple[str, Any]]:
-    """(parameter, value) one declared value away from the current one: parameters in
-    manifest order, the smaller neighbour first."""
+    """(parameter, value) one declared value away from the current one, for the numeric
+    parameters (a category has no neighbour): manifest order, the smaller neighbour first."""
     frozen = set(frozen)
     for name, spec in space.items():
-        if name in frozen or name not in current:
+        if name in frozen or name not in current or spec["type"] not in ("int", "float") or not spec.get("tunable", True):
             continue
-        ladder = values(spec)
-        now = current[name]
-        if spec["type"] in ("int", "float"):
-            lower = [v for v in ladder if v < now]
-            higher = [v for v in ladder if v > now]
-            candidates = ([lower[-1]] if lower else []) + ([higher[0]] if higher else [])
-        else:
-            at = ladder.index(now) if now in ladder else -1
-            candidates = [ladder[i] for i in (at - 1, at + 1) if 0 <= i < len(ladder) and i != at]
-        for value in candidates:
+        ladder, now = values(spec), current[name]
+        lower = [v for v in ladder if v < now]
+        higher = [v for v in ladder if v > now]
+        for value in ([lower[-1]] if lower else []) + ([higher[0]] if higher else []):
+            if not raises_compute(name, spec, now, value):
+                yield name, value
+
+
+def extension_moves(space: Space, current: dict[str, Any], idea_parameters: dict[str, Any],
+                    frozen: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """An idea's own numeric change taken one declared value further in its direction
+    (weight decay 1.0 -> 0.3 by the idea; 0.1 next): the idea's dose, not another question."""
+    frozen = set(frozen)
+    for name in idea_parameters:
+        spec = space.get(name)
+        if spec is None or name in frozen or name not in current or spec["type"] not in ("int", "float"):
+            continue
+        ladder, now, default = values(spec), current[name], spec["default"]
+        further = [v for v in ladder if v > now][:1] if now > default else [v for v in ladder if v < now][-1:] \
+            if now < default else []
+        for value in further:
             if not raises_compute(name, spec, now, value):
                 yield name, value
 
@@ -60,7 +72,7 @@ def choice_moves(space: Space, current: dict[str, Any], frozen: Iterable[str]) -
     """(parameter, value) for every other declared value, parameters in manifest order."""
     frozen = set(frozen)
     for name, spec in space.items():
-        if name in frozen or name not in current:
+        if name in frozen or name not in current or not spec.get("tunable", True):
             continue
         for value in values(spec):
             if value != current[name] and not raises_compute(name, spec, current[name], value):
