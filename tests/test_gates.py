@@ -125,7 +125,7 @@ def test_headless_stop_at_the_ideas_gate_then_approve_and_continue(tmp_path, toy
     assert main(["approve", str(study), "ideas", "2"]) == 0  # rank 2 only
     assert main(["run", str(study), "--until", "experiments", "--quiet"]) == 0
     summary = json.loads((study / "experiments" / "summary.json").read_text())
-    assert [n["idea"] for n in summary["nodes"]] == ["baseline", ranked[1]["name"]]
+    assert {n["idea"] for n in summary["nodes"]} == {"baseline", ranked[1]["name"]}
     capsys.readouterr()
     assert main(["status", str(study)]) == 0
     assert "waiting for you: nothing" in capsys.readouterr().out
@@ -136,4 +136,4 @@ def test_headless_stop_at_the_ideas_gate_then_approve_and_continue(tmp_path, toy
     outcome = api.run(study, until="experiments", progress=False)
     assert outcome.finished and "novelty" in outcome.ran and "experiments" in outcome.ran
     summary = json.loads((study / "experiments" / "summary.json").read_text())
-    assert [n["idea"] for n in summary["nodes"]] == ["baseline", ranked[0]["name"]]
+    assert {n["idea"] for n in summary["nodes"]} == {"baseline", ranked[0]["name"]}

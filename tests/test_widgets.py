@@ -71,7 +71,7 @@ def test_ideas_panel_approve_reject_reopen_and_the_next_run_follows(study):
 
     outcome = api.run(study.root, progress=False)
     summary = json.loads(study.path("experiments", "summary.json").read_text())
-    assert outcome.finished and [n["idea"] for n in summary["nodes"]] == ["baseline", order[2]]
+    assert outcome.finished and {n["idea"] for n in summary["nodes"]} == {"baseline", order[2]}
 
     find(find(reopened, "aisci-idea-card")[0], "aisci-approve")[0].click()
     assert last_decision(study)["after"] == [order[0], order[2]]  # cumulative, in display order
@@ -114,11 +114,11 @@ def test_experiments_panel_tree_details_and_decisions(study):
     panel = ExperimentsPanel(study.root)
     labels = [label for label, _ in panel.tree.options]
     ids = [value for _, value in panel.tree.options]
-    assert ids[0] == "baseline/node-0" and len(ids) == 3
-    assert all(label.startswith("└─") for label in labels[1:])  # ideas hang under the baseline
+    assert ids[0] == "baseline/node-0" and {i.split("/")[0] for i in ids} == {"baseline", "small_lr", "lr_0_3"}
+    assert all(label.startswith(("└─", "\u00a0")) for label in labels[1:])  # ideas hang under the baseline
     assert any("★ best by metric" in label for label in labels)
 
-    idea_node = next(i for i in ids if i.startswith("small_lr"))
+    idea_node = "small_lr/node-0"  # the draft: the baseline with the idea's parameters
     panel.tree.value = idea_node  # the observer shows the node's details
     details = text_of(panel.details)
     assert "final_loss" in details and "code diff against baseline/node-0" in details
@@ -147,10 +147,10 @@ def test_experiments_panel_tree_details_and_decisions(study):
 
     api.run(study.root, until="experiments", progress=False)  # the edit becomes part of the tree
     nodes = {n["id"]: n for n in (json.loads(p.read_text()) for p in study.path("experiments").rglob("node.json"))}
-    human = [n for n in nodes.values() if n.get("kind") == "human" or n.get("human_edited")]
-    assert human and all(n["status"] == "done" for n in human)
-    assert any(n.get("parameters", {}).get("steps") == 10 or "steps = 10" in
-               "".join(c.source for c in build.read(study.path(n["notebook"])).cells) for n in human)
+    human = [n for n in nodes.values() if n.get("kind") == "human"]
+    assert len(human) == 1 and human[0]["parent"] == idea_node and human[0]["status"] == "done"
+    assert "steps = 10" in "".join(c.source for c in build.read(study.path(human[0]["notebook"])).cells)
+    assert "human" in text_of(ExperimentsPanel(study.root))  # the tree shows it
 
 
 def test_figures_panel_keep_drop_caption(study):

@@ -53,7 +53,8 @@ def _natural(node_id: str) -> list:
 
 
 def best_by_metric(study: Study) -> str | None:
-    return read_json(study.path("experiments", "summary.json"), default={}).get("best")
+    summary = read_json(study.path("experiments", "summary.json"), default={})
+    return summary.get("best_by_metric", summary.get("best"))  # "best" honours a person's approval
 
 
 def node_tree(nodes: list[dict]) -> list[tuple[int, dict]]:

@@ -120,8 +120,6 @@ def test_an_inline_edit_of_an_experiment_notebook_becomes_a_human_node(page, lab
     assert run.returncode == 0, run.stderr
     nodes = [json.loads(p.read_text()) for p in (study / "experiments").rglob("node.json")]
     human = [n for n in nodes if n.get("kind") == "human"]
-    if not human:  # the tree search's human nodes are not in yet: the edited node is re-executed in place
-        human = [n for n in nodes if n.get("human_edited")]
-    assert human and human[0]["status"] == "done", nodes
+    assert len(human) == 1 and human[0]["parent"] == node["id"] and human[0]["status"] == "done", nodes
     edited = nbformat.read(str(study / human[0]["notebook"]), as_version=4)
     assert any("steps = 10" in c.source for c in edited.cells if c.cell_type == "code")
