@@ -167,6 +167,19 @@ def test_a_fix_that_changes_nothing_is_not_asked_again(study, fake_llm):
     assert open_findings(checks, "number")
 
 
+def test_chktex_warnings_go_to_the_fix_task(study, fake_llm):
+    sloppy = "A larger step size helps on this problem . It is ``clear\"."
+
+    def fix(prompt):
+        assert "[chktex] chktex warning 26 at line 1: You ought to remove spaces in front of punctuation." in prompt
+        return DRAFT["discussion"]
+
+    scripted(fake_llm, {"discussion": sloppy}, fix=fix)
+    checks = run_writeup(study)
+    assert checks["open"] == 0 and checks["warnings"] == 0
+    assert {f["status"] for f in checks["findings"] if f["check"] == "chktex"} == {"fixed"}
+
+
 def test_invented_citation_key_is_rejected_then_removed(study, fake_llm):
     set_config(study, "paper", compile=False, fix_rounds=1)
     invented = "Step sizes matter~\\cite{robbins1951stochastic,smith2023grokfast}. Section~\\ref{sec:results} says more."

@@ -79,6 +79,9 @@ def test_the_offline_paper_is_complete_and_grounded(finished):
     assert "Notebooks and cells" in below and "experiments/baseline/node-0/experiment.ipynb" in below
     assert "cells by the template toy" in below and "No language model was used" in below
     assert (paper / "paper.html").read_text().startswith("<!DOCTYPE html>")
+    notebook = (paper / "paper.ipynb").read_text()
+    assert "0 open problem(s), 0 warning(s); PDF:" in notebook  # the checks, shown in paper.ipynb
+    assert '"section": "results"' in notebook  # one cell per section, tagged
     figures = sorted(p.name for p in (paper / "figures").iterdir())
     assert figures == ["curves.png", "primary_metric.png"]
     assert (finished / "reviews" / "meta-review.json").exists()  # the review read the paper

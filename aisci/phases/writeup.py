@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from aisci import gates, results
 from aisci.errors import TexMissing
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
+from aisci.literature.attribution import load_table
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.paper import bibliography, citations, disclosure, latex, notebooks, render, style, verify
@@ -88,7 +89,7 @@ def _offline_draft(inputs: dict[str, Any]) -> PaperDraft:
     the macros of its records."""
     facts = inputs["facts"]
     sections = {name: _fill(name, facts) for name in DRAFT_SECTIONS if name != "title"}
-    return PaperDraft(title=f"{facts['template_title_tex']}: a single-factor study", **sections)
+    return PaperDraft(title=facts["title_tex"], **sections)
 
 
 def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
@@ -99,6 +100,10 @@ def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
 METHOD = Task("writeup.method", "writeup", MethodSections, _offline_method, temperature=0.3, max_tokens=4000)
 DRAFT = Task("writeup.draft", "writeup", PaperDraft, _offline_draft, temperature=0.4, max_tokens=8000)
 FIX = Task("writeup.fix", "writeup", SectionRevision, _offline_fix, temperature=0.2, max_tokens=4000)
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # --- the runner's view ---------------------------------------------------------------------------
@@ -285,13 +290,9 @@ class _Writer:
         """An attribution problem offers the canonical work, added to references.bib so the
         fix can cite it."""
         out = []
-        table = None
         for problem in problems:
             if problem.check == "attribution" and problem.key:
-                from aisci.literature.attribution import load_table
-
-                table = table or load_table()
-                canonical = next((r for m in table.methods for r in m.references if r.key == problem.key), None)
+                canonical = next((r for m in load_table().methods for r in m.references if r.key == problem.key), None)
                 if canonical is not None:
                     key = self.bib.add_canonical(canonical)
                     problem = problem.model_copy(update={"suggestion": f"cite {canonical.short()} as \\cite{{{key}}} "
@@ -330,7 +331,8 @@ class _Writer:
     # --- 4. LaTeX ----------------------------------------------------------------------------------
     def build(self) -> None:
         metrics = list(self.ctx.template.manifest.metrics)
-        rows = [{"idea": n["idea"], "node": n["id"]} for n in self.summary.get("nodes", []) if n["status"] == "done"]
+        rows = [{"idea": n["idea"] if n["id"].endswith("/node-0") else n["id"], "node": n["id"]}
+                for n in self.summary.get("nodes", []) if n["status"] == "done"]
         table = {(v.source, v.record.name): v.macro for v in self.values}
         atomic_write_text(self.paper / "generated" / "results_table.tex",
                           latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
@@ -510,26 +512,42 @@ class _Writer:
         manifest = self.ctx.template.manifest
         primary, metric = self.ctx.template.primary()
         nodes = self.summary.get("nodes", [])
-        tested = [n for n in nodes if n["kind"] != "baseline"]
+        tested = list(dict.fromkeys(n["idea"] for n in nodes if n["kind"] != "baseline"))
         best = self.summary.get("best") or "baseline/node-0"
         macro_of = {(v.source, v.record.name): v.macro for v in self.values}
+        by_id = {n["id"]: n for n in nodes}
 
         def value(name: str) -> str:
             macro = macro_of.get(("analysis", name))
             return f"\\{macro}" if macro else "not available"
 
-        def describe(node):
-            idea = self.ideas.get(node["idea"])
-            changed = ", ".join(f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
-                                (idea.parameters if idea else {}).items())
-            return f"\\emph{{{latex.escape(idea.title if idea else node['idea'])}}} ({changed})"
+        def setting(name: str, v) -> str:
+            return f"\\texttt{{{latex.escape(name)}}} $= {latex.escape(repr(v))}$"
+
+        def describe(name: str) -> str:
+            idea = self.ideas.get(name)
+            changed = ", ".join(setting(k, v) for k, v in (idea.parameters if idea else {}).items())
+            return f"\\emph{{{latex.escape(idea.title if idea else name)}}}" + (f" ({changed})" if changed else "")
+
+        def run_line(node: dict) -> str:
+            parent = by_id.get(node.get("parent") or "", {})
+            changes = {k: v for k, v in node.get("parameters", {}).items() if parent.get("parameters", {}).get(k) != v}
+            status = "" if node["status"] == "done" else f", {latex.escape(node['status'])}"
+            return (f"\\texttt{{{latex.escape(node['id'])}}} ({latex.escape(node['kind'])}{status}, from "
+                    f"\\texttt{{{latex.escape(parent.get('id', 'nothing'))}}}): "
+                    + (", ".join(setting(k, v) for k, v in changes.items()) or "no setting changed"))
 
         seeds = max(self.evidence.seeds, 1)
         baseline = self._baseline_node()
-        figures = " ".join(f"Figure~\\ref{{{f.label}}} shows the {latex.escape(f.caption[:1].lower() + f.caption[1:]).rstrip('.')}."
-                           for f in self.figures)
-        improved = best != (baseline or {}).get("id") and best.split("/")[0] != "baseline"
+        figures = " ".join(f"Figure~\\ref{{{f.label}}} shows the "
+                           f"{latex.escape(f.caption[:1].lower() + f.caption[1:]).rstrip('.')}." for f in self.figures)
+        improved = best.split("/")[0] != "baseline"
+        changed = sorted({k for n in nodes if n["kind"] != "baseline" for k, v in n.get("parameters", {}).items()
+                          if (baseline or {}).get("parameters", {}).get(k) != v})
         return {
+            "title_tex": (f"{latex.escape(manifest.title)}: how {latex.escape(_and(changed))} move the "
+                          f"{latex.escape(primary.replace('_', ' '))}" if changed else
+                          f"{latex.escape(manifest.title)}: a baseline study"),
             "topic_tex": latex.escape(self.ctx.config.study.topic),
             "template_title_tex": latex.escape(manifest.title),
             "template_description_tex": latex.escape(" ".join(manifest.description.split())),
@@ -540,25 +558,25 @@ class _Writer:
             "baseline_value": value(f"baseline_{primary}"),
             "best_value": value(f"best_{primary}"),
             "delta_value": value(f"best_minus_baseline_{primary}"),
-            "best_run_tex": latex.escape(best.split("/")[0]),
+            "best_run_tex": f"\\texttt{{{latex.escape(best)}}}",
             "num_runs": value("num_runs"),
             "num_finished": value("num_finished_runs"),
             "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
+            "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
             "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
                                               for e in self.bib.entries]) or "(the study's bibliography is empty)",
             "notebook_steps_itemize": latex.itemize([latex.escape(s) for s in notebooks.outline(self.ctx.template.baseline())])
                                       or "(the notebook has no markdown headings)",
             "baseline_parameters_itemize": latex.itemize(
-                [f"\\texttt{{{latex.escape(k)}}} $= {latex.escape(repr(v))}$" for k, v in
-                 (baseline or {}).get("parameters", {}).items()]),
+                [setting(k, v) for k, v in (baseline or {}).get("parameters", {}).items()]),
             "metrics_itemize": latex.itemize([f"\\texttt{{{latex.escape(k)}}} ({'higher' if m.direction == 'maximize' else 'lower'}"
                                               f" is better): {latex.escape(m.description)}" for k, m in manifest.metrics.items()]),
             "timeout_s": str(self.ctx.config.experiments.timeout_s),
             "seeds_phrase": f"{NUMBER_WORDS[seeds] if seeds < len(NUMBER_WORDS) else seeds} seed{'s' if seeds > 1 else ''}",
             "observations_tex": " ".join(latex.escape(o) for o in self.analysis.get("observations", [])),
             "figures_sentence": f" {figures}" if figures else "",
-            "verdict_sentence": (f"The largest improvement over the baseline came from {latex.escape(best.split('/')[0])}."
-                                 if improved else f"No variant improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
+            "verdict_sentence": (f"The largest improvement over the baseline came from \\texttt{{{latex.escape(best)}}}."
+                                 if improved else f"No run improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
         }
 
     def _method_inputs(self) -> dict[str, Any]:
@@ -579,7 +597,7 @@ class _Writer:
             "parameters": {k: f"{p.default!r}: {p.description}" for k, p in manifest.parameters.items()},
             "baseline_notebook": notebooks.notebook_text(base_path) if base_path else "(no baseline run finished)",
             "best_run": best_id or "none", "best_changes": changes,
-            "runs": [{"run": n["id"], "kind": n["kind"], "status": n["status"],
+            "runs": [{"run": n["id"], "kind": n["kind"], "status": n["status"], "started_from": n.get("parent"),
                       "changed": {k: v for k, v in n.get("parameters", {}).items() if base_params.get(k) != v}}
                      for n in self.summary.get("nodes", [])],
             "timeout_s": str(self.ctx.config.experiments.timeout_s), "seeds": str(max(self.evidence.seeds, 1)),
