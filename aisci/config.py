@@ -6,12 +6,13 @@ endpoint names the environment variable that holds its key.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aisci.errors import ConfigError
 
@@ -23,6 +24,7 @@ else:  # pragma: no cover
 CONFIG_FILE = "aisci.toml"
 ROLES = ("ideation", "novelty", "experiments", "analysis", "writeup", "review")
 GatePolicy = Literal["auto", "stop"]
+LITERATURE_SOURCES = ("semantic_scholar", "openalex", "arxiv", "crossref")  # aisci.literature.sources.SOURCES
 
 
 class Section(BaseModel):
@@ -71,11 +73,53 @@ class BudgetSection(Section):
 class IdeationSection(Section):
     num_ideas: int = Field(default=3, ge=1, le=50)
     select: int = Field(default=2, ge=1, le=50)  # ideas the `auto` gate approves (top by score)
+    # reflection rounds per idea; None: 3 with a model, 0 on the offline engine (its reflection
+    # would return the idea unchanged, so rounds there are skipped and the notebook says so)
+    reflections: int | None = Field(default=None, ge=0, le=10)
+    # near-duplicates: title+hypothesis word overlap (Jaccard) at or above this, on the same
+    # template parameters, drops the later idea (the same parameter overrides always do)
+    duplicate_threshold: float = Field(default=0.85, gt=0, le=1)
+    papers_per_idea: int = Field(default=3, ge=0, le=20)  # library papers each idea must say how it differs from
 
 
 class NoveltySection(Section):
-    max_rounds: int = Field(default=3, ge=1, le=10)
-    similarity_threshold: float = Field(default=0.5, gt=0, le=1)
+    max_rounds: int = Field(default=3, ge=1, le=10)  # model rounds per idea: read results, decide or search again
+    queries_per_round: int = Field(default=2, ge=1, le=5)  # new searches a round may ask for
+    results_per_query: int = Field(default=8, ge=1, le=50)  # papers fetched per search and source
+    papers_shown: int = Field(default=10, ge=1, le=50)  # papers the model reads (closest first)
+    # offline engine: "not novel" when a paper mentions at least this share of the idea's
+    # title and hypothesis terms, metric names and baseline values left out (a scale-free
+    # score, unlike BM25 or rank-fusion scores)
+    similarity_threshold: float = Field(default=0.7, gt=0, le=1)
+
+
+class LiteratureSection(Section):
+    """Where the ideation and novelty phases look for papers."""
+
+    # a .bib file (e.g. a Zotero export) or another study's literature folder, searched
+    # read-only alongside the study library; relative to the study folder; "": $AISCI_USER_LIBRARY
+    user_library: str = ""
+    sources: list[str] = Field(default_factory=lambda: ["semantic_scholar", "openalex", "arxiv", "crossref"])
+    offline: bool = False  # local libraries only, even with a model (the offline engine always is)
+    max_wait_s: float = Field(default=30, gt=0)  # per source and search: retries and Retry-After waits included
+    time_budget_s: float = Field(default=300, gt=0)  # online searching per phase; then the local library only
+    base_urls: dict[str, str] = Field(default_factory=dict)  # mirrors (or a local fake), by source name or "doi"
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in LITERATURE_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r} (sources: {', '.join(LITERATURE_SOURCES)})")
+        return names
+
+    def user_library_path(self, study_root: Path) -> Path | None:
+        """The user library: this section's path (relative to the study), else $AISCI_USER_LIBRARY."""
+        value = self.user_library or os.environ.get("AISCI_USER_LIBRARY", "")
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else Path(study_root) / path
 
 
 class ExperimentsSection(Section):
@@ -147,6 +191,7 @@ class StudyConfig(Section):
     budget: BudgetSection = Field(default_factory=BudgetSection)
     ideation: IdeationSection = Field(default_factory=IdeationSection)
     novelty: NoveltySection = Field(default_factory=NoveltySection)
+    literature: LiteratureSection = Field(default_factory=LiteratureSection)
     experiments: ExperimentsSection = Field(default_factory=ExperimentsSection)
     search: SearchSection = Field(default_factory=SearchSection)
     paper: PaperSection = Field(default_factory=PaperSection)

@@ -1,7 +1,11 @@
-"""Research ideas: the pydantic model every phase shares, and the checklist rubric."""
+"""Research ideas: the pydantic model every phase shares, near-duplicate detection, the
+word comparison behind scale-free literature scores, and the checklist rubric."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,7 +17,14 @@ class RubricItem(BaseModel):
     reason: str
 
 
-class Idea(BaseModel):
+class Difference(BaseModel):
+    key: str = Field(description="citation key of a retrieved paper")
+    how: str = Field(description="how this idea differs from that paper, in a sentence")
+
+
+class IdeaDraft(BaseModel):
+    """What a model (or the offline engine) writes; aisci adds the rest (see Idea)."""
+
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,60}$", description="snake_case identifier")
     title: str
     hypothesis: str = Field(description="one falsifiable sentence: what changes, and what it does to which metric")
@@ -22,7 +33,42 @@ class Idea(BaseModel):
     experiments: list[str] = Field(min_length=1, description="the runs that test the hypothesis")
     risks: list[str] = Field(default_factory=list, description="risks and limitations")
     parameters: dict[str, Any] = Field(default_factory=dict, description="template parameters this idea sets")
+    differences: list[Difference] = Field(
+        default_factory=list, description="for each library paper shown with the idea: how the idea differs from it")
+
+
+class RetrievedPaper(BaseModel):
+    key: str
+    title: str
+    year: int | None = None
+    origin: str = "study"  # the study library or the user library
+    bm25: float = 0.0  # the library's BM25 score (ranks within one search; no fixed scale)
+    overlap: float = 0.0  # share of the idea's title+hypothesis terms the paper mentions (0..1)
+    matched: list[str] = Field(default_factory=list)  # those terms
+
+
+class Retrieval(BaseModel):
+    """The library search behind an idea, as run during ideation (the notebook reruns it)."""
+
+    query: str
+    papers: list[RetrievedPaper] = Field(default_factory=list)
+    searched: str = ""  # which libraries, and how many entries they held
+    note: str = ""
+
+
+class ReflectionStep(BaseModel):
+    round: int
+    score_before: int
+    score_after: int
+    kept: bool
+    note: str
+
+
+class Idea(IdeaDraft):
     rubric: list[RubricItem] = Field(default_factory=list)
+    origin: str = ""  # who proposed it: "model:NAME", "offline-engine", or "seed" (the template's seed ideas)
+    retrieval: Retrieval | None = None
+    reflections: list[ReflectionStep] = Field(default_factory=list)
 
     @property
     def score(self) -> int:
@@ -30,7 +76,112 @@ class Idea(BaseModel):
 
 
 class IdeaBatch(BaseModel):
-    ideas: list[Idea]
+    ideas: list[IdeaDraft]
+
+
+# --- words: the comparisons behind duplicates and scale-free literature scores -----------------
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z][a-z0-9]*")
+_STOPWORD_TEXT = (
+    "a an and are as at be by can for from has have how if in into is it its of on or our so such that the their "
+    "then there these this those to via was we were what when which while will with would than does do not no "
+    "more less higher lower setting set change changes changed relative baseline instead effect effects "
+    "improve improves improved using use used")
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def terms(text: str) -> set[str]:
+    """Content words (plural 's' stripped) and whole numbers: what two texts are compared on."""
+    out = set()
+    for token in _TOKEN.findall(text.lower()):
+        if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+            token = token[:-1]
+        if token in STOPWORDS or (len(token) < 2 and not token[0].isdigit()):
+            continue
+        out.add(token)
+    return out
+
+
+def idea_terms(idea, background: frozenset[str] = frozenset()) -> set[str]:
+    """What an idea claims, as terms: its title and hypothesis, less the template's background."""
+    return terms(f"{idea.title} {idea.hypothesis}") - background
+
+
+def template_background(manifest) -> frozenset[str]:
+    """Terms every idea on this template shares, so they say nothing about one idea: the
+    metric names (every hypothesis names one) and the baseline's parameter values."""
+    words = terms(" ".join(manifest.metrics))
+    for parameter in manifest.parameters.values():
+        words |= terms(repr(parameter.default)) | terms(str(parameter.default))
+    return frozenset(words)
+
+
+def text_similarity(a, b) -> float:
+    """Jaccard overlap of the title+hypothesis terms of two ideas (0..1)."""
+    ta, tb = idea_terms(a), idea_terms(b)
+    return len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+
+
+def coverage(idea_words: set[str], text: str) -> tuple[float, list[str]]:
+    """The share of the idea's terms that `text` mentions, and which: a score on one scale
+    for every paper, whatever search found it."""
+    if not idea_words:
+        return 0.0, []
+    matched = sorted(idea_words & terms(text))
+    return len(matched) / len(idea_words), matched
+
+
+def canonical_parameters(parameters: dict[str, Any]) -> str:
+    """Overrides as comparable text: 0.3 and 0.30 (or 1 and 1.0) are the same setting."""
+    def norm(value):
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return json.dumps({k: norm(v) for k, v in parameters.items()}, sort_keys=True)
+
+
+def duplicate_reason(idea, other, threshold: float) -> str | None:
+    """Why `idea` repeats `other` (an Idea, a seed or an archived idea), or None.
+
+    The same parameter overrides always do. Similar wording only counts on the same
+    parameters: two ideas that set different knobs run different experiments however alike
+    their sentences (the offline engine's ideas share one template sentence)."""
+    mine, theirs = dict(idea.parameters or {}), dict(other.parameters or {})
+    if mine and canonical_parameters(mine) == canonical_parameters(theirs):
+        shown = ", ".join(f"{k}={v!r}" for k, v in mine.items())
+        return f"sets the same parameters as {other.name} ({shown})"
+    if set(mine) == set(theirs):
+        similarity = text_similarity(idea, other)
+        if similarity >= threshold:
+            knobs = ", ".join(sorted(mine)) or "no parameters"
+            return (f"title and hypothesis {similarity:.0%} alike with {other.name}'s (threshold {threshold:.0%}), "
+                    f"changing the same parameters ({knobs})")
+    return None
+
+
+def first_duplicate(idea, others: Iterable, threshold: float) -> tuple[Any, str] | None:
+    for other in others:
+        if other is idea:
+            continue
+        reason = duplicate_reason(idea, other, threshold)
+        if reason:
+            return other, reason
+    return None
+
+
+def offline_differences(idea, papers: list[RetrievedPaper], threshold: float,
+                        background: frozenset[str] = frozenset()) -> list[Difference]:
+    """What the offline engine can say without reading: a paper that mentions few of the
+    idea's terms differs by the terms it lacks. A paper at or above the threshold gets no
+    statement (the rubric then withholds the point)."""
+    words = idea_terms(idea, background)
+    changed = ", ".join(f"{k} = {v!r}" for k, v in idea.parameters.items()) or "no parameter"
+    out = []
+    for paper in papers:
+        if paper.overlap >= threshold:
+            continue
+        missing = sorted(words - set(paper.matched))[:6]
+        out.append(Difference(key=paper.key, how=(
+            f"word comparison by the offline engine: the paper mentions {len(paper.matched)} of the idea's "
+            f"{len(words)} terms ({paper.overlap:.0%}); not {', '.join(missing) or '-'}; the idea tests {changed}")))
+    return out
 
 
 def parameter_problems(idea: Idea, manifest) -> list[str]:
@@ -51,16 +202,21 @@ def parameter_problems(idea: Idea, manifest) -> list[str]:
 COMPUTE_WORDS = ("step", "epoch", "layer", "d_model", "hidden", "timestep", "width", "depth", "batch")
 
 
-def checklist_rubric(idea: Idea, manifest, others: list[Idea]) -> list[RubricItem]:
+def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Iterable = (),
+                     duplicate_threshold: float = 0.85) -> list[RubricItem]:
     """The rubric: each criterion one point, each with its reason. Deterministic, so the
-    offline engine and a model's ideas are scored the same way."""
+    offline engine and a model's ideas are scored the same way. `others` are the ideas of
+    this run, `earlier` the seed ideas and the archive of earlier runs (a seed idea the
+    offline engine proposes as it is is not compared with its own seed)."""
+    if idea.origin == "seed":
+        earlier = [e for e in earlier if e.name != idea.name]
     primary = manifest.primary_metric
     metrics = list(manifest.metrics)
     names_metric = any(m in idea.hypothesis for m in metrics) or any(
         m.replace("_", " ") in idea.hypothesis.lower() for m in metrics)
     problems = parameter_problems(idea, manifest)
     ratio = _compute_ratio(idea, manifest)
-    same = [o.name for o in others if o.name != idea.name and o.parameters == idea.parameters]
+    compares = any("baseline" in e.lower() for e in idea.experiments)
     return [
         RubricItem(criterion="states a falsifiable hypothesis about a declared metric", passed=names_metric,
                    reason=("the hypothesis names a metric the template measures" if names_metric else
@@ -71,16 +227,51 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea]) -> list[RubricIte
                        else "sets no template parameter")),
         RubricItem(criterion="feasible within the template's time budget", passed=ratio <= 2.0,
                    reason=f"estimated compute {ratio:.2g}x the baseline's (budget {manifest.time_budget_s} s per run)"),
-        RubricItem(criterion="differs from the seed ideas and earlier ideas", passed=not same,
-                   reason=f"same settings as {', '.join(same)}" if same else "no other idea uses these settings"),
-        RubricItem(criterion="plans a comparison against the baseline", passed=len(idea.experiments) >= 1 and any(
-            "baseline" in e.lower() for e in idea.experiments),
-                   reason="an experiment compares with the baseline" if any(
-                       "baseline" in e.lower() for e in idea.experiments) else "no planned comparison with the baseline"),
+        _distinct_item(idea, [*others, *earlier], duplicate_threshold),
+        RubricItem(criterion="plans a comparison against the baseline", passed=compares,
+                   reason="an experiment compares with the baseline" if compares
+                   else "no planned comparison with the baseline"),
         RubricItem(criterion=f"targets the primary metric ({primary})", passed=primary in idea.hypothesis
                    or primary.replace("_", " ") in idea.hypothesis.lower(),
                    reason=f"{primary} is the metric the template optimises"),
+        _differs_from_papers_item(idea),
     ]
+
+
+def _distinct_item(idea: Idea, candidates: list, threshold: float) -> RubricItem:
+    criterion = "differs from the seed ideas and earlier ideas"
+    found = first_duplicate(idea, candidates, threshold)
+    if found:
+        return RubricItem(criterion=criterion, passed=False, reason=found[1])
+    rivals = [c for c in candidates if c is not idea]
+    if not rivals:
+        return RubricItem(criterion=criterion, passed=True, reason="no seed or earlier idea to compare with")
+    closest = max(rivals, key=lambda c: text_similarity(idea, c))
+    return RubricItem(criterion=criterion, passed=True, reason=(
+        f"no other idea sets these parameters; the most alike in wording is {closest.name} "
+        f"({text_similarity(idea, closest):.0%} of title and hypothesis terms shared)"))
+
+
+MIN_DIFFERENCE_WORDS = 4  # "it is different" states no way
+
+
+def _differs_from_papers_item(idea: Idea) -> RubricItem:
+    criterion = "differs from every retrieved paper in a stated way"
+    retrieval = idea.retrieval
+    if retrieval is None:
+        return RubricItem(criterion=criterion, passed=False, reason="no library search was run for this idea")
+    if not retrieval.papers:
+        return RubricItem(criterion=criterion, passed=True, reason=(
+            f"the library search ({retrieval.searched or 'local library'}) found no paper for "
+            f"{retrieval.query!r}; nothing to differ from"))
+    stated = {d.key: d.how for d in idea.differences if len(d.how.split()) >= MIN_DIFFERENCE_WORDS}
+    missing = [p.key for p in retrieval.papers if p.key not in stated]
+    keys = ", ".join(p.key for p in retrieval.papers)
+    if missing:
+        return RubricItem(criterion=criterion, passed=False, reason=(
+            f"no stated difference from {', '.join(missing)} (retrieved: {keys})"))
+    return RubricItem(criterion=criterion, passed=True,
+                      reason=f"states how it differs from each of the {len(retrieval.papers)} retrieved papers ({keys})")
 
 
 def _compute_ratio(idea: Idea, manifest) -> float:

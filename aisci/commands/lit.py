@@ -9,19 +9,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from aisci.config import CONFIG_FILE, LiteratureSection, load_config
 from aisci.errors import StudyError
 from aisci.literature.attribution import load_table
 from aisci.literature.errors import LiteratureError
-from aisci.literature.library import Library, default_user_library
+from aisci.literature.library import Library
 from aisci.literature.model import Hit
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def register(subparsers) -> None:
@@ -41,12 +36,14 @@ def register(subparsers) -> None:
     mode.add_argument("--online", action="store_true", help="ask Semantic Scholar, OpenAlex, arXiv and Crossref")
     mode.add_argument("--offline", action="store_true", help="local library only (the default)")
     search.add_argument("--sources", default=None,
-                        help="comma-separated online sources (default: semantic_scholar,openalex,arxiv,crossref)")
+                        help="comma-separated online sources (default: [literature] sources in aisci.toml, else "
+                             "semantic_scholar,openalex,arxiv,crossref)")
     search.add_argument("--user-library", type=Path, default=None,
                         help="a .bib file or library folder searched alongside the study library "
                              "(default: [literature] user_library in aisci.toml, else $AISCI_USER_LIBRARY)")
-    search.add_argument("--max-wait", type=float, default=30.0, metavar="SECONDS",
-                        help="time budget per online source, retries and rate-limit waits included (default 30)")
+    search.add_argument("--max-wait", type=float, default=None, metavar="SECONDS",
+                        help="time budget per online source, retries and rate-limit waits included "
+                             "(default: [literature] max_wait_s in aisci.toml, else 30)")
     search.add_argument("--add", action="store_true", help="add the online results to the study library")
     search.add_argument("--json", action="store_true", help="print the result as JSON")
     search.set_defaults(handler=handle_search)
@@ -70,19 +67,12 @@ def _literature_dir(study: str) -> Path:
     return root / "literature"
 
 
-def _user_library(study: str, explicit: Path | None) -> Path | None:
-    if explicit is not None:
-        return explicit
-    config = Path(study) / "aisci.toml"
-    if config.is_file():
-        try:
-            value = tomllib.loads(config.read_text(encoding="utf-8")).get("literature", {}).get("user_library")
-        except tomllib.TOMLDecodeError:
-            value = None  # the config's own loader reports its errors; here it only names a path
-        if value:
-            path = Path(value).expanduser()
-            return path if path.is_absolute() else (Path(study) / path)
-    return default_user_library()
+def _literature_settings(study: str) -> LiteratureSection:
+    """The study's validated [literature] section; the defaults for a bare library folder."""
+    root = Path(study)
+    if (root / CONFIG_FILE).is_file():
+        return load_config(root).literature
+    return LiteratureSection()
 
 
 def handle_add(args) -> int:
@@ -101,16 +91,23 @@ def handle_add(args) -> int:
 def handle_search(args) -> int:
     if args.limit < 1:
         raise LiteratureError("--limit must be at least 1")
-    if args.max_wait <= 0:
+    if args.max_wait is not None and args.max_wait <= 0:
         raise LiteratureError("--max-wait must be positive")
-    library = Library(_literature_dir(args.study), user_library=_user_library(args.study, args.user_library))
+    literature_dir = _literature_dir(args.study)
+    settings = _literature_settings(args.study)
+    user_library = args.user_library or settings.user_library_path(Path(args.study))
+    library = Library(literature_dir, user_library=user_library)
     with library:
         if args.online:
             from aisci.literature.sources import RetryPolicy, make_sources, search_all
 
-            names = [n.strip() for n in args.sources.split(",") if n.strip()] if args.sources else None
-            policy = RetryPolicy(max_total_s=args.max_wait, timeout_s=min(10.0, args.max_wait))
-            sources = make_sources(library.directory, names, policy=policy)
+            names = [n.strip() for n in args.sources.split(",") if n.strip()] if args.sources else settings.sources
+            if not names:
+                raise LiteratureError("no online source to ask: [literature] sources is empty in aisci.toml "
+                                      "(name some with --sources)")
+            max_wait = args.max_wait or settings.max_wait_s
+            policy = RetryPolicy(max_total_s=max_wait, timeout_s=min(10.0, max_wait))
+            sources = make_sources(library.directory, names, base_urls=settings.base_urls, policy=policy)
             try:
                 result = search_all(args.query, sources, limit=args.limit, library=library)
             finally:
