@@ -124,3 +124,51 @@ def test_bad_executor_settings_are_one_line_errors():
         config(max_processes=2)
     with pytest.raises(ConfigError, match="experiments.executor"):
         config(executor="slurm")
+
+
+HOST_SCRIPT = '''
+import sys, time
+from pathlib import Path
+if __name__ == "__main__":
+    from aisci.executors import NodeJob
+    from aisci.notebook import build
+    from aisci.notebook.sandbox import SandboxSettings
+    node = Path(sys.argv[2])
+    nb = build.notebook("victim", build.AISCI_AUTHOR)
+    nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))
+    build.write(nb, node / "nb.ipynb")
+    if sys.argv[1] == "local":
+        from aisci.executors.local import LocalExecutor
+        executor = LocalExecutor(workers=2)
+    else:
+        from aisci.executors.dask_executor import DaskExecutor
+        executor = DaskExecutor(workers=1)
+    executor.submit(NodeJob(node / "nb.ipynb", node, 300, sandbox=SandboxSettings(memory_mb=2048)))
+    time.sleep(300)
+'''
+
+
+@pytest.mark.slow  # a pool (or a cluster) and a kernel start, then a kill: about ten seconds
+@pytest.mark.parametrize("kind", ["local", "dask"])
+def test_killing_aisci_ends_the_nodes_its_executor_was_running(tmp_path, kind):
+    import subprocess
+    import sys
+    import time
+
+    if kind == "dask":
+        pytest.importorskip("distributed")
+    script = tmp_path / "host.py"
+    script.write_text(HOST_SCRIPT)
+    node = tmp_path / "node"
+    node.mkdir()
+    host = subprocess.Popen([sys.executable, str(script), kind, str(node)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (node / "kernel.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kernel = int((node / "kernel.pid").read_text())
+    host.kill()
+    host.wait()
+    deadline = time.monotonic() + 20
+    while os.path.exists(f"/proc/{kernel}/cwd") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{kernel}/cwd"), "the kernel of the killed study was ended"

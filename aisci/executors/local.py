@@ -1,10 +1,14 @@
 """A process pool on this machine: N node notebooks at once, each in a worker process that
 drives its own kernel. Workers come from a fork server that has already imported aisci,
-so a worker starts in milliseconds and never inherits this process's threads."""
+so a worker starts in milliseconds and never inherits this process's threads. A worker
+exits when aisci does (even on kill -9), and its kernel's launcher then ends the kernel:
+a resumed study never races a node still running from the killed one."""
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +31,7 @@ class LocalExecutor:
             context.set_forkserver_preload(PRELOAD)
         else:  # macOS and Windows have no fork server
             context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_exit_with_parent)
 
     def submit(self, job: NodeJob) -> "Future[ExecutionResult]":
         with self._lock:
@@ -47,6 +51,19 @@ class LocalExecutor:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _exit_with_parent() -> None:
+    """In a worker: leave as soon as the process that made the pool is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="aisci-exit-with-parent", daemon=True).start()
 
 
 def _worker_death_as_result(inner: Future) -> Future:

@@ -78,8 +78,11 @@ def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_
     except (RuntimeError, TimeoutError) as exc:
         if "kernel" not in str(exc).lower():
             raise
-        # nbclient's start-up errors: the kernel never answered
-        result = ExecutionResult("died", time.monotonic() - started, f"the kernel did not start: {exc}"[:300])
+        # nbclient's start-up errors: the kernel never answered (or the wall time ran out first)
+        if watchdog.fired:
+            result = ExecutionResult("timed_out", time.monotonic() - started, f"stopped after the {timeout_s:g} s wall-time limit")
+        else:
+            result = ExecutionResult("died", time.monotonic() - started, f"the kernel did not start: {exc}"[:300])
     finally:
         watchdog.cancel()
         status = run.finish() if run else {}

@@ -20,7 +20,10 @@ limit is exact with a pids cgroup (cgroup v1 `pids` hierarchy, or a delegated cg
 threads count as tasks); without one, RLIMIT_NPROC is per user (and not enforced for root),
 so the launcher also counts the tree ten times a second and ends it past the limit. The
 network namespace needs root or unprivileged user namespaces; where neither works the
-kernel keeps the network and every run carries a warning.
+kernel keeps the network and every run carries a warning. Not covered: the file system
+(the kernel starts in the node folder but can read and write wherever its user can) and
+other processes of the same user (no PID namespace: it can see and signal them; run aisci
+as a dedicated user or in a container where that matters).
 
 Module level uses the standard library only: the launcher runs as a plain script, so a
 kernel start does not pay for importing aisci.
@@ -568,8 +571,8 @@ def describe_error(ename: str, evalue: str, status: dict, settings: SandboxSetti
     if settings.memory_mb and ("MemoryError" in ename or "Cannot allocate memory" in evalue
                                or "can't allocate memory" in evalue):
         return f"the memory limit ({settings.memory_mb} MB per process) was reached: {text}"
-    if settings.max_processes and (status.get("process_limit_hits") or
-                                   ("Resource temporarily unavailable" in evalue and ename in ("BlockingIOError", "OSError"))):
+    out_of_tasks = "Resource temporarily unavailable" in evalue or "can't start new thread" in evalue
+    if settings.max_processes and out_of_tasks and (status.get("process_limit_hits") or ename == "BlockingIOError"):
         return f"the process limit ({settings.max_processes} processes and threads) was reached: {text}"
     return None
 
