@@ -126,7 +126,8 @@ class ScriptedStudyReviewers:
         task = request["response_format"]["json_schema"]["name"]
         system, user = request["messages"][0]["content"], request["messages"][-1]["content"]
         self.prompts.setdefault(task, []).append(system + "\n" + user)
-        index = int(re.search(r"reviewer (\d+) of", system).group(1)) if task != "review_meta" and task != "review_method_code" else 0
+        numbered = re.search(r"reviewer (\d+) of", system)
+        index = int(numbered.group(1)) if numbered else 0
         if task == "review_paper":
             return reply({**REVIEW, "overall": 6 + index % 2, "summary": f"Reviewer {index}: a toy study."})
         if task == "review_reflect":
@@ -157,7 +158,7 @@ def test_a_scripted_model_reviews_the_study_and_compares_method_with_code(study_
     findings = rerun_review(study_copy)
     assert {task: len(p) for task, p in scripted.prompts.items()} == {
         "review_paper": 2, "review_reflect": 2, "review_method_code": 1, "review_meta": 1}
-    assert ["reviewer 1 of 2" in p for p in scripted.prompts["review_paper"]] == [True, False]
+    assert ["reviewer 1 of an ensemble" in p for p in scripted.prompts["review_paper"]] == [True, False]
     assert "lr = 0.3" in scripted.prompts["review_method_code"][0]  # the best run's code went to the model
 
     method = by_check(findings, "method_code")

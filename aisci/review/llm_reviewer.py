@@ -1,13 +1,13 @@
 """The LLM reviewer: an ensemble of N reviews, K reflection rounds each, an area-chair meta-review.
 
-  review.paper    reviewer i of N writes a review: persona, few-shot examples, the paper
+  review.paper    reviewer i writes a review: persona, few-shot examples, the paper
   review.reflect  reviewer i rereads the paper and its own review of the last round -> an improved review
                   (stops early when a round returns the review unchanged)
   review.meta     the area chair: the N reviews and the grounded checks -> MetaReview; its Overall is kept
                   within the reviewers' range and its decision made consistent with the threshold, then
                   `aisci.review.meta.apply_findings` lowers it for failed checks
 
-Every request names the reviewer ("reviewer i of N") so the call store keeps N different reviews, and
+Every request names the reviewer ("reviewer i") so the call store keeps N different reviews, and
 holds nothing that changes from run to run, so a rerun replays every call. On the offline engine one
 review is made (the checklist is deterministic: N copies would be one review), reflections are skipped
 (they could change nothing) and the meta-review is `aisci.review.meta.meta_review`. A single review gets
@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,7 @@ class LLMReviewer:
         self.name = name
         self.persona = persona_text(settings.persona, Path(base_dir))
         self.few_shot = few_shot_text(load_examples(settings.few_shot, Path(base_dir), settings.few_shot_max_chars))
+        # [review] temperature: the same tasks (name, prompt, schema) at the study's temperature
         self._review = dataclasses.replace(REVIEW, temperature=settings.temperature)
         self._reflect = dataclasses.replace(REFLECT, temperature=settings.temperature)
 
@@ -104,7 +106,7 @@ class LLMReviewer:
     def offline(self) -> bool:
         return self.llm.uses_offline_engine("review")
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Changes with anything that changes the reviews, so cached bench reviews are redone."""
         spec = self.llm.spec_for("review")
@@ -119,14 +121,17 @@ class LLMReviewer:
         return [self._one_review(paper_text, index, count) for index in range(1, count + 1)]
 
     def _one_review(self, paper_text: str, index: int, count: int) -> ReviewRun:
-        shared = {"persona": self.persona, "reviewer_index": str(index), "num_reviewers": str(count),
-                  "accept_threshold": str(self.settings.accept_threshold), "paper_text": paper_text}
-        first = self.llm.run(self._review, few_shot=self.few_shot, **shared)
+        shared = {"reviewer_index": str(index), "accept_threshold": str(self.settings.accept_threshold),
+                  "paper_text": paper_text}
+        # the first review's $persona is the persona followed by the few-shot examples; reflections
+        # revise a review of this very paper, so they get the persona alone
+        first = self.llm.run(self._review, persona=self.persona + self.few_shot, **shared)
         run = ReviewRun(index, first.author, first.output, call_ids=[first.call_id])
         rounds = 0 if self.offline else self.settings.num_reflections
         for round_number in range(1, rounds + 1):
             result = self.llm.run(self._reflect, round=str(round_number), num_rounds=str(rounds),
-                                  previous_review=run.form.model_dump(), **shared)
+                                  previous_review=run.form.model_dump(), persona=self.persona,
+                                  num_reviewers=str(count), **shared)
             run.call_ids.append(result.call_id)
             if result.output == run.form:
                 break  # the reviewer stands by its review: further rounds would see the same request
