@@ -102,7 +102,9 @@ def test_an_inline_edit_of_an_experiment_notebook_becomes_a_human_node(page, lab
     relative = f"{STUDY}/{node['notebook']}"
     open_notebook(page, lab, relative)
 
-    parameters = page.locator(".jp-CodeCell", has_text="steps = ").first
+    # the editor of the parameters cell, in the notebook on show (the quickstart's tab stays in the DOM)
+    parameters = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-editor",
+                              has_text="steps = ").first
     parameters.scroll_into_view_if_needed()
     parameters.locator(".cm-content").click()
     page.keyboard.press("Control+a")
