@@ -58,7 +58,7 @@ def test_ideas_panel_approve_reject_reopen_and_the_next_run_follows(study):
     cards = find(panel, "aisci-idea-card")
     order = panel.order()
     assert len(cards) == len(order) == 3 and "selected by the auto policy" in text_of(panel)
-    assert "✅" in text_of(cards[0]) and "Novelty" in text_of(cards[0])  # rubric and novelty evidence
+    assert "✓" in text_of(cards[0]) and "Novelty" in text_of(cards[0])  # rubric and novelty evidence
 
     find(cards[2], "aisci-approve")[0].click()
     decision = last_decision(study)

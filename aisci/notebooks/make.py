@@ -92,7 +92,7 @@ def quickstart() -> nbformat.NotebookNode:
            "cost so far; on the offline engine they stay at zero."),
         build.code("meter = widgets.CostMeter(study_dir)\ndisplay(meter)\n"
                    "outcome = api.run(study_dir, llm=llm, on_phase=meter.refresh)\noutcome"),
-        md("## 3. The ideas\n\nEach card: the idea, its rubric (✅/❌ per criterion, with the reason) and its novelty "
+        md("## 3. The ideas\n\nEach card: the idea, its rubric (✓/✗ per criterion, with the reason) and its novelty "
            "evidence. **Approve**, **Reject**, **↑/↓** (reorder) and **Edit** write to `decisions.jsonl`; run the cell "
            "above again and the study follows your decision (the phases after the gate rerun)."),
         build.code("widgets.IdeasPanel(study_dir)"),

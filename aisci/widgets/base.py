@@ -30,6 +30,11 @@ def badge(text: str, kind: str = "neutral") -> str:
     return f'<span class="aisci-badge aisci-{kind}">{esc(text)}</span>'
 
 
+def mark(ok: bool) -> str:
+    """A pass/fail mark in plain text symbols (emoji need a font headless browsers often lack)."""
+    return '<b style="color:#1a7f37">✓</b>' if ok else '<b style="color:#cf222e">✗</b>'
+
+
 def button(label: str, css_class: str, on_click: Callable[[], None], *, style: str = "",
            tooltip: str = "", disabled: bool = False) -> widgets.Button:
     """A button whose handler takes no arguments; `css_class` lets browser tests find it."""

@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from aisci import gates
 from aisci.errors import GateStop
 from aisci.phases.ideation import load_ideas
-from aisci.widgets.base import Panel, badge, button, esc
+from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import novelty_decisions
 
 
@@ -112,7 +112,7 @@ class IdeasPanel(Panel):
         return cards
 
     def _card(self, rank, idea, state, novelty, override, edited) -> widgets.Widget:
-        rubric = "".join(f"<li>{'✅' if r.passed else '❌'} {esc(r.criterion)} — "
+        rubric = "".join(f"<li>{mark(r.passed)} {esc(r.criterion)} — "
                          f"<span class='aisci-muted'>{esc(r.reason)}</span></li>" for r in idea.rubric)
         params = ", ".join(f"<code>{esc(k)} = {esc(repr(v))}</code>" for k, v in idea.parameters.items()) or "none"
         text = (f"<b>{rank}. {esc(idea.title)}</b> <code>{esc(idea.name)}</code>"

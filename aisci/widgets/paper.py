@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from aisci import gates
 from aisci.fsutil import atomic_write_text, read_json
-from aisci.widgets.base import Panel, badge, button, esc
+from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import findings, findings_for_section, section_names
 
 
@@ -116,5 +116,5 @@ class PaperPanel(Panel):
 def _findings_list(found: list[dict]) -> str:
     if not found:
         return ""
-    return "<ul>" + "".join(f"<li>{'✅' if f['ok'] else '❌'} <code>{esc(f.get('check', ''))}</code> "
+    return "<ul>" + "".join(f"<li>{mark(f['ok'])} <code>{esc(f.get('check', ''))}</code> "
                             f"{esc(f.get('detail', ''))}</li>" for f in found) + "</ul>"

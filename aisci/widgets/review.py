@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from aisci import gates
-from aisci.widgets.base import Panel, badge, button, esc
+from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import findings, meta_review, reviews
 
 SCORES = ("soundness", "presentation", "contribution", "originality", "quality", "clarity", "significance",
@@ -42,7 +42,7 @@ class ReviewPanel(Panel):
                      f"<p>{esc(meta['summary'])}</p><ul>{_items(meta.get('reasons', []))}</ul>")
         checks = findings(self.study)
         text += (f"<h4>Grounded checks: {sum(f['ok'] for f in checks)} of {len(checks)} pass</h4><ul>" +
-                 "".join(f"<li>{'✅' if f['ok'] else '❌'} <code>{esc(f.get('check', ''))}</code> "
+                 "".join(f"<li>{mark(f['ok'])} <code>{esc(f.get('check', ''))}</code> "
                          f"{esc(f.get('detail', ''))}</li>" for f in checks) + "</ul>")
         final = gates.final_decision(self.study)
         text += "<h4>Your final decision: " + (badge(final, "ok" if final == "accept" else "no") if final

@@ -87,8 +87,13 @@ def test_quickstart_runs_and_an_approve_click_lands_in_decisions(page, lab, quic
     for number, name in enumerate(("experiments", "figures", "paper", "review"), start=4):
         other = page.locator(f".aisci-{name}-panel")
         assert other.count() == 1, name
-        other.scroll_into_view_if_needed()
-        other.screenshot(path=str(artifacts / f"{number:02d}_{name}_panel.png"))
+        other.evaluate("element => element.scrollIntoView({block: 'start'})")  # tall panels: their top in view
+        page.screenshot(path=str(artifacts / f"{number:02d}_{name}_panel.png"))
+    # the experiments panel's link opens the selected node's notebook inside JupyterLab
+    page.locator(".aisci-experiments-panel a", has_text="Open the notebook").click()
+    page.locator(".lm-TabBar-tab", has_text="experiment.ipynb").wait_for(timeout=30_000)
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=30_000)
+    page.screenshot(path=str(artifacts / "08_node_notebook_opened_from_the_panel.png"))
     assert_console_clean(page)
 
 
@@ -110,11 +115,11 @@ def test_an_inline_edit_of_an_experiment_notebook_becomes_a_human_node(page, lab
     page.keyboard.press("Control+a")
     page.keyboard.type("lr = 0.3\nsteps = 10\nseed = 0\npause_s = 0.0")
     page.keyboard.press("Escape")
-    parameters.screenshot(path=str(artifacts / "08_edited_parameters_cell.png"))
+    parameters.screenshot(path=str(artifacts / "09_edited_parameters_cell.png"))
     page.keyboard.press("Control+s")
     path = study / node["notebook"]
     wait_for(lambda: "steps = 10" in path.read_text(), 20, "the saved notebook")
-    page.screenshot(path=str(artifacts / "09_experiment_notebook_saved.png"))
+    page.screenshot(path=str(artifacts / "10_experiment_notebook_saved.png"))
     assert_console_clean(page)
 
     run = subprocess.run([sys.executable, "-m", "aisci", "run", str(study), "--quiet"], capture_output=True, text=True, check=False,
