@@ -126,6 +126,10 @@ def test_method_code_is_skipped_before_the_review_phase_compared(tmp_path):
     make_study(tmp_path, {"baseline": None}, None)
     [finding] = check_method_code(tmp_path)
     assert finding.skipped and "no comparison" in finding.detail
+    (tmp_path / "reviews").mkdir()
+    (tmp_path / "reviews" / "method_code.json").write_text('{"author": "person", "comparison": {"items": 3}}')
+    [finding] = check_method_code(tmp_path)
+    assert finding.skipped and "not a comparison aisci can read" in finding.detail
 
 
 def test_offline_comparison_and_quote_verification():

@@ -153,8 +153,13 @@ def check_method_code(study_dir: str | Path) -> list[Finding]:
         return [Finding(check="method_code", ok=True, skipped=True, section="method", detail=(
             "skipped: no comparison of the method with the code yet (the review phase writes reviews/"
             f"{COMPARISON_FILE})"))]
-    record = json.loads(saved.read_text(encoding="utf-8"))
-    comparison = MethodCodeComparison.model_validate(record["comparison"])
+    try:
+        record = json.loads(saved.read_text(encoding="utf-8"))
+        comparison = MethodCodeComparison.model_validate(record["comparison"])
+    except (ValueError, KeyError, TypeError) as exc:  # edited by hand into something else
+        return [Finding(check="method_code", ok=True, skipped=True, section="method", detail=(
+            f"skipped: reviews/{COMPARISON_FILE} is not a comparison aisci can read ({type(exc).__name__}); rerun "
+            "the review phase"))]
     sources = study_sources(root, record.get("code_max_chars", 40000))
     who = OFFLINE_AUTHOR_LABEL if record["author"] == "offline-engine" else record["author"]
     findings = []
