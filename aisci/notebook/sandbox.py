@@ -105,6 +105,7 @@ class Launcher:
         self.kernel_exit: dict | None = None
         self.stop_reason: str | None = None
         self.ignored: list[dict] = []
+        self.user_tasks = 0
         self.status: dict = {"launcher_pid": self.pid, "finished": False,
                              "limits": {"memory_mb": args.memory_mb, "cpu_seconds": args.cpu_s,
                                         "max_processes": args.nproc}}
@@ -144,6 +145,8 @@ class Launcher:
                 return
             self.status["cgroup_unavailable"] = why
         self.status["process_limit"] = "watch" if os.geteuid() == 0 else "watch+rlimit"
+        if os.geteuid() != 0:  # counted now: in a user namespace, other users' processes would look like ours
+            self.user_tasks = sum(t for _, t in _tasks_of_uid(os.getuid()))
 
     def _leave_network(self) -> None:
         if not self.args.no_network:
@@ -169,8 +172,7 @@ class Launcher:
                 resource.setrlimit(resource.RLIMIT_CPU, (self.args.cpu_s, self.args.cpu_s + 5))
             if self.args.nproc and self.status["process_limit"] == "watch+rlimit":
                 # per user, so it can only cap what this user runs in all: the watcher is the real limit
-                user_tasks = sum(t for _, t in _tasks_of_uid(os.getuid()))
-                resource.setrlimit(resource.RLIMIT_NPROC, (user_tasks + self.args.nproc,) * 2)
+                resource.setrlimit(resource.RLIMIT_NPROC, (self.user_tasks + self.args.nproc,) * 2)
             os.execvp(self.args.kernel[0], self.args.kernel)
         except BaseException as exc:  # noqa: BLE001 - nothing may escape a forked child
             _say(f"could not start the kernel: {exc}")
