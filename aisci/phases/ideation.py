@@ -228,6 +228,11 @@ class _Ideation:
             result = ctx.llm.run(PROPOSE, **self._task_inputs(library))
             self.author = result.author
             ideas = self._keep_distinct([self._as_idea(d) for d in result.output.ideas])
+            if len(ideas) < self.settings.num_ideas:
+                ctx.warn(f"ideation kept {len(ideas)} of the {self.settings.num_ideas} ideas asked for: the rest "
+                         + ("repeat seed ideas or earlier runs' ideas (ideas/archive.json), or the template's "
+                            "parameter space has no other setting" if self.offline else
+                            "were near-duplicates or never proposed") + " (see ideas/ideation.ipynb)")
             background = template_background(self.manifest)
             for idea in ideas:
                 idea.retrieval = search_library(library, idea, self.settings.papers_per_idea, background)
