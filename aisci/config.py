@@ -113,6 +113,14 @@ class LiteratureSection(Section):
             raise ValueError(f"unknown source {unknown[0]!r} (sources: {', '.join(LITERATURE_SOURCES)})")
         return names
 
+    @field_validator("base_urls")
+    @classmethod
+    def _known_services(cls, urls: dict[str, str]) -> dict[str, str]:
+        unknown = [n for n in urls if n not in (*LITERATURE_SOURCES, "doi")]
+        if unknown:
+            raise ValueError(f"unknown service {unknown[0]!r} (services: {', '.join(LITERATURE_SOURCES)}, doi)")
+        return urls
+
     def user_library_path(self, study_root: Path) -> Path | None:
         """The user library: this section's path (relative to the study), else $AISCI_USER_LIBRARY."""
         value = self.user_library or os.environ.get("AISCI_USER_LIBRARY", "")

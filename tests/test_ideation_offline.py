@@ -10,8 +10,19 @@ import nbformat
 import pytest
 
 from aisci.cli import main
-from aisci.ideas import (Difference, Idea, Retrieval, RetrievedPaper, canonical_parameters, checklist_rubric,
-                         coverage, duplicate_reason, offline_differences, template_background, terms)
+from aisci.ideas import (
+    Difference,
+    Idea,
+    Retrieval,
+    RetrievedPaper,
+    canonical_parameters,
+    checklist_rubric,
+    coverage,
+    duplicate_reason,
+    offline_differences,
+    template_background,
+    terms,
+)
 from aisci.template import load_template
 from tests.study_helpers import init_study, set_config
 

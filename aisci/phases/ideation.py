@@ -179,7 +179,7 @@ def search_library(library: Library, idea, limit: int, background: frozenset[str
         ref = hit.reference
         share, matched = coverage(words, f"{ref.title} {ref.abstract} {ref.keywords}")
         papers.append(RetrievedPaper(key=ref.key, title=ref.title, year=ref.year, origin=hit.origin,
-                                     bm25=round(hit.score, 4), overlap=round(share, 3), matched=matched))
+                                     bm25=float(f"{hit.score:.4g}"), overlap=round(share, 3), matched=matched))
     return Retrieval(query=query, papers=papers, searched=describe_library(library))
 
 
@@ -225,21 +225,9 @@ class _Ideation:
         ctx = self.ctx
         with open_library(ctx.study, ctx.warn) as library:
             self._seed_library(library)
-            result = ctx.llm.run(PROPOSE, **self._task_inputs(library))
-            self.author = result.author
-            ideas = self._keep_distinct([self._as_idea(d) for d in result.output.ideas])
-            if len(ideas) < self.settings.num_ideas:
-                ctx.warn(f"ideation kept {len(ideas)} of the {self.settings.num_ideas} ideas asked for: the rest "
-                         + ("repeat seed ideas or earlier runs' ideas (ideas/archive.json), or the template's "
-                            "parameter space has no other setting" if self.offline else
-                            "were near-duplicates or never proposed") + " (see ideas/ideation.ipynb)")
-            background = template_background(self.manifest)
-            for idea in ideas:
-                idea.retrieval = search_library(library, idea, self.settings.papers_per_idea, background)
-                if self.offline:
-                    idea.differences = offline_differences(idea, idea.retrieval.papers,
-                                                           ctx.config.novelty.similarity_threshold, background)
             self.searched = describe_library(library)
+            ideas = self._propose(library)
+            self._search_each(ideas, library)
             for idea in ideas:
                 idea.rubric = self._rubric(idea, ideas)
             ideas = [self._reflect(idea, ideas, library) for idea in ideas]
@@ -250,6 +238,27 @@ class _Ideation:
         self._archive(ideas)
         ctx.execute_phase_notebook(self._notebook(ideas), ctx.study.path("ideas", "ideation.ipynb"), label="ideation")
         return list(OUTPUTS)
+
+    def _propose(self, library: Library) -> list[Idea]:
+        result = self.ctx.llm.run(PROPOSE, **self._task_inputs(library))
+        self.author = result.author
+        ideas = self._keep_distinct([self._as_idea(d) for d in result.output.ideas])
+        if len(ideas) < self.settings.num_ideas:
+            self.ctx.warn(f"ideation kept {len(ideas)} of the {self.settings.num_ideas} ideas asked for: the rest "
+                          + ("repeat seed ideas or earlier runs' ideas (ideas/archive.json), or the template's "
+                             "parameter space has no other setting" if self.offline else
+                             "were near-duplicates or never proposed") + " (see ideas/ideation.ipynb)")
+        return ideas
+
+    def _search_each(self, ideas: list[Idea], library: Library) -> None:
+        """The library search behind each idea; on the offline engine also its word-comparison
+        differences (a model states its own in the reflection rounds)."""
+        background = template_background(self.manifest)
+        for idea in ideas:
+            idea.retrieval = search_library(library, idea, self.settings.papers_per_idea, background)
+            if self.offline:
+                idea.differences = offline_differences(idea, idea.retrieval.papers,
+                                                       self.ctx.config.novelty.similarity_threshold, background)
 
     # --- inputs ---------------------------------------------------------------------------------
     def _request_digest(self) -> str:

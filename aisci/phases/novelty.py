@@ -281,8 +281,10 @@ class _Check:
             share, matched = coverage(self.words, f"{ref.title} {ref.abstract} {ref.keywords}")
             paper = {"key": ref.key, "title": ref.title, "authors": ref.authors[:3], "year": ref.year,
                      "venue": ref.venue, "abstract": ref.abstract, "origin": hit.origin,
-                     "in_library": hit.origin == "study" or hit.in_library, "score": round(share, 3),
-                     "matched": matched, "source_score": round(hit.score, 6), "queries": [query], "reference": ref}
+                     "in_library": hit.origin == "study" or hit.in_library,
+                     "score": round(share, 3), "matched": matched,  # the scale-free score, on every source's hits
+                     "source_score": float(f"{hit.score:.4g}"),  # BM25 or rank fusion: comparable within one list
+                     "queries": [query], "reference": ref}
             self.finder.add(ref)
             self.by_ref[id(ref)] = paper
             self.papers.append(paper)
