@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -117,10 +118,13 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out")
     args = parser.parse_args()
     print(f"sandbox on this machine: {json.dumps(probe())}")
+    print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f} (other work skews the ratios)")
     with tempfile.TemporaryDirectory(prefix="aisci-bench-") as tmp:
         root = Path(tmp)
         figures = {"executors": executors(args, root / "nodes"), "sandbox": sandbox_startup(args, root / "startup"),
                    "nodes": args.nodes, "steps": args.steps, "probe": probe()}
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    figures["loadavg_1min_after"] = os.getloadavg()[0]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "executors.json").write_text(json.dumps(figures, indent=2))
