@@ -4,6 +4,7 @@ hostile node is reported while the others finish; the config picks the executor.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 from concurrent.futures import wait
@@ -64,7 +65,7 @@ def test_the_local_pool_runs_nodes_side_by_side_in_their_own_folders(tmp_path, t
     for job in jobs:
         assert_own_folder_only(job)
     spans = sorted(interval(job) for job in jobs)
-    assert any(b_start < a_end for (_, a_end), (b_start, _) in zip(spans, spans[1:])), "two nodes overlapped"
+    assert any(b_start < a_end for (_, a_end), (b_start, _) in itertools.pairwise(spans)), "two nodes overlapped"
     injected = [next(c.source for c in build.read(j.notebook).cells
                      if "injected-parameters" in c.metadata.get("tags", [])) for j in jobs]
     assert [f"seed = {i}" in source for i, source in enumerate(injected)] == [True] * 4
@@ -77,7 +78,7 @@ def test_hostile_nodes_are_reported_while_the_others_finish(tmp_path, toy_templa
            hostile_node(tmp_path, "hogs", "hog = bytearray(64 * 1024**3)")]
     with LocalExecutor(workers=2) as executor:
         futures = {job.cwd.name: executor.submit(job) for job in bad + good}
-        done, _ = wait(futures.values(), timeout=180)
+        wait(futures.values(), timeout=180)
     results = {name: f.result() for name, f in futures.items()}
     assert results["node-0"].ok and results["node-1"].ok
     assert results["exits"].status == "died" and "status 1" in results["exits"].reason

@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from aisci.config import load_config  # noqa: E402
-from aisci.errors import ConfigError  # noqa: E402
-from aisci.executors import NodeJob, make_executor, sandbox_settings  # noqa: E402
-from aisci.executors.dask_executor import DaskExecutor  # noqa: E402
-from aisci.records import read_records  # noqa: E402
-from tests.study_helpers import init_study, set_config  # noqa: E402
+from aisci.config import load_config
+from aisci.errors import ConfigError
+from aisci.executors import NodeJob, make_executor, sandbox_settings
+from aisci.executors.dask_executor import DaskExecutor
+from aisci.records import read_records
+from tests.study_helpers import init_study, set_config
 
 
 def study_nodes(study, count: int) -> list[NodeJob]:

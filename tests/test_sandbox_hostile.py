@@ -13,7 +13,13 @@ import pytest
 
 from aisci.notebook import build
 from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import RUN_DIR_NAME, RUN_MARKER_ENV, SandboxRun, SandboxSettings, probe
+from aisci.notebook.sandbox import (
+    RUN_DIR_NAME,
+    RUN_MARKER_ENV,
+    SandboxRun,
+    SandboxSettings,
+    probe,
+)
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the sandbox needs Linux /proc")
 
@@ -45,9 +51,9 @@ def sandboxed_processes(under: Path) -> list[int]:
         if entry.isdigit():
             try:
                 marked = RUN_MARKER_ENV.encode() in Path(f"/proc/{entry}/environ").read_bytes()
-                if marked and os.readlink(f"/proc/{entry}/cwd").startswith(str(under)):
-                    if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                        found.append(int(entry))
+                here = marked and os.readlink(f"/proc/{entry}/cwd").startswith(str(under))
+                if here and Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    found.append(int(entry))
             except OSError:
                 pass
     return found

@@ -27,7 +27,7 @@ def launch(run_dir: Path, code: str, *flags: str, python: str = sys.executable, 
     run_dir.mkdir(parents=True, exist_ok=True)
     argv = [*(user or []), python, "-I", str(launcher), "--run-dir", str(run_dir),
             "--cgroup-name", f"aisci-test-{os.getpid()}-{run_dir.name}", *flags, "--", python, "-c", code]
-    done = subprocess.run(argv, cwd=run_dir, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(argv, cwd=run_dir, capture_output=True, text=True, timeout=60, check=False)
     return done, json.loads((run_dir / "sandbox.json").read_text())
 
 
@@ -64,7 +64,7 @@ def test_a_stop_from_the_parent_ends_the_tree(tmp_path):
     for _ in range(300):
         if (tmp_path / "started").exists():
             break
-        subprocess.run(["sleep", "0.02"])
+        subprocess.run(["sleep", "0.02"], check=True)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 128 + signal.SIGKILL
     status = json.loads((tmp_path / "sandbox.json").read_text())
@@ -76,7 +76,7 @@ SPAWN_LOOP = ("import subprocess, time\nn = 0\ntry:\n    while True:\n        su
 
 
 def test_the_watcher_ends_a_tree_past_the_process_limit(tmp_path):
-    done, status = launch(tmp_path, SPAWN_LOOP, "--nproc", "12", "--no-cgroup")
+    _, status = launch(tmp_path, SPAWN_LOOP, "--nproc", "12", "--no-cgroup")
     assert status["process_limit"] in ("watch", "watch+rlimit") and status["stop_reason"] == "process_limit"
     assert status["process_limit_hit"] > 12
     assert "process limit (12" in sandbox.describe_exit(status, sandbox.SandboxSettings(max_processes=12))
@@ -97,10 +97,10 @@ def test_without_network_only_the_sandboxs_own_loopback_exists(tmp_path):
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        code = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', %d), timeout=3)\n    print('reached')\n"
+        code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('reached')\n"
                 "except OSError as exc:\n    print(type(exc).__name__)\n"
                 "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); c = socket.create_connection(s.getsockname())\n"
-                "print('own loopback works')\nprint(sorted(n for _, n in socket.if_nameindex()))" % port)
+                "print('own loopback works')\nprint(sorted(n for _, n in socket.if_nameindex()))")
         done, status = launch(tmp_path, code, "--no-network")
     assert status["network"] == "isolated"
     assert done.stdout.split("\n")[:3] == ["ConnectionRefusedError", "own loopback works", "['lo']"]
@@ -144,4 +144,4 @@ def test_as_an_unprivileged_user(request):
     assert (run_dir / "written").stat().st_uid == 65534
     if status["network"] != "isolated":
         assert status["network"].startswith("not isolated:")  # no user namespaces here: reported, not hidden
-    assert subprocess.run(["pgrep", "-u", "nobody", "sleep"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-u", "nobody", "sleep"], capture_output=True, check=False).returncode == 1

@@ -44,13 +44,13 @@ def run_job(job: NodeJob) -> ExecutionResult:
 
 
 class Executor(Protocol):
-    def submit(self, job: NodeJob) -> "Future[ExecutionResult]": ...
+    def submit(self, job: NodeJob) -> Future[ExecutionResult]: ...
 
     def close(self) -> None: ...
 
 
 class SerialExecutor:
-    def submit(self, job: NodeJob) -> "Future[ExecutionResult]":
+    def submit(self, job: NodeJob) -> Future[ExecutionResult]:
         future: Future[ExecutionResult] = Future()
         try:
             future.set_result(run_job(job))
@@ -90,5 +90,13 @@ def make_executor(config) -> Executor:
     return LocalExecutor(workers=section.workers)
 
 
-__all__ = ["NodeJob", "run_job", "Executor", "SerialExecutor", "make_executor", "sandbox_settings",
-           "ExecutionResult", "SandboxSettings"]
+__all__ = [
+    "ExecutionResult",
+    "Executor",
+    "NodeJob",
+    "SandboxSettings",
+    "SerialExecutor",
+    "make_executor",
+    "run_job",
+    "sandbox_settings",
+]

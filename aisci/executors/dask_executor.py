@@ -44,7 +44,7 @@ class DaskExecutor:
     def client(self):
         return self._client
 
-    def submit(self, job: NodeJob) -> "Future[ExecutionResult]":
+    def submit(self, job: NodeJob) -> Future[ExecutionResult]:
         key = f"aisci-node-{uuid.uuid4().hex[:12]}"
         outer: Future = Future()
         outer.set_running_or_notify_cancel()

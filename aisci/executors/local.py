@@ -33,7 +33,7 @@ class LocalExecutor:
             context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_exit_with_parent)
 
-    def submit(self, job: NodeJob) -> "Future[ExecutionResult]":
+    def submit(self, job: NodeJob) -> Future[ExecutionResult]:
         with self._lock:
             try:
                 inner = self._pool.submit(run_job, job)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from jupyter_client.manager import AsyncKernelManager
 
@@ -32,7 +33,7 @@ def scrubbed_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str]
 
 def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None = None,
                          on_start: Callable[[AsyncKernelManager], None] | None = None,
-                         sandbox_run: "SandboxRun | None" = None) -> type[AsyncKernelManager]:
+                         sandbox_run: SandboxRun | None = None) -> type[AsyncKernelManager]:
     """A kernel manager class bound to one run's working directory and environment
     (nbclient instantiates the class itself, so the settings travel on the class)."""
 
@@ -55,7 +56,7 @@ def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None =
             kw["env"] = dict(env)
             kw["cwd"] = str(cwd)
             # the kernel's own stderr (ipykernel warnings, C-level crashes) goes to a log, not our terminal
-            log = open(log_path, "ab") if log_path else None
+            log = open(log_path, "ab") if log_path else None  # noqa: ASYNC230, SIM115 - handed to the kernel, closed below
             kw["stderr"] = log or subprocess.DEVNULL
             try:
                 await super().start_kernel(**kw)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import errno
 import json
 import os
 import resource
@@ -596,7 +595,7 @@ def probe() -> dict:
         import subprocess
 
         out = subprocess.run([sys.executable, "-I", str(Path(__file__).resolve()), "--probe"],
-                             capture_output=True, text=True, timeout=30)
+                             capture_output=True, text=True, timeout=30, check=False)
         _PROBE = json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()[-300:]}
     return _PROBE
 
