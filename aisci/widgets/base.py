@@ -30,8 +30,10 @@ def badge(text: str, kind: str = "neutral") -> str:
     return f'<span class="aisci-badge aisci-{kind}">{esc(text)}</span>'
 
 
-def mark(ok: bool) -> str:
+def mark(ok: bool, skipped: bool = False) -> str:
     """A pass/fail mark in plain text symbols (emoji need a font headless browsers often lack)."""
+    if skipped:
+        return '<b style="color:#57606a" title="skipped">–</b>'
     return '<b style="color:#1a7f37">✓</b>' if ok else '<b style="color:#cf222e">✗</b>'
 
 

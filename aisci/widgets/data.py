@@ -113,11 +113,11 @@ def section_names(study: Study) -> list[str]:
     return [name for name in SECTIONS if (folder / f"{name}.tex").exists()]
 
 
-def findings(study: Study) -> list[dict]:
-    """Checker findings about the paper: the review phase's grounded checks, and any checks
-    file the writeup leaves in paper/. Each is {check, ok, detail, [section]}."""
+def findings(study: Study, where: tuple[str, ...] = ("reviews", "paper")) -> list[dict]:
+    """Checker findings about the paper: the review phase's grounded checks (reviews/) and
+    the writeup's own checks (paper/). Each is {check, ok, detail, [section], [skipped]}."""
     found = []
-    for path in (study.path("reviews", "checks.json"), study.path("paper", "checks.json")):
+    for path in (study.path(folder, "checks.json") for folder in where):
         data = read_json(path, default=[])
         if isinstance(data, dict):
             data = data.get("findings", [])

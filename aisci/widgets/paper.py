@@ -116,5 +116,5 @@ class PaperPanel(Panel):
 def _findings_list(found: list[dict]) -> str:
     if not found:
         return ""
-    return "<ul>" + "".join(f"<li>{mark(f['ok'])} <code>{esc(f.get('check', ''))}</code> "
+    return "<ul>" + "".join(f"<li>{mark(f['ok'], f.get('skipped', False))} <code>{esc(f.get('check', ''))}</code> "
                             f"{esc(f.get('detail', ''))}</li>" for f in found) + "</ul>"

@@ -40,9 +40,11 @@ class ReviewPanel(Panel):
             kind = "ok" if meta["decision"] == "Accept" else "no"
             text += (f"<h4>Meta-review {badge(meta['decision'], kind)}{badge('overall ' + str(meta['overall']))}</h4>"
                      f"<p>{esc(meta['summary'])}</p><ul>{_items(meta.get('reasons', []))}</ul>")
-        checks = findings(self.study)
-        text += (f"<h4>Grounded checks: {sum(f['ok'] for f in checks)} of {len(checks)} pass</h4><ul>" +
-                 "".join(f"<li>{mark(f['ok'])} <code>{esc(f.get('check', ''))}</code> "
+        checks = findings(self.study, ("reviews",))
+        counted = [f for f in checks if not f.get("skipped")]
+        skipped = f" ({len(checks) - len(counted)} skipped)" if len(checks) > len(counted) else ""
+        text += (f"<h4>Grounded checks: {sum(f['ok'] for f in counted)} of {len(counted)} pass{skipped}</h4><ul>" +
+                 "".join(f"<li>{mark(f['ok'], f.get('skipped', False))} <code>{esc(f.get('check', ''))}</code> "
                          f"{esc(f.get('detail', ''))}</li>" for f in checks) + "</ul>")
         final = gates.final_decision(self.study)
         text += "<h4>Your final decision: " + (badge(final, "ok" if final == "accept" else "no") if final

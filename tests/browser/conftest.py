@@ -20,7 +20,8 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(os.environ.get("AISCI_ARTIFACTS", Path(tempfile.gettempdir()) / "aisci-artifacts")) / "browser"
+ARTIFACTS_BASE = Path(os.environ.get("AISCI_ARTIFACTS", Path(tempfile.gettempdir()) / "aisci-artifacts"))
+ARTIFACTS: Path | None = None  # one folder per test run (several runs may share a machine)
 
 
 def _missing() -> str | None:
@@ -50,8 +51,9 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    global ARTIFACTS
+    ARTIFACTS_BASE.mkdir(parents=True, exist_ok=True)
+    ARTIFACTS = Path(tempfile.mkdtemp(prefix=time.strftime("browser-%Y%m%d-%H%M%S-"), dir=ARTIFACTS_BASE))
     return ARTIFACTS
 
 
@@ -102,7 +104,8 @@ def lab(tmp_path_factory):
         except (OSError, subprocess.TimeoutExpired):
             process.kill()
             process.wait()
-        shutil.copyfile(log, ARTIFACTS / "jupyterlab.log") if ARTIFACTS.exists() else None
+        if ARTIFACTS is not None:
+            shutil.copyfile(log, ARTIFACTS / "jupyterlab.log")
 
 
 @dataclass
@@ -143,5 +146,5 @@ def page(browser, artifacts, request):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if ARTIFACTS.exists() and any(ARTIFACTS.iterdir()):
+    if ARTIFACTS is not None and any(ARTIFACTS.iterdir()):
         terminalreporter.write_line(f"browser test artifacts (screenshots, console, server log): {ARTIFACTS}")

@@ -33,10 +33,14 @@ def wait_for(condition, timeout_s: float, what: str):
     raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
-def open_notebook(page, lab, relative: str) -> None:
-    page.goto(f"{lab.url}/lab/tree/{relative}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show (other tabs stay in the DOM)
+
+
+def open_notebook(page, lab, relative: str, workspace: str) -> None:
+    """Open a notebook in a workspace of its own, so no tab of an earlier test is restored."""
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{relative}")
+    page.wait_for_selector(f"{SHOWN} .jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(f'{SHOWN} .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
     dialog = page.locator(".jp-Dialog")
     try:  # JupyterLab may ask which kernel to start: take the one it proposes (the notebook's python3)
         dialog.wait_for(state="visible", timeout=5_000)
@@ -44,7 +48,7 @@ def open_notebook(page, lab, relative: str) -> None:
         return
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
     dialog.wait_for(state="hidden", timeout=10_000)
-    page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+    page.wait_for_selector(f'{SHOWN} .jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
 
 
 def assert_console_clean(page) -> None:
@@ -63,7 +67,7 @@ def quickstart(lab):
 
 
 def test_quickstart_runs_and_an_approve_click_lands_in_decisions(page, lab, quickstart, artifacts):
-    open_notebook(page, lab, quickstart.name)
+    open_notebook(page, lab, quickstart.name, "quickstart")
     page.click('.lm-MenuBar-itemLabel:text-is("Run")')
     page.click('li[data-command="runmenu:run-all"]')
     panel = page.locator(".aisci-ideas-panel")
@@ -92,7 +96,7 @@ def test_quickstart_runs_and_an_approve_click_lands_in_decisions(page, lab, quic
     # the experiments panel's link opens the selected node's notebook inside JupyterLab
     page.locator(".aisci-experiments-panel a", has_text="Open the notebook").click()
     page.locator(".lm-TabBar-tab", has_text="experiment.ipynb").wait_for(timeout=30_000)
-    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=30_000)
+    page.wait_for_selector(f"{SHOWN} .jp-Cell", timeout=30_000)
     page.screenshot(path=str(artifacts / "08_node_notebook_opened_from_the_panel.png"))
     assert_console_clean(page)
 
@@ -105,11 +109,10 @@ def test_an_inline_edit_of_an_experiment_notebook_becomes_a_human_node(page, lab
     approved = [json.loads(line) for line in (study / "decisions.jsonl").read_text().splitlines()][-1]["items"]
     node = next(n for n in summary["nodes"] if n["idea"] in approved)  # the idea the study goes on with
     relative = f"{STUDY}/{node['notebook']}"
-    open_notebook(page, lab, relative)
+    open_notebook(page, lab, relative, "edit-node")
 
     # the editor of the parameters cell, in the notebook on show (the quickstart's tab stays in the DOM)
-    parameters = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-editor",
-                              has_text="steps = ").first
+    parameters = page.locator(f"{SHOWN} .jp-CodeCell .jp-InputArea-editor", has_text="steps = ").first
     parameters.scroll_into_view_if_needed()
     parameters.locator(".cm-content").click()
     page.keyboard.press("Control+a")
