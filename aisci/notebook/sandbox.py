@@ -13,6 +13,8 @@ runnable as `python -m aisci.notebook.sandbox`). The launcher
   ignores signals from inside the sandbox (aisci itself is never the kernel's parent);
 - is a child subreaper, so orphaned grandchildren come back to it and it can end the
   whole tree — only processes it started (cgroup members or its descendants), never by name;
+- ends the kernel when the process that started it (aisci, or an executor's worker) is
+  gone, so a killed study leaves no kernel running on;
 - writes what happened (exit status, signal, CPU used, limit hits) to `sandbox.json`.
 
 What holds where (Linux): memory and CPU limits are per process, everywhere. The process
@@ -23,7 +25,9 @@ network namespace needs root or unprivileged user namespaces; where neither work
 kernel keeps the network and every run carries a warning. Not covered: the file system
 (the kernel starts in the node folder but can read and write wherever its user can) and
 other processes of the same user (no PID namespace: it can see and signal them; run aisci
-as a dedicated user or in a container where that matters).
+as a dedicated user or in a container where that matters). Checked by the tests as root
+with cgroup v1 (pids cgroup, network namespace) and as the user `nobody` (watcher plus
+RLIMIT_NPROC, network namespace through a user namespace): tests/test_sandbox_launcher.py.
 
 Module level uses the standard library only: the launcher runs as a plain script, so a
 kernel start does not pay for importing aisci.
@@ -273,7 +277,11 @@ def _alive(pid: int) -> bool:
 def _proc_stats() -> dict[int, tuple[int, int, int]]:
     """pid -> (ppid, pgid, threads) for every process we can see."""
     stats = {}
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no /proc (not Linux): nothing to watch
+        return stats
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:
