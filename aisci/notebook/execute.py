@@ -99,8 +99,8 @@ def _explain_with_sandbox(result: ExecutionResult, status: dict, settings: Sandb
     if result.status == "died":
         why = sandboxing.describe_exit(status, settings)
         if result.reason.startswith("the kernel did not start"):
-            why = (f"the kernel did not start under the sandbox ({why.removeprefix('the kernel ')}); "
-                   f"are its limits too low? (memory {settings.memory_mb} MB, {settings.max_processes} processes)")
+            why = (f"the kernel did not start under the sandbox (it {sandboxing.exit_summary(status)}); are its "
+                   f"limits too low? (memory {settings.memory_mb} MB, {settings.max_processes} processes; see the kernel log)")
         result.reason = why
     elif result.status == "failed" and error is not None:
         explained = sandboxing.describe_error(error.ename, error.evalue, status, settings)

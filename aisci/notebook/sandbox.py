@@ -574,6 +574,16 @@ def describe_exit(status: dict, settings: SandboxSettings) -> str:
     return "the kernel died"
 
 
+def exit_summary(status: dict) -> str:
+    """How the kernel process ended, in a few words ("exited with status 1", "was killed by SIGSEGV")."""
+    exit_ = status.get("kernel_exit") or {}
+    if exit_.get("signal"):
+        return f"was killed by {signal_name(exit_['signal'])}"
+    if exit_.get("code") is not None:
+        return f"exited with status {exit_['code']}"
+    return "ended without a report"
+
+
 def describe_error(ename: str, evalue: str, status: dict, settings: SandboxSettings) -> str | None:
     """A cell's error that a sandbox limit caused, explained; None when it is an ordinary error."""
     text = f"{ename}: {evalue}"
