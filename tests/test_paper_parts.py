@@ -3,6 +3,8 @@ and the library, figures without duplicates, venue styles, the Markdown renderin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aisci.errors import ConfigError
@@ -32,7 +34,7 @@ def test_a_section_file_knows_whether_a_person_edited_it(tmp_path):
 
 
 def test_every_record_gets_one_macro_with_its_provenance():
-    rec = lambda name, value: Record(name=name, value=value, notebook="nb.ipynb", cell_index=4, cell_id="c4")  # noqa: E731
+    rec = lambda name, value: Record(name=name, value=value, notebook="nb.ipynb", cell_index=4, cell_id="c4")
     values = collect_values({"a/node-0": [rec("loss", 0.5)], "a/node-1": [rec("loss", -0.25)]},
                             [rec("num_runs", 2)])
     assert [v.macro for v in values] == ["RALoss", "RANodeOneLoss", "RAnalysisNumRuns"]
@@ -105,7 +107,7 @@ def test_a_venue_style_folder_is_checked_and_used(tmp_path):
 
 
 def test_the_markdown_rendering_numbers_references_and_fills_values():
-    bib = {r.key: r for r in parse_bib(open(f"{TOY}/references.bib").read()).references}
+    bib = {r.key: r for r in parse_bib(Path(TOY, "references.bib").read_text()).references}
     figure = Figure("curves", "figures/curves.png", "Loss curves.", "analysis/figures/curves.png")
     bodies = {name: "" for name in render.SECTIONS}
     bodies["results"] = ("% stamp\nTable~\\ref{tab:results} and Figure~\\ref{fig:curves}: \\RBest{} "

@@ -76,7 +76,7 @@ class Evidence:
         return re.search(r"(?<![a-z0-9])" + r"\s*".join(map(re.escape, words)), self.text) is not None
 
     @classmethod
-    def from_study(cls, root: Path, summary: dict, manifest) -> "Evidence":
+    def from_study(cls, root: Path, summary: dict, manifest) -> Evidence:
         parts = [manifest.name, manifest.title, manifest.description]
         parts += [f"{name} {p.description}" for name, p in manifest.parameters.items()]
         parts += [f"{name} {m.description}" for name, m in manifest.metrics.items()]

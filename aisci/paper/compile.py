@@ -55,7 +55,7 @@ def chktex(path: Path, timeout_s: int = 30) -> list[LintWarning]:
         return []
     quiet = [f"-n{n}" for n in CHKTEX_QUIET]
     try:
-        done = subprocess.run(["chktex", "-q", "-I0", *quiet, "-f", "%l:%c:%n:%m\n", str(path)],
+        done = subprocess.run(["chktex", "-q", "-I0", *quiet, "-f", "%l:%c:%n:%m\n", str(path)], check=False,
                               capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return []
@@ -86,7 +86,7 @@ def compile_pdf(paper_dir: Path, main: str = "main.tex", timeout_s: int = 180) -
     for command in commands:
         try:
             done = subprocess.run(command, cwd=paper_dir, capture_output=True, text=True, timeout=timeout_s,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, check=False)
         except subprocess.TimeoutExpired:
             transcript.append(f"$ {' '.join(command)}\n(timed out after {timeout_s} s)")
             ok, timed_out = False, True
@@ -107,7 +107,7 @@ def _errors(text: str) -> list[str]:
     """The `file:line: message` lines of a -file-line-error log, and `! ...` lines."""
     found = []
     for line in text.splitlines():
-        if (".tex:" in line and ": " in line and not line.startswith("$")) or line.startswith("! "):
-            if line not in found:
-                found.append(line.strip())
+        located = ".tex:" in line and ": " in line and not line.startswith("$")
+        if (located or line.startswith("! ")) and line.strip() not in found:
+            found.append(line.strip())
     return found[:20]

@@ -208,7 +208,7 @@ def to_latex(d: Disclosure) -> str:
 def to_markdown(d: Disclosure) -> str:
     decisions_head, decisions = _decisions(d)
     usage = _usage_text(d)
-    bullets = lambda items: "\n".join(f"- {i}" for i in items)  # noqa: E731
+    bullets = lambda items: "\n".join(f"- {i}" for i in items)
     return "\n\n".join(part for part in [
         "## Disclosure: how this paper was made", _lead(d),
         "**Sections.**\n\n" + bullets(section_groups(d.sections)),

@@ -71,7 +71,7 @@ def to_markdown(tex: str, values: dict[str, str], labels: dict[str, str] | None 
 
 def table_to_markdown(table_tex: str, values: dict[str, str]) -> str:
     """The generated results table as a Markdown table, macros filled in."""
-    rows = [line.rstrip(" \\\\").split(" & ") for line in table_tex.splitlines() if " & " in line]
+    rows = [line.strip().removesuffix("\\\\").strip().split(" & ") for line in table_tex.splitlines() if " & " in line]
     if not rows:
         return ""
     cells = [[to_markdown(c.strip(), values) for c in row] for row in rows]

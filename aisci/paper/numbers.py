@@ -94,7 +94,7 @@ def find_numbers(tex: str) -> list[NumberUse]:
     """Every number in a section's LaTeX, each marked structural (with the reason) or not."""
     text = mask(tex)
     math_spans = [m.span() for m in _MATH.finditer(text)]
-    in_math = lambda pos: any(a <= pos < b for a, b in math_spans)  # noqa: E731
+    in_math = lambda pos: any(a <= pos < b for a, b in math_spans)
     found: list[NumberUse] = []
     taken: list[tuple[int, int]] = []
     for match in list(_TIMES_TEN.finditer(text)) + list(_POWER_OF_TEN.finditer(text)):

@@ -45,7 +45,7 @@ def paper_markdown(*, title: str, note: str, bodies: dict[str, str], values: dic
     """Everything above `appendix_mark` depends only on the sections, records and figures
     (the review reads it and must replay); the appendix below it may change run to run."""
     refs, cites = labels(figures), citation_texts(bib)
-    md = lambda tex: latex.to_markdown(tex, values, refs, cites)  # noqa: E731
+    md = lambda tex: latex.to_markdown(tex, values, refs, cites)
     parts = [f"# {md(title)}\n", f"_{note}_\n"]
     for name in SECTIONS[1:]:
         heading = HEADINGS[name]

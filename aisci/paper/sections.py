@@ -75,7 +75,7 @@ def strip_comments(tex: str) -> str:
 
 
 def _is_hint(line: str) -> bool:
-    return line.startswith("% Edit this file freely:") or line.startswith("% Delete it to have aisci")
+    return line.startswith(("% Edit this file freely:", "% Delete it to have aisci"))
 
 
 def _normalise(body: str) -> str:

@@ -34,7 +34,7 @@ def macro_name(*parts: str) -> str:
 
 
 def format_number(value) -> str:
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, (bool, int)):
         return str(int(value))
     if isinstance(value, float):
         if value == 0:

@@ -33,10 +33,19 @@ from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256
 from aisci.literature.attribution import load_table
 from aisci.llm.tasks import Task
 from aisci.notebook import build
-from aisci.paper import bibliography, citations, disclosure, latex, notebooks, render, style, verify
+from aisci.paper import (
+    bibliography,
+    citations,
+    disclosure,
+    latex,
+    notebooks,
+    render,
+    style,
+    verify,
+)
 from aisci.paper.claims import Evidence
 from aisci.paper.compile import CompileResult, chktex, compile_pdf, tex_available
-from aisci.paper.figures import Figure, figures_tex, select
+from aisci.paper.figures import figures_tex, select
 from aisci.paper.numbers import Fact, as_number, numbers_in_text
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, read_section, write_section
 from aisci.paper.values import collect_values, values_tex
@@ -195,7 +204,7 @@ class _Writer:
         facts += [Fact(x, "the template's description") for x in numbers_in_text(text)]
         nodes = summary.get("nodes", [])
         counts = {"runs": len(nodes), "finished runs": sum(n["status"] == "done" for n in nodes),
-                  "ideas tested": sum(n["kind"] != "baseline" for n in nodes), "seeds per configuration":
+                  "ideas tested": len({n["idea"] for n in nodes if n["kind"] != "baseline"}), "seeds per configuration":
                   self.evidence.seeds, "metrics": len(manifest.metrics), "parameters": len(manifest.parameters),
                   "figures": len(self.figures)}
         facts += [Fact(float(n), f"number of {what}") for what, n in counts.items()]
