@@ -37,7 +37,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     study_dir = out / "study-paper"
     shutil.rmtree(study_dir, ignore_errors=True)
-    Study.create(study_dir, args.template, "benchmark study of the paper writeup")
+    Study.create(study_dir, args.template, "the learning rate and step count of a toy fit")
 
     started = time.monotonic()
     run_study(Study.open(study_dir), until="analysis", progress=False, say=lambda m: None)
