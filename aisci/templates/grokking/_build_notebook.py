@@ -19,13 +19,13 @@ AUTHOR = "template:grokking"  # provenance: cells written by the template
 INTRO = """\
 # Grokking: delayed generalization on modular arithmetic
 
-A small transformer learns a binary operation modulo a prime, for example
-$(a + b) \\bmod p$, from a random half of the full $p \\times p$ table. It fits the training
+A small transformer learns a binary operation modulo a prime $p$ (the parameter `prime`), for
+example $(a + b) \\bmod p$, from a random half of the full $p \\times p$ table. It fits the training
 equations within a few hundred steps, long before it gets the held-out equations right. With
 weight decay, validation accuracy later climbs from near chance to 100 %: the network
 *groks* the operation ([Power et al., 2022](https://arxiv.org/abs/2201.02177)). Mechanistic
-studies show that the generalizing solution computes the operation with Fourier features of
-the residues, and that weight decay slowly favours it over the memorizing one
+studies show that, for addition, the generalizing solution computes the sum with Fourier
+features of the residues, and that weight decay slowly favours it over the memorizing one
 ([Nanda et al., 2023](https://arxiv.org/abs/2301.05217);
 [Liu et al., 2023](https://arxiv.org/abs/2210.01117)).
 
@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from IPython.display import Image, display
 from torch import nn
 
 import aisci
@@ -81,9 +82,10 @@ $b^{-1} = b^{p-2} \\bmod p$ (Fermat's little theorem), so it needs a prime modul
 out $b = 0$.
 
 The seed fixes a random permutation of the table; its first `train_fraction` is the
-training set. Note that addition and multiplication are commutative: when `a op b` is in the
-training set, `b op a` often is too, so memorization alone already gets part of the validation
-set right for those operations.
+training set. Addition and multiplication are commutative, so for about half of their held-out
+equations the mirrored equation `b op a` is in the training set: the held-out set is not
+entirely new to a model that has learned the symmetry. Subtraction and division offer no such
+shortcut.
 """
 
 DATA = """\
@@ -192,7 +194,12 @@ TRAIN_NOTE = """\
 ## Training
 
 Full-batch AdamW (betas 0.9 / 0.98, as in Nanda et al.) with decoupled weight decay
-([Loshchilov & Hutter, 2019](https://arxiv.org/abs/1711.05101)) and a 10-step linear warm-up.
+([Loshchilov & Hutter, 2019](https://arxiv.org/abs/1711.05101)). The learning rate warms up
+linearly over 10 steps, stays constant, and cools down linearly to zero over the last 20 % of
+the steps. At this learning rate Adam shows occasional loss spikes after the training set is
+fitted (the "slingshot" effect, [Thilak et al., 2022](https://arxiv.org/abs/2206.04817)); the
+cool-down keeps the final weights, and so the final metrics, from being caught in one.
+
 The training loss and accuracy of each step come from the forward pass that produced its
 gradient; the validation set is evaluated every `eval_every` steps with the same weights. The
 first step at which each accuracy reaches 99 % is kept: the gap between the two is the grokking
@@ -201,11 +208,19 @@ delay.
 
 TRAIN = """\
 WARMUP_STEPS = 10
+COOLDOWN_FRACTION = 0.2
 TARGET_ACC = 0.99
 eval_every = max(1, min(10, num_steps // 20))
 
+
+def lr_factor(step: int) -> float:
+    warmup = min(1.0, (step + 1) / WARMUP_STEPS)
+    cooldown = min(1.0, (num_steps - step) / max(1.0, COOLDOWN_FRACTION * num_steps))
+    return warmup * cooldown
+
+
 optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
-warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / WARMUP_STEPS))
+lr_schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
 
 
 def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
@@ -235,7 +250,7 @@ for step in range(num_steps + 1):
     optimizer.zero_grad(set_to_none=True)
     train_loss.backward()
     optimizer.step()
-    warmup.step()
+    lr_schedule.step()
 train_seconds = time.perf_counter() - started
 print(f"trained {num_steps} steps in {train_seconds:.1f} s")
 """
@@ -265,7 +280,8 @@ for ax in (ax_acc, ax_loss):
     ax.legend()
 fig.tight_layout()
 fig.savefig("grokking_curve.png", dpi=120)
-plt.show()
+plt.close(fig)
+display(Image(filename="grokking_curve.png"))  # the saved file itself, whatever the matplotlib backend
 """
 
 RECORD_NOTE = """\
