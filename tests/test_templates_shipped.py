@@ -12,12 +12,17 @@ import re
 from pathlib import Path
 
 import nbformat
-import papermill
 import pandas as pd
+import papermill
 import pytest
 
 from aisci.records import read_records
-from aisci.template import TEMPLATES_DIR, available_templates, load_template, template_problems
+from aisci.template import (
+    TEMPLATES_DIR,
+    available_templates,
+    load_template,
+    template_problems,
+)
 
 SHIPPED = ["grokking", "2d_diffusion"]
 # Parameters that shrink each baseline to a few seconds of compute.
@@ -126,7 +131,7 @@ def doc_example(tmp_path: Path) -> Path:
     root = tmp_path / "line_fit"
     root.mkdir()
     for filename in ("manifest.toml", "baseline.ipynb", "seed_ideas.json"):
-        block = re.search(rf"<!-- example: {re.escape(filename)} -->\s*```\w*\n(.*?)```", text, re.S)
+        block = re.search(rf"<!-- example: {re.escape(filename)} -->\s*```\w*\n(.*?)```", text, re.DOTALL)
         assert block, f"docs/templates.md has no example {filename}"
         (root / filename).write_text(block.group(1), encoding="utf-8")
     return root

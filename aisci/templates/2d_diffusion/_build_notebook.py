@@ -7,11 +7,16 @@ cell and the manifest cannot disagree.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 HERE = Path(__file__).parent
 AUTHOR = "template:2d_diffusion"  # provenance: cells written by the template
@@ -297,6 +302,8 @@ samples to 1,000 held-out points.
 """
 
 TRAIN = """\
+if num_train_steps < 1 or batch_size < 1:
+    raise ValueError(f"num_train_steps and batch_size must be at least 1, got {num_train_steps}, {batch_size}")
 EVAL_SAMPLES = 1_000
 eval_every = max(1, num_train_steps // 10)
 

@@ -7,11 +7,16 @@ cell and the manifest cannot disagree.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 HERE = Path(__file__).parent
 AUTHOR = "template:grokking"  # provenance: cells written by the template
@@ -115,6 +120,8 @@ if not is_prime(prime):
     raise ValueError(f"prime must be a prime number, got {prime}")
 if not 0.0 < train_fraction < 1.0:
     raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction}")
+if num_steps < 1:
+    raise ValueError(f"num_steps must be at least 1, got {num_steps}")
 
 a, b, c = modular_table(operation, prime)
 equals = np.full_like(a, prime)  # the "=" token
