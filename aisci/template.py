@@ -82,7 +82,7 @@ class Manifest(BaseModel):
     parameters: dict[str, Parameter] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _primary_is_declared(self) -> "Manifest":
+    def _primary_is_declared(self) -> Manifest:
         if self.primary_metric not in self.metrics:
             raise ValueError(f"primary_metric {self.primary_metric!r} is not among [metrics] "
                              f"({', '.join(self.metrics)})")
@@ -166,8 +166,8 @@ def template_problems(root: Path) -> list[str]:
     root = Path(root)
     manifest_path = root / MANIFEST
     if not manifest_path.exists():
-        return [f"{root}: no {MANIFEST} (the manifest: name, title, description, primary_metric, metrics, "
-                f"parameters, time_budget_s, seeds)"]
+        return [(f"{root}: no {MANIFEST} (the manifest: name, title, description, primary_metric, metrics, "
+                 f"parameters, time_budget_s, seeds)")]
     try:
         raw = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -184,7 +184,7 @@ def template_problems(root: Path) -> list[str]:
         return problems
     try:
         notebook = nbformat.read(str(notebook_path), as_version=4)
-    except Exception as exc:  # nbformat raises several kinds for a broken file
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
         problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
     problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
@@ -194,7 +194,7 @@ def template_problems(root: Path) -> list[str]:
 
 def _manifest_problems(manifest: Manifest) -> list[str]:
     problems = []
-    for name, metric in manifest.metrics.items():
+    for name in manifest.metrics:
         if not _is_record_name(name):
             problems.append(f"metrics.{name}: a metric name must be letters, digits and underscores "
                             f"(it is the name the baseline records)")
@@ -358,7 +358,7 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
 
         try:
             library = bibtexparser.parse_string(bib_path.read_text(encoding="utf-8"))
-        except Exception as exc:  # bibtexparser raises several kinds for a broken file
+        except Exception as exc:  # noqa: BLE001 - bibtexparser raises several kinds for a broken file
             return problems + [f"{bib_path}: not readable BibTeX ({exc})"]
         for block in library.failed_blocks:
             line = getattr(block, "start_line", None)
@@ -366,7 +366,7 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
     return problems
 
 
-def baseline_run_problems(template: "Template", workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
+def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
     finishes and records every declared metric as a number. Returns (problems, result)."""
     from aisci.notebook.execute import execute_notebook
@@ -396,7 +396,7 @@ def _failing_cell(path: Path) -> str:
     notebook's own cells (papermill adds error banners to the executed copy)."""
     try:
         executed = nbformat.read(str(path), as_version=4)
-    except Exception:  # not written: the kernel died before the first save
+    except Exception:  # noqa: BLE001 - not written: the kernel died before the first save
         return ""
     cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
     for index, cell in reversed(list(enumerate(cells))):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, Field
@@ -24,7 +25,12 @@ from aisci.llm.spec import parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
 from aisci.notebook import build
-from aisci.template import MANIFEST, baseline_run_problems, load_template, template_problems
+from aisci.template import (
+    MANIFEST,
+    baseline_run_problems,
+    load_template,
+    template_problems,
+)
 
 ROUNDS = 3
 ROLE = "experiments"

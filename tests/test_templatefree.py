@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tomllib
 
 import pytest
+import tomllib
 
 from aisci.cli import main
 from aisci.template import template_problems
 from tests.fake_llm_server import reply
-from tests.study_helpers import init_study, set_config
+from tests.study_helpers import set_config
 
 TASK = "Fit a line to noisy points by gradient descent and report the test error and the fitted slope."
 TRAINING = '''import random

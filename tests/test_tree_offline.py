@@ -76,7 +76,7 @@ def test_the_staged_search_makes_every_kind_of_node(searched):
     assert nodes["node-0"]["parameters"]["lr"] == 0.01 and nodes["node-0"]["parent"] == "baseline/node-0"
     assert nodes["node-1"]["changes"] == {"steps": 5}  # the first untried declared choice
     assert nodes["node-3"]["ablation"] == "without_lr" and nodes["node-3"]["parameters"]["lr"] == 0.1
-    for name, node in nodes.items():
+    for node in nodes.values():
         assert node["author"] in ("offline-engine", "aisci") and node["code_hash"] and node["duration_s"] > 0
         assert node["task"] is None if node["kind"] == "replica" else node["task"]["author"] == "offline-engine"
         nb = nbformat.read(str(searched / node["notebook"]), 4)
@@ -102,7 +102,7 @@ def test_the_best_node_minimises_the_declared_metric(searched):
     assert summary["best_per_idea"] == {"small_lr": expected}
     everything = [n for n in summary["nodes"] if n["kind"] not in ("ablation", "replica")]
     assert summary["best"] == min(everything, key=lambda n: n["metrics"]["final_loss"])["id"]
-    assert [n["id"] for n in summary["nodes"]][0] == "baseline/node-0" and len(summary["nodes"]) == 7
+    assert summary["nodes"][0]["id"] == "baseline/node-0" and len(summary["nodes"]) == 7
 
 
 def test_replicas_record_mean_and_standard_error(searched):

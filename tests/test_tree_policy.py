@@ -8,8 +8,14 @@ import pytest
 from aisci.config import SearchSection
 from aisci.search import space
 from aisci.search.node import IdeaTree, Node, best_node
-from aisci.search.plans import NothingToTry, _offline_ablation, _offline_debug, _offline_draft, _offline_improve, \
-    _offline_hyperparameter
+from aisci.search.plans import (
+    NothingToTry,
+    _offline_ablation,
+    _offline_debug,
+    _offline_draft,
+    _offline_hyperparameter,
+    _offline_improve,
+)
 from aisci.search.policy import Goal, Step, next_steps
 
 GOAL = Goal("loss", "minimize", (0, 1, 2))

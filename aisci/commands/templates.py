@@ -6,7 +6,13 @@ import tempfile
 from pathlib import Path
 
 from aisci.errors import TemplateError
-from aisci.template import available_templates, baseline_run_problems, load_template, resolve_template, template_problems
+from aisci.template import (
+    available_templates,
+    baseline_run_problems,
+    load_template,
+    resolve_template,
+    template_problems,
+)
 
 
 def register(subparsers) -> None:

@@ -45,7 +45,7 @@ def inputs(ctx) -> Any:
     for path in sorted(ctx.study.path("experiments").glob(f"*/*/{NOTEBOOK}")):
         try:
             hashes[ctx.study.relative(path)] = build.code_hash(path)
-        except Exception:  # a notebook broken by hand (or cut short by a kill): the phase looks at it
+        except Exception:  # noqa: BLE001 - a notebook broken by hand (or cut short by a kill): the phase looks at it
             hashes[ctx.study.relative(path)] = "unreadable"
     return {"novelty_gate": gates.decisions_digest(ctx.study, "novelty"),
             "experiments_gate": gates.decisions_digest(ctx.study, "experiments"), "notebooks": hashes}
@@ -155,9 +155,9 @@ class TreeSearch:
             if not problems:
                 break
         node_id = tree.new_id()
-        common = dict(id=node_id, idea=tree.idea, kind=step.kind, parent=parent.id, stage=step.stage,
-                      author=uses[-1].author, rationale=plan.rationale, follows_human=step.follows_human,
-                      task=self._task_use(task.name, uses), created_at=now_iso())
+        common = {"id": node_id, "idea": tree.idea, "kind": step.kind, "parent": parent.id, "stage": step.stage,
+                  "author": uses[-1].author, "rationale": plan.rationale, "follows_human": step.follows_human,
+                  "task": self._task_use(task.name, uses), "created_at": now_iso()}
         if problems:
             node = Node(**common, status="invalid", parameters=parent.parameters,
                         failure=f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])
@@ -300,7 +300,7 @@ class TreeSearch:
 
         try:
             result = future.result()
-        except Exception as exc:  # the executor lost the job (a worker died): the node died with it
+        except Exception as exc:  # noqa: BLE001 - the executor lost the job (a worker died): the node died with it
             result = ExecutionResult("died", 0.0, f"the executor lost the run: {type(exc).__name__}: {exc}"[:300])
         path = tree.notebook_path(node.id)
         executed = build.read(path) if _readable(path) else None
@@ -473,5 +473,5 @@ def _readable(path: Path) -> bool:
     try:
         build.code_hash(path)
         return True
-    except Exception:  # missing, empty (a kill during a write by papermill) or not a notebook
+    except Exception:  # noqa: BLE001 - missing, empty (a kill during a write by papermill) or not a notebook
         return False

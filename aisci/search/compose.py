@@ -123,8 +123,8 @@ def header_cell(*, kind: str, node_id: str, parent: str | None, author: str, tit
         "> **Edited by a person**; aisci added the edit to the tree as its own node." if author == PERSON else
         f"> Written by {build.author_label(author)} through aisci.")
     lines = [f"# {KIND_TITLES.get(kind, kind)}: {title}", "", banner, "",
-             f"**Node** `{node_id}` · **kind** `{kind}` ({KIND_MEANING.get(kind, '')}) · "
-             f"**parent** `{parent or '—'}`"]
+             (f"**Node** `{node_id}` · **kind** `{kind}` ({KIND_MEANING.get(kind, '')}) · "
+              f"**parent** `{parent or '—'}`")]
     if changes:
         lines += ["", "**Parameters changed from the parent:** " + ", ".join(f"`{k} = {v!r}`" for k, v in changes.items())]
     if edited_cells:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -107,7 +108,7 @@ class IdeaTree:
         self.nodes = nodes
 
     @classmethod
-    def load(cls, experiments: Path, idea: str) -> "IdeaTree":
+    def load(cls, experiments: Path, idea: str) -> IdeaTree:
         folder = Path(experiments) / idea
         found = []
         for path in sorted(folder.glob(f"node-*/{NODE_FILE}"), key=lambda p: _number(p.parent.name)):

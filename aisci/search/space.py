@@ -9,7 +9,8 @@ template's default: the offline engine keeps every run within the template's tim
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from aisci.fsutil import canonical_json
 from aisci.ideas import COMPUTE_WORDS
