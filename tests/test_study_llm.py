@@ -43,14 +43,29 @@ def answer(request: dict):
         return reply({"parameters": {"lr": lr}, "rationale": "Set the learning rate the idea names."})
     if task == "experiments_improve":  # the search's next node after each draft
         return reply({"parameters": {"steps": 10}, "rationale": "Fewer steps, to see how much training matters."})
+    if task in ("experiments_debug", "experiments_hyperparameter"):
+        return reply({"parameters": {"lr": 0.1}, "rationale": "Back to the baseline's learning rate."})
+    if task == "experiments_ablation":
+        return reply({"parameters": {"lr": 0.1}, "rationale": "Remove the idea's change."})
     if task == "analysis_observe":
         return reply({"observations": ["The high_lr run's final_loss is below the baseline's."]})
+    if task == "writeup_method":
+        return reply({"method": SECTIONS["method"], "experimental_setup": SECTIONS["experimental_setup"]})
     if task == "writeup_draft":
-        return reply({"title": "Learning rates on a toy fit", **SECTIONS,
+        return reply({"title": "Learning rates on a toy fit", **SECTIONS, "limitations": "One seed per run.",
                       "results": "\\label{sec:results} Table~\\ref{tab:results}: the baseline reaches "
                                  "\\RAnalysisBaselineFinalLoss."})
-    if task == "review_paper":
+    if task == "writeup_fix":  # this model keeps its text; the checks' findings are then reported
+        return reply({"text": prompt.split("---\n", 1)[1].split("\n---", 1)[0] if "---\n" in prompt else "Text."})
+    if task in ("review_paper", "review_reflect"):
         return reply(REVIEW)
+    if task == "review_meta":
+        return reply({"summary": "One weak study.", "strengths": ["clear"], "weaknesses": ["one seed"],
+                      "overall": 4.5, "decision": "Reject", "reasons": ["a single seed"]})
+    if task == "review_method_code":
+        return reply({"items": [{"claim": "the learning rate is changed", "paper_quote": "learning rate",
+                                 "code_quote": "lr = 0.3", "run": "high_lr/node-0", "verdict": "consistent",
+                                 "explanation": "the parameters cell sets it"}], "summary": "Consistent."})
     raise AssertionError(f"unexpected task {task}")
 
 
