@@ -207,8 +207,15 @@ def test_offline_improve_first_takes_the_ideas_change_further():
     parent = {**DEFAULTS, "lr": 0.01}  # the idea lowers lr from 0.1 to 0.01: further is 0.003
     plan = _offline_improve(inputs(parent, idea={"lr": 0.01}))
     assert plan.parameters == {"lr": 0.003} and "further" in plan.rationale
-    tried = [parent, {**parent, "lr": 0.003}]
+    tried = [parent, {**parent, "lr": 0.003}]  # nothing declared between 0.01 and the default 0.1: another factor
     assert _offline_improve(inputs(parent, idea={"lr": 0.01}, tried=tried)).parameters == {"steps": 10}
+
+
+def test_then_values_between_the_ideas_and_the_baselines():
+    lr = {"type": "float", "default": 0.1, "choices": [0.001, 0.003, 0.01, 0.03], "description": ""}
+    current = {**DEFAULTS, "lr": 0.003}
+    moves = list(space.extension_moves({**SPACE, "lr": lr}, current, {"lr": 0.003}, frozen=[]))
+    assert moves == [("lr", 0.001), ("lr", 0.01), ("lr", 0.03)]  # further, then nearest first
 
 
 def test_offline_hyperparameter_takes_the_next_untried_choice():

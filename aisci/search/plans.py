@@ -77,10 +77,13 @@ def _offline_improve(inputs: dict[str, Any]) -> NodePlan:
                                   current, inputs["tried"])
     if further is not None:
         name, value = further
+        default = space[name]["default"]
+        how = ("one declared value further, to see whether more of the change helps more"
+               if abs(value - default) > abs(current[name] - default) else
+               "to a declared value between the idea's and the baseline's, to see how the effect grows with the change")
         return NodePlan(parameters={name: value}, rationale=(
-            OFFLINE_NOTE + f"takes the idea's own change one declared value further from {parent['id']} ({primary} = "
-            f"{shown}): {name} goes from {current[name]!r} to {value!r} (the baseline has "
-            f"{space[name]['default']!r}), to see whether more of the change helps more."))
+            OFFLINE_NOTE + f"varies the idea's own change from {parent['id']} ({primary} = {shown}): {name} goes from "
+            f"{current[name]!r} to {value!r} (the baseline has {default!r}), {how}. Nothing else changes."))
     move = moves.first_untried(moves.neighbour_moves(space, current, _fixed(inputs)), current, inputs["tried"])
     if move is None:
         raise NothingToTry(f"no untried neighbouring setting around {parent['id']}")

@@ -54,17 +54,22 @@ def neighbour_moves(space: Space, current: dict[str, Any], frozen: Iterable[str]
 
 def extension_moves(space: Space, current: dict[str, Any], idea_parameters: dict[str, Any],
                     frozen: Iterable[str]) -> Iterator[tuple[str, Any]]:
-    """An idea's own numeric change taken one declared value further in its direction
-    (weight decay 1.0 -> 0.3 by the idea; 0.1 next): the idea's dose, not another question."""
+    """Moves along an idea's own numeric change: one declared value further in its direction
+    (weight decay 2.0 -> 1.0 by the idea; 0.3 next), then the values between the current one
+    and the baseline's, nearest first. They vary the idea's dose, never another factor."""
     frozen = set(frozen)
     for name in idea_parameters:
         spec = space.get(name)
         if spec is None or name in frozen or name not in current or spec["type"] not in ("int", "float"):
             continue
         ladder, now, default = values(spec), current[name], spec["default"]
-        further = [v for v in ladder if v > now][:1] if now > default else [v for v in ladder if v < now][-1:] \
-            if now < default else []
-        for value in further:
+        if now == default:
+            continue
+        if now > default:
+            further, between = [v for v in ladder if v > now][:1], [v for v in reversed(ladder) if default < v < now]
+        else:
+            further, between = [v for v in ladder if v < now][-1:], [v for v in ladder if now < v < default]
+        for value in further + between:
             if not raises_compute(name, spec, now, value):
                 yield name, value
 
