@@ -132,6 +132,7 @@ def test_gate_stop_waits_for_a_decision(tmp_path, toy_template, capsys):
     assert main(["approve", str(study), "ideas", "1"]) == 0
     assert main(["run", str(study), "--quiet"]) == 0
     summary = json.loads((study / "experiments" / "summary.json").read_text())
-    assert len(summary["nodes"]) == 2  # the baseline and the one approved idea
+    ideas = {n["idea"] for n in summary["nodes"]}
+    assert len(ideas) == 2 and "baseline" in ideas  # the baseline and the one approved idea's search tree
     decision = json.loads((study / "decisions.jsonl").read_text().splitlines()[-1])
     assert decision["gate"] == "ideas" and decision["action"] == "approve"
