@@ -36,6 +36,8 @@ def handle(args) -> int:
     offline = store.totals("offline")
     print(f"LLM: {live.calls} model calls, {live.tokens} tokens, ${live.cost_usd:.4f}; "
           f"{offline.calls} offline-engine tasks")
+    decision = gates.final_decision(study)
+    print(f"your decision on the paper: {decision or 'none yet'}")
     waiting = gates.waiting(study)
     if waiting:
         for gate in waiting:
