@@ -3,10 +3,11 @@ steps for a few seconds of CPU each) run serially, on the local pool with 2 work
 Dask LocalCluster with 2 workers, in the same run; and the start-up time the sandbox adds to
 a node (sandboxed vs plain scrubbed kernel, trivial notebook, median of several).
 
-    python bench/bench_executors.py [--nodes 4] [--steps 200000] [--repeats 7] [--out bench/out]
+    python bench/bench_executors.py [--nodes 4] [--steps 200000] [--rounds 3] [--repeats 7] [--out bench/out]
 
-Speedups are wall time of the serial run over the parallel one (executor start-up excluded,
-reported on its own). On 2 cores the ceiling is 2x.
+Speedups are wall time of the serial run over the parallel one (medians over rounds;
+executor start-up excluded, reported on its own). On 2 cores the ceiling is 2x, and any
+other work on the machine lowers it: the load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -55,27 +56,35 @@ def run_all(executor, jobs: list[NodeJob]) -> float:
 
 
 def executors(args, root: Path) -> dict:
+    """Each round runs the nodes serially, on the pool and on Dask, one after the other (so
+    a burst of other work on the machine hits all three); the figures are medians."""
     from aisci.executors.dask_executor import DaskExecutor
     from aisci.executors.local import LocalExecutor
 
-    figures = {}
-    figures["serial_s"] = run_all(SerialExecutor(), make_jobs(root / "serial", args.nodes, args.steps))
-    print(f"{args.nodes} nodes serially:            {figures['serial_s']:6.1f} s")
-
     started = time.monotonic()
-    with LocalExecutor(workers=2) as pool:
-        figures["local_startup_s"] = time.monotonic() - started
-        figures["local_s"] = run_all(pool, make_jobs(root / "local", args.nodes, args.steps))
-    print(f"{args.nodes} nodes, local pool, 2 workers: {figures['local_s']:6.1f} s  "
-          f"speedup {figures['serial_s'] / figures['local_s']:.2f}x  (the pool starts its workers on the first submit: included)")
-
+    pool = LocalExecutor(workers=2)
+    pool.start()
+    local_startup = time.monotonic() - started
     started = time.monotonic()
-    with DaskExecutor(workers=2) as dask:
-        figures["dask_startup_s"] = time.monotonic() - started
-        figures["dask_s"] = run_all(dask, make_jobs(root / "dask", args.nodes, args.steps))
-    print(f"{args.nodes} nodes, Dask LocalCluster, 2 workers: {figures['dask_s']:6.1f} s  "
-          f"speedup {figures['serial_s'] / figures['dask_s']:.2f}x  (cluster start {figures['dask_startup_s']:.1f} s excluded)")
-    return figures
+    dask = DaskExecutor(workers=2)
+    dask_startup = time.monotonic() - started
+    runs: dict[str, list[float]] = {"serial": [], "local": [], "dask": []}
+    try:
+        for round_ in range(args.rounds):
+            for name, executor in (("serial", SerialExecutor()), ("local", pool), ("dask", dask)):
+                runs[name].append(run_all(executor, make_jobs(root / f"{name}-{round_}", args.nodes, args.steps)))
+    finally:
+        pool.close()
+        dask.close()
+    med = {name: statistics.median(times) for name, times in runs.items()}
+    print(f"{args.nodes} nodes, median of {args.rounds} rounds (each node ~{med['serial'] / args.nodes:.1f} s alone):")
+    print(f"  serially                    {med['serial']:6.1f} s")
+    print(f"  local pool, 2 workers       {med['local']:6.1f} s  speedup {med['serial'] / med['local']:.2f}x"
+          f"  (pool start {local_startup:.1f} s, excluded)")
+    print(f"  Dask LocalCluster, 2 workers {med['dask']:5.1f} s  speedup {med['serial'] / med['dask']:.2f}x"
+          f"  (cluster start {dask_startup:.1f} s, excluded)")
+    return {"median_s": med, "all_s": runs, "local_startup_s": local_startup, "dask_startup_s": dask_startup,
+            "speedup_local": med["serial"] / med["local"], "speedup_dask": med["serial"] / med["dask"]}
 
 
 def sandbox_startup(args, root: Path) -> dict:
@@ -114,7 +123,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--nodes", type=int, default=4)
     parser.add_argument("--steps", type=int, default=200000, help="toy gradient steps per node (sets its CPU time)")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=7, help="runs of the trivial notebook, each kind")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of serial / pool / Dask")
     parser.add_argument("--out", default="bench/out")
     args = parser.parse_args()
     print(f"sandbox on this machine: {json.dumps(probe())}")

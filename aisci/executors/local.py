@@ -10,7 +10,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from aisci.executors import NodeJob, run_job
@@ -32,6 +32,10 @@ class LocalExecutor:
         else:  # macOS and Windows have no fork server
             context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_exit_with_parent)
+
+    def start(self) -> None:
+        """Start the workers now (they would start on the first submit), e.g. to time jobs alone."""
+        wait([self._pool.submit(os.getpid) for _ in range(self.workers)])
 
     def submit(self, job: NodeJob) -> Future[ExecutionResult]:
         with self._lock:
