@@ -17,7 +17,7 @@ from aisci.paper.checks import (
     check_split_overlap,
 )
 from aisci.records import RECORD_MIME
-from aisci.review.method_code import offline_comparison, quoted_in
+from aisci.review.method_code import offline_comparison, quoted_in, study_sources
 from aisci.review.overlap import overlap_fraction
 
 MANIFEST = 'name = "t"\ntitle = "T"\n'
@@ -134,8 +134,8 @@ def test_method_code_is_skipped_before_the_review_phase_compared(tmp_path):
 
 def test_offline_comparison_and_quote_verification():
     inputs = {"method_text": "## Method\nWe set `lr` $= 0.10$ and steps of 50 with seed: 0.",
-              "run_parameters": "# baseline/node-0 (parameters cell)\nlr = 0.1\nsteps = 20\nseed = 0\n\n"
-                                "# big/node-0 (parameters cell)\nlr = 0.3\nsteps = 20\nseed = 0",
+              "run_parameters": "# baseline/node-0 (parameters cell, done)\nlr = 0.1\nsteps = 20\nseed = 0\n\n"
+                                "# big/node-0 (parameters cell, timed_out)\nlr = 0.3\nsteps = 20\nseed = 0",
               "code": "", "best_run": "big/node-0"}
     items = {item.claim: item for item in offline_comparison(inputs).items}
     assert set(items) == {"lr = 0.10", "steps = 50", "seed = 0"}
@@ -144,3 +144,25 @@ def test_offline_comparison_and_quote_verification():
     assert "20 (baseline/node-0), 20 (big/node-0)" in items["steps = 50"].explanation
     assert quoted_in("we  SET `lr`", inputs["method_text"]) and quoted_in("We set ... seed: 0", inputs["method_text"])
     assert not quoted_in("seed: 0 ... We set", inputs["method_text"]) and not quoted_in("", inputs["method_text"])
+
+
+def test_sources_hold_every_run_that_executed_best_first(tmp_path):
+    """A run that timed out still ran with its parameters; a paper may describe it."""
+    (tmp_path / "paper").mkdir()
+    (tmp_path / "paper" / "paper.md").write_text("# T\n\n## Introduction\nlr = 9\n\n## Method\n`lr` $= 0.01$\n")
+    nodes = []
+    for run, lr, status in (("baseline", 0.1, "done"), ("small_lr", 0.01, "timed_out"), ("big", 0.3, "done")):
+        notebook = f"experiments/{run}/node-0/experiment.ipynb"
+        cells = [nbformat.v4.new_code_cell(f"lr = {lr}", metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell("train(lr)")]
+        (tmp_path / notebook).parent.mkdir(parents=True)
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), str(tmp_path / notebook))
+        nodes.append({"id": f"{run}/node-0", "status": status, "notebook": notebook})
+    (tmp_path / "experiments" / "summary.json").write_text(json.dumps({"nodes": nodes, "best": "big/node-0"}))
+    sources = study_sources(tmp_path)
+    assert sources.method_text == "## Method\n`lr` $= 0.01$" and sources.best_run == "big/node-0"
+    assert list(sources.parameter_cells) == ["big/node-0", "baseline/node-0", "small_lr/node-0"]
+    assert "# small_lr/node-0 (parameters cell, timed_out)\nlr = 0.01" in sources.run_parameters
+    assert "# --- cell 2 ---\ntrain(lr)" in sources.code
+    [item] = offline_comparison(sources.task_inputs()).items
+    assert item.verdict == "consistent" and item.run == "small_lr/node-0"

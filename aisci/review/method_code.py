@@ -1,7 +1,7 @@
 """The method section against the code that ran, with evidence quoted from both sides.
 
 An LLM task (`review.method_code`) reads the paper's Method and Experimental Setup sections, the
-code of the best run and the parameters cell of every finished run, and lists claims with a quote
+code of the best run and the parameters cell of every run that executed, and lists claims with a quote
 from each side and a verdict. Its offline implementation is a deterministic comparison, labelled as
 such: every `name = value` (or "name of value") the method states for a parameter some run sets is
 held against the values the runs' parameters cells set.
@@ -57,7 +57,7 @@ class Sources:
     method_text: str
     best_run: str
     code: str
-    run_parameters: str
+    run_parameters: str  # "# RUN (parameters cell, STATUS)" then the cell, for every run that executed
     parameter_cells: dict[str, str]  # run id -> its parameters cell
 
     @property
@@ -90,11 +90,13 @@ def study_sources(study_dir: str | Path, max_chars: int = 40000) -> Sources:
     method = method_sections(paper.read_text(encoding="utf-8")) if paper.exists() else ""
     summary = json.loads((root / "experiments" / "summary.json").read_text(encoding="utf-8")) \
         if (root / "experiments" / "summary.json").exists() else {"nodes": []}
-    done = [n for n in summary["nodes"] if n.get("status") == "done" and (root / n["notebook"]).exists()]
-    best = summary.get("best") or (done[0]["id"] if done else "")
-    ordered = sorted(done, key=lambda n: n["id"] != best)  # the best run first
-    cells, code = {}, ""
+    # every run the paper may describe: a failed or timed-out run also set its parameters
+    ran = [n for n in summary["nodes"] if n.get("notebook") and (root / n["notebook"]).exists()]
+    best = summary.get("best") or next((n["id"] for n in ran if n.get("status") == "done"), "")
+    ordered = sorted(ran, key=lambda n: n["id"] != best)  # the best run first
+    cells, status, code = {}, {}, ""
     for node in ordered:
+        status[node["id"]] = node.get("status", "unknown")
         nb = build.read(root / node["notebook"])
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
         tagged = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
@@ -103,7 +105,7 @@ def study_sources(study_dir: str | Path, max_chars: int = 40000) -> Sources:
             code = "\n\n".join(f"# --- cell {i} ---\n{source}" for i, source in enumerate(sources, 1))
     if len(code) > max_chars:
         code = code[:max_chars] + "\n# [... the rest of the code is left out ...]"
-    run_parameters = "\n\n".join(f"# {run} (parameters cell)\n{source}" for run, source in cells.items())
+    run_parameters = "\n\n".join(f"# {run} (parameters cell, {status[run]})\n{source}" for run, source in cells.items())
     return Sources(method, best, code, run_parameters, cells)
 
 
@@ -178,7 +180,7 @@ def offline_comparison(inputs: dict[str, Any]) -> MethodCodeComparison:
                 explanation=f"the method states {name} = {stated}, but no run used it; the runs set {values}."))
     consistent = sum(item.verdict == "consistent" for item in items)
     summary = (f"{OFFLINE_LABEL}. {len(items)} parameter value(s) stated in the method, {consistent} of them set "
-               "by a run that finished." if items else
+               "by a run that executed." if items else
                f"{OFFLINE_LABEL}. The method states no value for a parameter the runs set.")
     return MethodCodeComparison(items=items, summary=summary)
 
@@ -187,7 +189,7 @@ def _cells_from(run_parameters: str) -> dict[str, str]:
     cells: dict[str, list[str]] = {}
     current = None
     for line in run_parameters.splitlines():
-        header = re.match(r"# (\S+) \(parameters cell\)$", line)
+        header = re.match(r"# (\S+) \(parameters cell(?:, [^)]*)?\)$", line)
         if header:
             current = header.group(1)
             cells[current] = []
