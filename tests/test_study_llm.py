@@ -7,7 +7,7 @@ import json
 
 from aisci.cli import main
 from tests.fake_llm_server import reply
-from tests.study_helpers import executed_notebooks, init_study
+from tests.study_helpers import executed_notebooks, init_study, set_config
 
 IDEA = {
     "name": "high_lr", "title": "A larger learning rate",
@@ -73,6 +73,7 @@ def test_study_through_a_model_then_replayed(tmp_path, toy_template, monkeypatch
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     fake_llm.respond_with(answer)
     study = init_study(tmp_path / "s", toy_template, "--llm", f"openai:fake-model@{fake_llm.base_url}")
+    set_config(study, "literature", sources=[])  # tests never reach the internet: the local library only
     assert main(["run", str(study), "--quiet"]) == 0
     tasks = [r.body["response_format"]["json_schema"]["name"] for r in fake_llm.requests]
     assert {"ideation_propose", "ideation_reflect", "novelty_assess", "experiments_write_node",

@@ -32,7 +32,7 @@ def handle(args) -> int:
     approve, reject = ACTIONS.get(args.gate, ("approve", "reject"))
     action = approve if args.action == "approve" else reject
     study.record_decision(args.gate, action, items=items, by="cli", note=args.note)
-    print(f"{args.action}d at the {args.gate} gate: {', '.join(items)}; run `aisci run {args.study}` to continue")
+    print(f"{'approved' if args.action == 'approve' else 'rejected'} at the {args.gate} gate: {', '.join(items)}; run `aisci run {args.study}` to continue")
     return 0
 
 
