@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from pydantic import BaseModel
 
 RECORD_MIME = "application/vnd.aisci.record.v1+json"
@@ -54,6 +53,8 @@ def _plain_number(value: Any) -> float | int | str:
 def read_records(notebook: Path | nbformat.NotebookNode, label: str | None = None) -> list[Record]:
     """All records in an executed notebook, in cell order; a later record of a name wins."""
     if isinstance(notebook, (str, Path)):
+        import nbformat  # here, not at the top: `import aisci` in every kernel would pay ~2 s for it
+
         label = label or str(notebook)
         notebook = nbformat.read(str(notebook), as_version=4)
     found: dict[str, Record] = {}
