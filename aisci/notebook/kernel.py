@@ -26,7 +26,7 @@ def is_secret(name: str) -> bool:
 
 def scrubbed_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in (os.environ if base is None else base).items() if not is_secret(k)}
-    env.update({"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"})
+    env.update({"MPLBACKEND": "Agg", "OMP_WAIT_POLICY": "PASSIVE", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"})
     env.update(extra or {})
     return env
 
