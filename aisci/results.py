@@ -19,6 +19,12 @@ def node_table(study_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def best_node(study_dir: str | Path) -> str | None:
+    """The node the experiments phase chose as best: the one a person approved at the
+    experiments gate, else the best by the template's primary metric and direction."""
+    return _summary(study_dir).get("best")
+
+
 def experiment_records(study_dir: str | Path) -> dict[str, list[Record]]:
     """Records of every finished node, read from its executed notebook."""
     root = Path(study_dir)

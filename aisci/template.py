@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import nbformat
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aisci.errors import TemplateError
 
@@ -24,6 +24,7 @@ MANIFEST = "manifest.toml"
 
 
 class Metric(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
     direction: Literal["maximize", "minimize"]
     description: str = ""
     unit: str | None = None
@@ -34,6 +35,7 @@ A_TYPE = {"int": "an int", "float": "a float", "str": "a string", "bool": "a boo
 
 
 class Parameter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     type: Literal["int", "float", "str", "bool"]
     default: Any
     choices: list[Any] = Field(default_factory=list)  # values a search may try
@@ -69,7 +71,19 @@ class Parameter(BaseModel):
         return sorted(found) if self.type in ("int", "float") else found
 
 
+class DataSplits(BaseModel):
+    """The optional [data] table: the template's data splits. Declaring them makes every run
+    record `overlap_record` (aisci.review.overlap.overlap_fraction(train, test)), and the
+    review's grounded checks fail a run whose overlap is above max_overlap."""
+
+    model_config = ConfigDict(extra="forbid")
+    splits: list[str] = Field(min_length=2)
+    overlap_record: str = "train_test_overlap"
+    max_overlap: float = Field(default=0.0, ge=0, le=1)
+
+
 class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
@@ -80,6 +94,7 @@ class Manifest(BaseModel):
     seed_parameter: str = "seed"  # the parameter seed replicas set
     metrics: dict[str, Metric] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(min_length=1)
+    data: DataSplits | None = None
 
     @model_validator(mode="after")
     def _primary_is_declared(self) -> Manifest:
@@ -317,6 +332,10 @@ def _record_problems(notebook, manifest: Manifest) -> list[str]:
         if metric not in names and _is_record_name(metric):
             problems.append(f"the baseline never records declared metric {metric!r} "
                             f"(add `aisci.record({metric!r}, value)`)")
+    if manifest.data is not None and manifest.data.overlap_record not in names:
+        record = manifest.data.overlap_record
+        problems.append(f"[data] declares splits but the baseline never records {record!r} (add `aisci.record("
+                        f"{record!r}, aisci.review.overlap.overlap_fraction(train, test))`)")
     return problems
 
 

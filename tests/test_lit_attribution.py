@@ -125,3 +125,21 @@ def test_check_text_walks_the_sentences_of_a_section():
     issues = check_text(text)
     assert [(i.mention.text, i.suggestion.key) for i in issues] == [("LSTMs", "hochreiter1997long")]
     assert issues[0].sentence.startswith("Recurrent models")
+
+
+def test_a_cited_paper_whose_title_names_the_method_is_not_a_misattribution():
+    """A list of the papers read, each by its title: "Progress Measures for Grokking" cited to
+    Nanda et al. names that paper; it does not credit grokking to them."""
+    bib = {ref.key: ref for ref in parse_bib(
+        "@article{nanda2023progress, title = {Progress Measures for {G}rokking via Mechanistic Interpretability},"
+        " author = {Nanda, Neel and Chan, Lawrence}, year = 2023}\n"
+        "@article{power2022grokking, title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic"
+        " Datasets}, author = {Power, Alethea and Burda, Yuri}, year = 2022}\n").references}
+    listing = ("The papers read:\n\\begin{itemize}\n"
+               "  \\item Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets~\\cite{power2022grokking}\n"
+               "  \\item Progress Measures for Grokking via Mechanistic Interpretability~\\cite{nanda2023progress}\n"
+               "\\end{itemize}")
+    assert check_text(listing, bib=bib) == []
+    # the same paper credited for grokking itself is still flagged, also inside a list item
+    claim = "\\begin{itemize}\n  \\item Grokking was first seen by \\cite{nanda2023progress}.\n\\end{itemize}"
+    assert [i.suggestion.key for i in check_text(claim, bib=bib)] == ["power2022grokking"]

@@ -152,11 +152,35 @@ def test_replay_only_mode_names_the_task_on_a_miss(fake_llm, tmp_path, monkeypat
     assert fake_llm.request_count == 0
 
 
-def test_cache_off_calls_again(fake_llm, tmp_path, monkeypatch):
-    fake_llm.script(reply(GOOD), reply(GOOD))
-    ask(make_llm(fake_llm, tmp_path, monkeypatch, cache="off"))
-    ask(make_llm(fake_llm, tmp_path, monkeypatch, cache="off"))
+def test_cache_off_calls_again_and_keeps_the_call_id(fake_llm, tmp_path, monkeypatch):
+    fake_llm.script(reply(GOOD), reply({"verdict": "changed", "score": 3}))
+    first = ask(make_llm(fake_llm, tmp_path, monkeypatch, cache="off"))
+    second = ask(make_llm(fake_llm, tmp_path, monkeypatch, cache="off"))
     assert fake_llm.request_count == 2
+    # node.json files and reviews point at call ids: asking again must not orphan them
+    assert first.call_id == second.call_id
+    call = CallStore(tmp_path / "calls.sqlite").get(first.call_id)
+    assert call.task == "review.paper" and '"changed"' in call.response
+    assert call.request["messages"][-1]["role"] == "user" and "sk-test" not in str(call.request)
+
+
+def test_calls_command_lists_and_shows_a_call(fake_llm, tmp_path, monkeypatch, capsys, toy_template):
+    from aisci.cli import main
+    from tests.study_helpers import init_study
+    study = init_study(tmp_path / "s", toy_template)
+    fake_llm.script(reply(GOOD))
+    llm = make_llm(fake_llm, tmp_path, monkeypatch)
+    llm.store = CallStore(study / "llm" / "calls.sqlite")
+    result = ask(llm, text="the paper under review")
+    capsys.readouterr()
+    assert main(["calls", str(study)]) == 0
+    listing = capsys.readouterr().out
+    assert "review.paper" in listing and "fake-model" in listing
+    assert main(["calls", str(study), str(result.call_id)]) == 0
+    whole = capsys.readouterr().out
+    assert "the paper under review" in whole and '"verdict": "fine"' in whole
+    assert main(["calls", str(study), "999"]) == 2
+    assert capsys.readouterr().err.strip().startswith("aisci: error: no call with id 999")
 
 
 def test_token_budget_stops_before_the_call_that_would_pass_it(fake_llm, tmp_path, monkeypatch):
@@ -184,3 +208,5 @@ def test_offline_engine_needs_no_server(tmp_path):
     llm = LLM(LLMSection(), BudgetSection(), CallStore(tmp_path / "calls.sqlite"))
     result = llm.run(ANSWER, paper_text="x", persona="neutral", reviewer_index="1", accept_threshold="6")
     assert result.author == "offline-engine" and result.output.verdict == "offline"
+    again = llm.run(ANSWER, paper_text="x", persona="neutral", reviewer_index="1", accept_threshold="6")
+    assert again.call_id == result.call_id  # a rerun of the offline engine keeps the id

@@ -122,3 +122,10 @@ def test_the_markdown_rendering_numbers_references_and_fills_values():
     assert "stamp" not in md
     html = render.paper_html(md, "A title")
     assert html.startswith("<!DOCTYPE html>") and "<h2>5 Results</h2>" in html
+
+
+def test_notebook_markdown_becomes_latex_that_chktex_accepts():
+    from aisci.paper.latex import prose
+    text = 'The residues `a` and `b` (ids `0 … p-1`, see `n_layers`), **no dropout**, "grokking" at 50% of d_model'
+    assert prose(text) == (r"The residues \texttt{a} and \texttt{b} (ids \texttt{0 … p-1}, see \texttt{n\_layers}), "
+                           r"\textbf{no dropout}, ``grokking'' at 50\% of d\_model")

@@ -104,9 +104,13 @@ CASES = {
                                             "parameters.steps.default: 'twenty' is not an int"),
     "parameter choice of the wrong type": (lambda r: edit_manifest(r, "choices = [10, 20]", "choices = [10, 2.5]"),
                                            "parameters.steps.choices: 2.5 is not an int"),
-    "no parameters": (lambda r: edit_manifest(r, "[parameters.lr]", "[unused.lr]") or edit_manifest(
-        r, "[parameters.steps]", "[unused.steps]") or edit_manifest(r, "[parameters.seed]", "[unused.seed]")
-        or edit_manifest(r, "[parameters.pause_s]", "[unused.pause_s]"), "missing parameters"),
+    "no parameters": (lambda r: (r / "manifest.toml").write_text(
+        (r / "manifest.toml").read_text().split("[parameters.lr]")[0]), "missing parameters"),
+    "misspelt key": (lambda r: edit_manifest(r, 'description = "learning rate"', 'descripton = "learning rate"'),
+                     "parameters.lr.descripton: unknown key"),
+    "data splits without the overlap record": (
+        lambda r: (r / "manifest.toml").write_text((r / "manifest.toml").read_text() + '\n[data]\nsplits = ["train", "test"]\n'),
+        "[data] declares splits but the baseline never records 'train_test_overlap'"),
     "seed parameter undeclared": (lambda r: edit_manifest(r, "seeds = [0, 1, 2]",
                                                           'seeds = [0, 1, 2]\nseed_parameter = "rng"'),
                                   "seed_parameter: 'rng' is not among [parameters]"),

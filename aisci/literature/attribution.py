@@ -229,8 +229,8 @@ class AttributionTable:
         issues = []
         for mention in mentions:
             cited = tied.get(id(mention), [])
-            if not cited:
-                continue
+            if not cited or _inside_a_cited_title(sentence, mention, citations or cited):
+                continue  # "Progress Measures for Grokking~\cite{nanda}" names that paper, not grokking's origin
             verdicts = [_cites_method(c, mention.method) for c in cited]
             if any(v is True for v in verdicts) or any(v is None for v in verdicts):
                 continue  # the right paper is cited, or a citation could not be identified
@@ -433,6 +433,21 @@ def _cites_method(cit: Citation, method: Method) -> bool | None:
     return None
 
 
+def _inside_a_cited_title(sentence: str, mention: Mention, citations: list[Citation]) -> bool:
+    """Whether the mention is part of the title of a work the sentence cites, written out."""
+    for cit in citations:
+        title = cit.reference.title if cit.reference is not None else None
+        if not title:
+            continue
+        words = re.sub(r"[{}]", "", title).split()
+        if not words:
+            continue
+        pattern = re.compile(r"[\s~]+".join(re.escape(w) for w in words), re.IGNORECASE)
+        if any(m.start() <= mention.start and mention.end <= m.end() for m in pattern.finditer(sentence)):
+            return True
+    return False
+
+
 def _same_authors_and_year(surnames: list[str], year: int, canon: CanonicalReference) -> bool:
     if not canon.surnames or year not in canon.years:
         return False
@@ -471,7 +486,8 @@ def _as_reference(entry: Reference | Mapping) -> Reference:
 
 # --- sentences ------------------------------------------------------------------------------------
 _ABBREVIATIONS = re.compile(r"\b(et al|e\.g|i\.e|cf|Fig|Figs|Eq|Eqs|Sec|vs|resp|approx|No)\.", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(\[])|\n\s*\n")
+# a sentence ends at . ! ? before a capital, at a blank line, or where a list item begins
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\\(\[])|\n\s*\n|\s*\\item\b")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -45,6 +45,32 @@ class StoredCall:
     cost_usd: float
 
 
+RECORD_COLUMNS = ("id, task, model, engine, request, response, attempts, prompt_tokens, completion_tokens, "
+                  "cost_usd, latency_s, created_at")
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: int
+    task: str
+    model: str
+    engine: str
+    request: dict
+    response: str
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float
+    created_at: float
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "CallRecord":
+        values = list(row)
+        values[4] = json.loads(values[4])
+        return cls(*values)
+
+
 @dataclass(frozen=True)
 class Totals:
     calls: int
@@ -78,13 +104,34 @@ class CallStore:
 
     def save(self, *, request_key: str, task: str, model: str, engine: str, request: dict, response: str,
              attempts: int, prompt_tokens: int, completion_tokens: int, cost_usd: float, latency_s: float) -> int:
+        # an upsert, not INSERT OR REPLACE: a request asked again keeps its id, so the call ids
+        # that node.json files and reviews point to stay valid
         with self._connect() as db:
-            cursor = db.execute(
-                "INSERT OR REPLACE INTO calls (request_key, task, model, engine, request, response, attempts, "
-                "prompt_tokens, completion_tokens, cost_usd, latency_s, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            db.execute(
+                "INSERT INTO calls (request_key, task, model, engine, request, response, attempts, "
+                "prompt_tokens, completion_tokens, cost_usd, latency_s, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(request_key) DO UPDATE SET task=excluded.task, model=excluded.model, "
+                "engine=excluded.engine, request=excluded.request, response=excluded.response, "
+                "attempts=excluded.attempts, prompt_tokens=excluded.prompt_tokens, "
+                "completion_tokens=excluded.completion_tokens, cost_usd=excluded.cost_usd, "
+                "latency_s=excluded.latency_s, created_at=excluded.created_at",
                 (request_key, task, model, engine, json.dumps(request, sort_keys=True), response, attempts,
                  prompt_tokens, completion_tokens, cost_usd, latency_s, time.time()))
-            return int(cursor.lastrowid)
+            return int(db.execute("SELECT id FROM calls WHERE request_key = ?", (request_key,)).fetchone()[0])
+
+    def get(self, call_id: int) -> CallRecord | None:
+        """One call, whole: the request (messages, parameters, schema) and the answer."""
+        with self._connect() as db:
+            row = db.execute(f"SELECT {RECORD_COLUMNS} FROM calls WHERE id = ?", (call_id,)).fetchone()
+        return CallRecord.from_row(row) if row else None
+
+    def calls(self, task: str | None = None) -> list[CallRecord]:
+        """Every call in the order first made, optionally of one task."""
+        query, args = f"SELECT {RECORD_COLUMNS} FROM calls", ()
+        if task:
+            query, args = query + " WHERE task = ?", (task,)
+        with self._connect() as db:
+            return [CallRecord.from_row(row) for row in db.execute(query + " ORDER BY id", args).fetchall()]
 
     def totals(self, engine: str | None = None) -> Totals:
         query = "SELECT COUNT(*), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0), COALESCE(SUM(cost_usd),0) FROM calls"

@@ -28,10 +28,11 @@ from typing import Any
 
 import bibtexparser
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from aisci import results
 from aisci.paper.values import collect_values, parse_values_tex
+from aisci.template import DataSplits
 
 
 class Finding(BaseModel):
@@ -188,15 +189,6 @@ def check_method_code(study_dir: str | Path) -> list[Finding]:
         findings.append(Finding(check="method_code", ok=True, skipped=True, section="method",
                                 detail=f"{who} found no claim of the method it could quote from both sides"))
     return findings
-
-
-class DataSplits(BaseModel):
-    """The [data] table of a template's manifest.toml (see the module doc)."""
-
-    model_config = ConfigDict(extra="forbid")
-    splits: list[str] = Field(min_length=2)
-    overlap_record: str = "train_test_overlap"
-    max_overlap: float = Field(default=0.0, ge=0, le=1)
 
 
 def declared_splits(study_dir: str | Path) -> DataSplits | str | None:

@@ -12,6 +12,20 @@ def escape(text: str) -> str:
     return "".join(_SPECIAL.get(c, c) for c in str(text))
 
 
+def prose(text: str) -> str:
+    """Text from a notebook's markdown or a manifest, with its light Markdown as LaTeX:
+    `code` as \\texttt, **bold** as \\textbf, "quotes" as ``quotes'' (chktex warns on the rest)."""
+    out = []
+    for part in re.split(r"(`[^`\n]+`)", str(text)):
+        if len(part) > 1 and part.startswith("`") and part.endswith("`"):
+            out.append(r"\texttt{" + escape(part[1:-1]) + "}")
+            continue
+        part = re.sub(r"\*\*([^*\n]+)\*\*", lambda m: "\x00" + m.group(1) + "\x01", part)
+        part = escape(part).replace("\x00", r"\textbf{").replace("\x01", "}")
+        out.append(re.sub(r'"([^"\n]*)"', r"``\1''", part))
+    return "".join(out)
+
+
 def itemize(items: list[str]) -> str:
     if not items:
         return ""

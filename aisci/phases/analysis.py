@@ -89,7 +89,10 @@ table = results.node_table(study_dir)
 table'''),
     ("Compare every run with the baseline on the primary metric", '''finished = table[table.status == "done"].dropna(subset=[PRIMARY])
 baseline = finished[finished.kind == "baseline"]
-best = (finished.sort_values(PRIMARY, ascending=(DIRECTION == "minimize")).iloc[0] if len(finished) else None)
+# the best run is the one the experiments phase chose: a person's approval, else the primary metric
+best_id = results.best_node(study_dir)
+best = finished[finished.node == best_id].iloc[0] if best_id in set(finished.node) else (
+    finished.sort_values(PRIMARY, ascending=(DIRECTION == "minimize")).iloc[0] if len(finished) else None)
 if len(baseline) and best is not None:
     base_value = float(baseline[PRIMARY].iloc[0])
     aisci.record(f"baseline_{PRIMARY}", base_value, description="the baseline run")
@@ -105,13 +108,16 @@ aisci.record("num_finished_runs", int(len(finished)), description="runs that fin
              "text/plain": f"[aisci figure] {name}: {caption}"}, raw=True)
     plt.show()
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
-colors = ["#7f7f7f" if kind == "baseline" else "#1f77b4" for kind in finished.kind]
-ax.bar(finished.idea, finished[PRIMARY], color=colors)
-ax.set_ylabel(PRIMARY.replace("_", " "))
-ax.tick_params(axis="x", rotation=20)
+# one bar per node (an idea's tree has several), the baseline grey, the best run orange
+fig, ax = plt.subplots(figsize=(6, 1.2 + 0.28 * len(finished)))
+colors = ["#7f7f7f" if kind == "baseline" else "#ff7f0e" if best is not None and node == best.node else "#1f77b4"
+          for node, kind in zip(finished.node, finished.kind)]
+ax.barh(finished.node, finished[PRIMARY], color=colors)
+ax.invert_yaxis()
+ax.set_xlabel(PRIMARY.replace("_", " "))
+ax.tick_params(axis="y", labelsize=7)
 ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey.")'''),
+save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey, the best run in orange.")'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
     fig, ax = plt.subplots(figsize=(6, 3.2))

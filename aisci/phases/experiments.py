@@ -229,7 +229,10 @@ class TreeSearch:
     def _task_inputs(self, tree: IdeaTree, step: Step, parent: Node, parent_nb) -> dict[str, Any]:
         idea = self.ideas[tree.idea]
         parent_code = compose.code_key(parent_nb)
-        tried = [n.parameters for n in tree.nodes if n.status != "invalid" and n.code_key == parent_code]
+        # settings tried anywhere in the study on the same code, so two ideas' searches never run
+        # one setting twice (two doses of weight decay can both step to the same value)
+        tried = [n.parameters for t in self.trees.values() for n in t.nodes
+                 if n.status != "invalid" and n.code_key == parent_code]
         inputs: dict[str, Any] = {
             "template": {"title": self.manifest.title, "description": self.manifest.description,
                          "primary_metric": self.goal.primary, "direction": self.goal.direction,
@@ -365,11 +368,8 @@ class TreeSearch:
                          f"{human.notebook}, and {node.notebook} is back as it ran")
 
     def _honour_rerun_requests(self) -> None:
-        requests = getattr(gates, "rerun_requests", None)
-        if requests is None:
-            return
         nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes if n.finished}
-        for node_id in requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
+        for node_id in gates.rerun_requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
             tree, node = nodes[node_id]
             nb = build.clear_outputs(build.read(tree.pristine_path(node.id)))
             build.write(nb, tree.notebook_path(node.id))
@@ -405,8 +405,7 @@ class TreeSearch:
     def write_summary(self) -> None:
         nodes = [n for tree in self.trees.values() for n in tree.nodes]
         by_metric = best_node(nodes, self.goal.primary, self.goal.direction)
-        approved = gates.approved_best_node(self.study, [n.id for n in nodes]) \
-            if hasattr(gates, "approved_best_node") else None
+        approved = gates.approved_best_node(self.study, [n.id for n in nodes])
         per_idea = {name: getattr(best_node(self.trees[name].nodes, self.goal.primary, self.goal.direction), "id", None)
                     for name in self.ideas}
         replicas = {name: self.trees[name].get(node_id).replicas for name, node_id in per_idea.items()
@@ -426,7 +425,7 @@ class TreeSearch:
         base = self.trees[BASELINE].get(BASELINE_NODE)
         if base is not None and base.status != "done":
             self.ctx.warn(f"the baseline did not finish: {base.failure}")
-        if self.ctx.config.gates.experiments == "stop" and not self.study.decisions("experiments"):
+        if self.ctx.config.gates.experiments == "stop" and not gates.decided(self.study, "experiments"):
             raise GateStop("the experiments gate waits for a decision: "
                            + gates.GATE_HELP["experiments"].format(study=self.study.root))
 

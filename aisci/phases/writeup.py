@@ -559,7 +559,7 @@ class _Writer:
                           f"{latex.escape(manifest.title)}: a baseline study"),
             "topic_tex": latex.escape(self.ctx.config.study.topic),
             "template_title_tex": latex.escape(manifest.title),
-            "template_description_tex": latex.escape(" ".join(manifest.description.split())),
+            "template_description_tex": latex.prose(" ".join(manifest.description.split())),
             "num_ideas_words": NUMBER_WORDS[len(tested)] if len(tested) < len(NUMBER_WORDS) else str(len(tested)),
             "plural_ideas": "" if len(tested) == 1 else "s",
             "primary_tex": latex.escape(primary.replace("_", " ")),
@@ -574,7 +574,7 @@ class _Writer:
             "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
             "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
                                               for e in self.bib.entries]) or "(the study's bibliography is empty)",
-            "notebook_steps_itemize": latex.itemize([latex.escape(s) for s in notebooks.outline(self.ctx.template.baseline())])
+            "notebook_steps_itemize": latex.itemize([latex.prose(s) for s in notebooks.outline(self.ctx.template.baseline())])
                                       or "(the notebook has no markdown headings)",
             "baseline_parameters_itemize": latex.itemize(
                 [setting(k, v) for k, v in (baseline or {}).get("parameters", {}).items()]),

@@ -297,7 +297,10 @@ RECORD_NOTE = """\
 Every metric declared in the template's manifest is recorded with `aisci.record`; aisci reads
 the records back from the executed notebook. When validation accuracy never reaches 99 %,
 `steps_to_val_acc_99` is the full `num_steps` and `reached_val_acc_99` is 0, so a run that
-never groks is never counted as faster than one that does.
+never groks is never counted as faster than one that does. `train_test_overlap` is the share
+of held-out equations that also occur in the training set, measured on the tensors the model
+actually saw; the review's overlap probe fails a run where it is not 0 (a broken split would
+make validation accuracy meaningless).
 """
 
 RECORD = """\
@@ -314,6 +317,10 @@ aisci.record("reached_val_acc_99", int(first_step_at["val"] is not None),
              description="1 when validation accuracy reached 99% within the run")
 aisci.record("best_val_acc", history.val_acc.max(), description="highest validation accuracy seen during training")
 aisci.record("train_seconds", train_seconds, unit="s", description="wall time of the training loop")
+
+from aisci.review.overlap import overlap_fraction
+aisci.record("train_test_overlap", overlap_fraction(train_x.numpy(), val_x.numpy()),
+             description="share of held-out equations that also occur in the training set")
 """
 
 
