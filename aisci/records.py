@@ -58,15 +58,20 @@ def read_records(notebook: Path | nbformat.NotebookNode, label: str | None = Non
         label = label or str(notebook)
         notebook = nbformat.read(str(notebook), as_version=4)
     found: dict[str, Record] = {}
+    for index, cell, payload in display_payloads(notebook, RECORD_MIME):
+        found[payload["name"]] = Record(**payload, notebook=label, cell_index=index, cell_id=cell.get("id"))
+    return list(found.values())
+
+
+def display_payloads(notebook, mime: str):
+    """(cell index, cell, payload) for every display output of this MIME type, in cell order:
+    how aisci's notebooks hand structured results (records, figures, checks) back."""
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
-            data = output.get("data", {}) if output.get("output_type") in ("display_data", "execute_result") else {}
-            payload = data.get(RECORD_MIME)
-            if payload:
-                found[payload["name"]] = Record(
-                    **payload, notebook=label, cell_index=index, cell_id=cell.get("id")
-                )
-    return list(found.values())
+            if output.get("output_type") in ("display_data", "execute_result"):
+                payload = output.get("data", {}).get(mime)
+                if payload:
+                    yield index, cell, payload
 
 
 def records_by_name(records: list[Record]) -> dict[str, Record]:

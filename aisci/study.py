@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -92,6 +93,11 @@ class Study:
 
     def relative(self, path: Path) -> str:
         return str(Path(path).resolve().relative_to(self.root))
+
+    def root_from(self, folder: Path) -> str:
+        """The study folder as seen from `folder` inside it ("..", "../../.."): what a phase
+        notebook gets as study_dir, so a moved or shared study's notebooks still run."""
+        return os.path.relpath(self.root, Path(folder).resolve())
 
     # --- phase state ---------------------------------------------------------------
     def phase_state(self) -> dict[str, dict]:

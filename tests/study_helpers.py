@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tomllib
 
 import tomli_w
@@ -14,6 +15,15 @@ from aisci.cli import main
 def init_study(path: Path, template: Path, *extra: str) -> Path:
     assert main(["init", str(path), "--template", str(template), "--topic", "learning rate on a toy fit", *extra]) == 0
     return path
+
+
+def copy_study(source: Path, target: Path) -> Path:
+    """A copy of a finished study that a test may change; notebooks name the study folder in
+    their parameters, so those follow the copy."""
+    shutil.copytree(source, target)
+    for path in target.rglob("*.ipynb"):
+        path.write_text(path.read_text().replace(str(source), str(target)))
+    return target
 
 
 def executions(study: Path) -> list[dict]:

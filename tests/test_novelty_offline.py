@@ -5,7 +5,6 @@ its evidence; a person's override recorded in decisions.jsonl and honoured downs
 from __future__ import annotations
 
 import json
-import shutil
 
 import nbformat
 import pytest
@@ -14,7 +13,7 @@ from aisci.cli import main
 from aisci.literature.fakeserver import FakeLiteratureServer
 from aisci.phases.novelty import novel_ideas
 from aisci.study import Study
-from tests.study_helpers import init_study, set_config
+from tests.study_helpers import copy_study, init_study, set_config
 
 # a paper that already makes the seed idea's claim (lr 0.01 raises the final loss)
 ANTICIPATING = """@article{smith2020smaller,
@@ -81,10 +80,7 @@ def test_the_ideation_rubric_asks_for_a_stated_difference_from_each_paper(checke
 
 
 def copy_of(checked, folder):
-    shutil.copytree(checked, folder)
-    for path in folder.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
-        path.write_text(path.read_text().replace(str(checked), str(folder)))
-    return folder
+    return copy_study(checked, folder)
 
 
 def test_an_override_is_recorded_and_honoured(tmp_path, checked):

@@ -126,6 +126,8 @@ def test_the_markdown_rendering_numbers_references_and_fills_values():
 
 def test_notebook_markdown_becomes_latex_that_chktex_accepts():
     from aisci.paper.latex import prose
-    text = 'The residues `a` and `b` (ids `0 … p-1`, see `n_layers`), **no dropout**, "grokking" at 50% of d_model'
+    text = ('The residues `a` and `b` (ids `0 … p-1`, see `n_layers`), **no dropout**, "grokking" at 50% of d_model; '
+            'a prime $p$, labels $(a + b) \\bmod p$, weight decay ([Loshchilov & Hutter, 2019](https://arxiv.org/abs/1711.05101))')
     assert prose(text) == (r"The residues \texttt{a} and \texttt{b} (ids \texttt{0 … p-1}, see \texttt{n\_layers}), "
-                           r"\textbf{no dropout}, ``grokking'' at 50\% of d\_model")
+                           r"\textbf{no dropout}, ``grokking'' at 50\% of d\_model; a prime $p$, labels $(a + b) \bmod p$, "
+                           r"weight decay (\href{https://arxiv.org/abs/1711.05101}{Loshchilov \& Hutter, 2019})")

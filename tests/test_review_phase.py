@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import nbformat
 import pytest
@@ -17,7 +16,7 @@ from aisci.review.inputs import read_paper
 from aisci.runner import make_context
 from aisci.study import Study
 from tests.fake_llm_server import reply
-from tests.study_helpers import init_study, set_config
+from tests.study_helpers import copy_study, init_study, set_config
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +32,7 @@ def finished_study(tmp_path_factory):
 
 @pytest.fixture
 def study_copy(finished_study, tmp_path):
-    copy = tmp_path / "s"
-    shutil.copytree(finished_study, copy)
-    for path in copy.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
-        path.write_text(path.read_text().replace(str(finished_study), str(copy)))
-    return copy
+    return copy_study(finished_study, tmp_path / "s")
 
 
 def rerun_review(study) -> list[dict]:

@@ -9,8 +9,10 @@ import nbformat
 import pytest
 
 from aisci.cli import main
+from aisci.notebook.execute import execute_notebook
 from aisci.paper.compile import tex_available
-from tests.study_helpers import executed_notebooks, init_study
+from aisci.records import read_records
+from tests.study_helpers import copy_study, executed_notebooks, init_study
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +26,7 @@ def finished_study(tmp_path_factory):
 
 @pytest.fixture
 def study_copy(finished_study, tmp_path):
-    copy = tmp_path / "s"
-    shutil.copytree(finished_study, copy)
-    for path in copy.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
-        path.write_text(path.read_text().replace(str(finished_study), str(copy)))
-    return copy
+    return copy_study(finished_study, tmp_path / "s")
 
 
 def test_every_phase_leaves_its_artifacts(finished_study):
@@ -67,6 +65,13 @@ def test_paper_numbers_come_from_records(finished_study):
     assert checks and all(c["ok"] for c in checks if c["check"] == "value")
 
 
+def test_no_setting_runs_twice_in_a_study(finished_study):
+    """Two ideas' searches can step to the same setting; the second tries another instead."""
+    nodes = [json.loads(p.read_text()) for p in (finished_study / "experiments").glob("*/node-*/node.json")]
+    settings = [(n["code_key"], json.dumps(n["parameters"], sort_keys=True)) for n in nodes if n["status"] != "invalid"]
+    assert len(nodes) > 2 and len(settings) == len(set(settings))
+
+
 def test_noop_rerun_executes_nothing_and_calls_nothing(study_copy, capsys):
     before = executed_notebooks(study_copy)
     assert main(["run", str(study_copy), "--quiet"]) == 0
@@ -102,3 +107,17 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
+
+
+def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(finished_study, moved)  # copied as a person would: nothing rewritten
+    for relative in ("analysis/analysis.ipynb", "paper/paper.ipynb", "reviews/review.ipynb"):
+        code = "\n".join(c.source for c in nbformat.read(str(moved / relative), 4).cells if c.cell_type == "code")
+        assert str(finished_study) not in code, relative  # study_dir is relative to the notebook
+    # run as JupyterLab would: in the notebook's folder, with the parameters it holds
+    result = execute_notebook(moved / "analysis" / "analysis.ipynb", tmp_path / "rerun.ipynb",
+                              cwd=moved / "analysis", timeout_s=300)
+    assert result.ok, result.reason
+    again = {r.name: r.value for r in read_records(tmp_path / "rerun.ipynb")}
+    assert again == {r.name: r.value for r in read_records(moved / "analysis" / "analysis.ipynb")}

@@ -17,7 +17,7 @@ import pytest
 from aisci.cli import main
 from aisci.records import read_records
 from tests.conftest import TOY_TEMPLATE
-from tests.study_helpers import executed_notebooks, init_study, set_config
+from tests.study_helpers import copy_study, executed_notebooks, init_study, set_config
 
 pytestmark = pytest.mark.slow  # two short searches on the toy template: about a minute
 
@@ -55,11 +55,7 @@ def searched(tmp_path_factory):
 
 @pytest.fixture
 def study_copy(searched, tmp_path):
-    copy = tmp_path / "s"
-    shutil.copytree(searched, copy)
-    for path in copy.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
-        path.write_text(path.read_text().replace(str(searched), str(copy)))
-    return copy
+    return copy_study(searched, tmp_path / "s")
 
 
 def test_the_staged_search_makes_every_kind_of_node(searched):

@@ -5,7 +5,6 @@ the next run honouring them."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -13,7 +12,7 @@ from aisci import api, gates
 from aisci.notebook import build
 from aisci.study import Study
 from aisci.widgets import CostMeter, ExperimentsPanel, FiguresPanel, IdeasPanel, PaperPanel, PaperView, ReviewPanel
-from tests.study_helpers import init_study
+from tests.study_helpers import copy_study, init_study
 
 pytestmark = pytest.mark.slow  # one toy study, then a few short reruns (about a minute and a half)
 
@@ -29,11 +28,7 @@ def finished(tmp_path_factory):
 
 @pytest.fixture
 def study(finished, tmp_path) -> Study:
-    copy = tmp_path / "s"
-    shutil.copytree(finished, copy)
-    for path in copy.rglob("*.ipynb"):  # notebooks name the study folder in their parameters
-        path.write_text(path.read_text().replace(str(finished), str(copy)))
-    return Study.open(copy)
+    return Study.open(copy_study(finished, tmp_path / "s"))
 
 
 def find(widget, css_class: str) -> list:

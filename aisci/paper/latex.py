@@ -13,17 +13,33 @@ def escape(text: str) -> str:
 
 
 def prose(text: str) -> str:
-    """Text from a notebook's markdown or a manifest, with its light Markdown as LaTeX:
-    `code` as \\texttt, **bold** as \\textbf, "quotes" as ``quotes'' (chktex warns on the rest)."""
+    """Text from a notebook's markdown or a manifest, its light Markdown as LaTeX: `code` as
+    \\texttt, $math$ kept as math (Jupyter renders it the same way), [text](url) as \\href,
+    **bold** as \\textbf, "quotes" as ``quotes''; everything else escaped."""
     out = []
-    for part in re.split(r"(`[^`\n]+`)", str(text)):
-        if len(part) > 1 and part.startswith("`") and part.endswith("`"):
+    for part in re.split(r"(`[^`\n]+`|(?<![\\$])\$[^$\n]+\$)", str(text)):
+        if len(part) > 1 and part[0] == part[-1] == "`":
             out.append(r"\texttt{" + escape(part[1:-1]) + "}")
-            continue
-        part = re.sub(r"\*\*([^*\n]+)\*\*", lambda m: "\x00" + m.group(1) + "\x01", part)
-        part = escape(part).replace("\x00", r"\textbf{").replace("\x01", "}")
-        out.append(re.sub(r'"([^"\n]*)"', r"``\1''", part))
+        elif len(part) > 1 and part[0] == part[-1] == "$":
+            out.append(part)
+        else:
+            out.append(_plain_markdown(part))
     return "".join(out)
+
+
+def _plain_markdown(text: str) -> str:
+    links: list[str] = []
+
+    def link(match: re.Match) -> str:
+        url = match.group(2).replace("\\", "/").replace("%", r"\%").replace("#", r"\#")
+        links.append(r"\href{" + url + "}{" + escape(match.group(1)) + "}")
+        return f"\x02{len(links) - 1}\x03"
+
+    text = re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", link, text)
+    text = re.sub(r"\*\*([^*\n]+)\*\*", lambda m: "\x00" + m.group(1) + "\x01", text)
+    text = escape(text).replace("\x00", r"\textbf{").replace("\x01", "}")
+    text = re.sub(r'"([^"\n]*)"', r"``\1''", text)
+    return re.sub("\x02(\\d+)\x03", lambda m: links[int(m.group(1))], text)
 
 
 def itemize(items: list[str]) -> str:

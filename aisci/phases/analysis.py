@@ -11,7 +11,7 @@ from aisci.fsutil import atomic_write_json
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.phases import experiments
-from aisci.records import read_records
+from aisci.records import display_payloads, read_records
 
 OUTPUTS = ("analysis/summary.json",)
 
@@ -56,7 +56,7 @@ def run(ctx) -> list[str]:
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
     output = folder / "analysis.ipynb"
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": str(ctx.study.root)}, label="analysis")
+    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     atomic_write_json(folder / "summary.json", {
@@ -67,13 +67,8 @@ def run(ctx) -> list[str]:
 
 def _figures(nb) -> list[dict]:
     """Figures the notebook saved, announced in its outputs as JSON with a caption."""
-    found = []
-    for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get("application/vnd.aisci.figure+json")
-            if payload:
-                found.append({**payload, "cell_index": index})
-    return found
+    return [{**payload, "cell_index": index}
+            for index, _, payload in display_payloads(nb, "application/vnd.aisci.figure+json")]
 
 
 NOTEBOOK_CODE = [
@@ -137,7 +132,8 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
     nb = build.notebook("Analysis", build.AISCI_AUTHOR, intro=(
         "Tables and figures from the recorded metrics of every experiment run. The code below is aisci's own; "
         "run it again after editing an experiment and the numbers follow."))
-    nb.cells.append(build.parameters_cell({"study_dir": str(ctx.study.root), "PRIMARY": primary,
+    nb.cells.append(build.parameters_cell({"study_dir": ctx.study.root_from(ctx.study.path("analysis")),
+                                           "PRIMARY": primary,
                                            "DIRECTION": direction}))
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))

@@ -22,6 +22,7 @@ from aisci.fsutil import atomic_write_json, sha256_of
 from aisci.notebook import build
 from aisci.paper.checks import Finding
 from aisci.phases.writeup import APPENDIX_MARK
+from aisci.records import display_payloads
 from aisci.review.form import MetaReview
 from aisci.review.inputs import read_paper
 from aisci.review.llm_reviewer import LLMReviewer
@@ -60,8 +61,8 @@ def run(ctx) -> list[str]:
         "comparison": comparison.output.model_dump()})
 
     output = folder / "review.ipynb"
-    ctx.execute_phase_notebook(_notebook(ctx, len(runs)), output, parameters={"study_dir": str(ctx.study.root)},
-                               label="review")
+    ctx.execute_phase_notebook(_notebook(ctx, len(runs)), output,
+                               parameters={"study_dir": ctx.study.root_from(folder)}, label="review")
     nb = build.read(output)
     findings = [Finding.model_validate(f) for f in _checks_from(nb)]
     atomic_write_json(folder / "checks.json", [f.model_dump() for f in findings])
@@ -77,12 +78,7 @@ def run(ctx) -> list[str]:
 
 
 def _checks_from(nb) -> list[dict]:
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(CHECKS_MIME)
-            if payload is not None:
-                return payload["findings"]
-    return []
+    return next((payload["findings"] for _, _, payload in display_payloads(nb, CHECKS_MIME)), [])
 
 
 def _meta_markdown(meta: MetaReview, author: str) -> str:
@@ -96,7 +92,7 @@ def _notebook(ctx, count: int):
     nb = build.notebook("Review", build.AISCI_AUTHOR, intro=(
         "The reviews of the paper and the grounded checks that hold it against the notebooks that produced it. "
         "Re-run this notebook after editing the paper or an experiment: the checks read the files as they are."))
-    nb.cells.append(build.parameters_cell({"study_dir": str(ctx.study.root)}))
+    nb.cells.append(build.parameters_cell({"study_dir": ctx.study.root_from(ctx.study.path("reviews"))}))
     nb.cells.append(build.markdown("## Reviews", build.AISCI_AUTHOR))
     nb.cells.append(build.code(
         "import json\nfrom pathlib import Path\nimport pandas as pd\nfrom IPython.display import Markdown, display\n\n"

@@ -111,6 +111,18 @@ DRAFT = Task("writeup.draft", "writeup", PaperDraft, _offline_draft, temperature
 FIX = Task("writeup.fix", "writeup", SectionRevision, _offline_fix, temperature=0.2, max_tokens=4000)
 
 
+SENTENCE_OPENERS = {"how", "what", "why", "when", "whether", "which", "where", "does", "do", "can", "is", "are",
+                    "the", "a", "an", "on"}
+
+
+def _mid_sentence(text: str) -> str:
+    """A topic written as a sentence ("How weight decay shapes grokking"), to follow "a study
+    on": a leading question word or article is lowered; a name ("Adam", "GANs") is kept."""
+    text = text.strip().rstrip(".")
+    first = text.split(" ", 1)[0]
+    return first.lower() + text[len(first):] if first.lower() in SENTENCE_OPENERS else text
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -465,7 +477,7 @@ class _Writer:
             self.ctx.warn(f"the paper's checks left {len(open_problems)} problem(s) open, e.g. "
                           f"{open_problems[0].section or 'paper'}: {open_problems[0].detail} (see paper/checks.json)")
         self.ctx.execute_phase_notebook(self._notebook(markdown), self.paper / "paper.ipynb",
-                                        parameters={"study_dir": str(self.study.root)}, label="writeup")
+                                        parameters={"study_dir": self.study.root_from(self.paper)}, label="writeup")
 
     def _checks_record(self) -> dict:
         final = self.findings + self.figure_findings
@@ -489,7 +501,7 @@ class _Writer:
             "(edit it there and rerun: an edited section is kept and disclosed as written by a person); "
             "`paper/main.tex` assembles them with `values.tex`, whose macros carry the recorded numbers. "
             "The whole paper is also in `paper.md` and `paper.html`."))
-        nb.cells.append(build.parameters_cell({"study_dir": str(self.study.root)}))
+        nb.cells.append(build.parameters_cell({"study_dir": self.study.root_from(self.paper)}))
         body, _, appendix = markdown.partition(APPENDIX_MARK)
         for chunk in body.split("\n## ")[1:]:
             heading = chunk.split("\n", 1)[0]
@@ -531,6 +543,8 @@ class _Writer:
             return f"\\{macro}" if macro else "not available"
 
         def setting(name: str, v) -> str:
+            if isinstance(v, str):  # a string in math mode would set its quotes as primes
+                return f"\\texttt{{{latex.escape(name)}}} = \\texttt{{{latex.escape(repr(v))}}}"
             return f"\\texttt{{{latex.escape(name)}}} $= {latex.escape(repr(v))}$"
 
         def describe(name: str) -> str:
@@ -554,10 +568,10 @@ class _Writer:
         changed = sorted({k for n in nodes if n["kind"] != "baseline" for k, v in n.get("parameters", {}).items()
                           if (baseline or {}).get("parameters", {}).get(k) != v})
         return {
-            "title_tex": (f"{latex.escape(manifest.title)}: how {latex.escape(_and(changed))} move the "
-                          f"{latex.escape(primary.replace('_', ' '))}" if changed else
-                          f"{latex.escape(manifest.title)}: a baseline study"),
-            "topic_tex": latex.escape(self.ctx.config.study.topic),
+            "title_tex": (f"{latex.escape(manifest.title)}: how {latex.escape(_and([c.replace('_', ' ') for c in changed]))} "
+                          f"{'moves' if len(changed) == 1 else 'move'} the {latex.escape(primary.replace('_', ' '))}"
+                          if changed else f"{latex.escape(manifest.title)}: a baseline study"),
+            "topic_tex": latex.escape(_mid_sentence(self.ctx.config.study.topic)),
             "template_title_tex": latex.escape(manifest.title),
             "template_description_tex": latex.prose(" ".join(manifest.description.split())),
             "num_ideas_words": NUMBER_WORDS[len(tested)] if len(tested) < len(NUMBER_WORDS) else str(len(tested)),

@@ -63,7 +63,7 @@ def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
     if rule is None:
         accept = overall >= threshold
         reasons.append(f"decision rule: mean Overall {'>=' if accept else '<'} {threshold:g}")
-        rule_text = f"mean Overall >= {threshold:g}"
+        rule_text = f"the rule Accept when mean Overall >= {threshold:g}"
     else:
         probability = float(rule.probabilities(means.to_frame().T).iloc[0])
         accept = probability >= rule.cutoff
