@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from aisci.llm.store import CallStore
 from aisci.paper.compile import tex_available
 from aisci.phases import writeup
 from aisci.runner import make_context, run_study
@@ -130,6 +131,11 @@ def test_wrong_number_is_flagged_and_fixed_by_the_model(study, fake_llm):
     sections = json.loads((study / "paper" / "sections.json").read_text())
     assert sections["results"]["revisions"] == 1
     assert "revised 1 time by the same model" in (study / "paper" / "paper.md").read_text()
+    # the disclosure names the calls that wrote the section, and each leads to what the model was asked
+    draft_call, fix_call = sections["results"]["calls"]
+    store = CallStore(study / "llm" / "calls.sqlite")
+    assert store.get(draft_call).task == "writeup.draft" and store.get(fix_call).task == "writeup.fix"
+    assert f"calls {draft_call}, {fix_call} in the call store" in (study / "paper" / "paper.md").read_text()
 
 
 def test_wrong_number_left_by_a_stubborn_model_is_reported(study, fake_llm):

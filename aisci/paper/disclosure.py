@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aisci import __version__
 from aisci.llm.store import CallStore
@@ -27,6 +27,7 @@ class SectionAuthor(BaseModel):
     based_on: str | None = None  # for a person's edit: whose draft they edited
     revisions: int = 0  # rewrites by the fix task after the checks / LaTeX errors
     locked: bool = False
+    calls: list[int] = Field(default_factory=list)  # call-store ids of the calls that wrote it (`aisci calls`)
 
 
 class NotebookAuthors(BaseModel):
@@ -121,6 +122,8 @@ def section_line(s: SectionAuthor) -> str:
         if s.revisions:
             text += (f", revised {s.revisions} time{'s' if s.revisions > 1 else ''} by the same model to pass "
                      "aisci's checks")
+        if s.calls and s.author.startswith("model:"):
+            text += f" (call{'s' if len(s.calls) > 1 else ''} {', '.join(map(str, s.calls))} in the call store)"
     return text + ("; locked by a person" if s.locked else "")
 
 

@@ -248,20 +248,20 @@ class _Writer:
         needed = [n for n in METHOD_SECTIONS if n not in self.kept]
         if needed:
             result = self.ctx.llm.run(METHOD, facts=facts, **self._method_inputs())
-            self._write_drafts(result.output, needed, result.author)
+            self._write_drafts(result.output, needed, result.author, result.call_id)
         needed = [n for n in DRAFT_SECTIONS if n not in self.kept]
         if needed:
             result = self.ctx.llm.run(DRAFT, facts=facts, **self._draft_inputs())
             draft = result.output
             if "title" in needed:
                 draft.title = latex.escape(draft.title) if result.author != "offline-engine" else draft.title
-            self._write_drafts(draft, needed, result.author)
+            self._write_drafts(draft, needed, result.author, result.call_id)
 
-    def _write_drafts(self, output: BaseModel, names: list[str], author: str) -> None:
+    def _write_drafts(self, output: BaseModel, names: list[str], author: str, call_id: int | None) -> None:
         for name in names:
             written = write_section(self.sections_dir, name, getattr(output, name), author)
             self.texts[name] = written.body
-            self.meta[name] = disclosure.SectionAuthor(name=name, author=author)
+            self.meta[name] = disclosure.SectionAuthor(name=name, author=author, calls=[call_id] if call_id else [])
 
     # --- 3. checks, and fixes by the model ---------------------------------------------------------
     def check(self) -> list[verify.Finding]:
@@ -330,7 +330,8 @@ class _Writer:
             text = " ".join(text.split())
         written = write_section(self.sections_dir, name, text, result.author)
         self.texts[name] = written.body
-        self.meta[name] = self.meta[name].model_copy(update={"author": result.author,
+        calls = self.meta[name].calls + ([result.call_id] if result.call_id else [])
+        self.meta[name] = self.meta[name].model_copy(update={"author": result.author, "calls": calls,
                                                              "revisions": self.meta[name].revisions + 1})
 
     def _remove_unknown_keys(self, found: list[verify.Finding]) -> list[verify.Finding]:
