@@ -28,6 +28,13 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def node_timeout_s(time_budget_s: int) -> int:
+    """The wall-time limit per experiment notebook a new study gets: 15 times the template's
+    time budget (a node on a shared or slower machine, or a costlier setting, has room), and
+    never under 5 minutes. Written into aisci.toml, where a person can change it."""
+    return max(300, 15 * time_budget_s)
+
+
 class Study:
     def __init__(self, root: Path, config: StudyConfig):
         self.root = Path(root).resolve()
@@ -40,8 +47,9 @@ class Study:
         if root.exists() and any(root.iterdir()):
             raise StudyError(f"{root} exists and is not empty; choose a new folder")
         source = resolve_template(template)
-        load_template(source)  # validate before anything is written
+        manifest = load_template(source).manifest  # validate before anything is written
         config = StudyConfig(study=StudySection(topic=topic, template_source=str(template)))
+        config.experiments.timeout_s = node_timeout_s(manifest.time_budget_s)
         if llm:
             config.llm.default = llm
         staging = root.with_name(f".{root.name}.creating")

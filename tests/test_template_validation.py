@@ -222,3 +222,12 @@ def test_init_refuses_a_broken_template_and_writes_nothing(tmp_path, capsys):
     assert main(["init", str(study), "--template", str(root), "--topic", "a toy topic"]) == 2
     assert "primary_metric 'accuracy' is not among [metrics]" in capsys.readouterr().err
     assert not study.exists()
+
+
+@pytest.mark.parametrize("template,limit", [("grokking", 900), ("2d_diffusion", 1350), (str(TOY_TEMPLATE), 300)])
+def test_a_new_study_limits_each_node_to_a_multiple_of_the_templates_budget(tmp_path, template, limit):
+    from aisci.cli import main
+    from aisci.config import load_config
+
+    assert main(["init", str(tmp_path / "s"), "--template", template, "--topic", "node time limits"]) == 0
+    assert load_config(tmp_path / "s").experiments.timeout_s == limit

@@ -32,7 +32,7 @@ GOODFELLOW = """@book{goodfellow2016deep,
 METHOD = {
     "method": "Each run fits $y = a x^2$ by gradient descent on noisy samples, as the template's notebook does; "
               "a variant changes the learning rate \\texttt{lr} and nothing else.",
-    "experimental_setup": "Every notebook ran with a wall-time limit of 900 seconds; the baseline uses "
+    "experimental_setup": "Every notebook ran with a wall-time limit of 300 seconds; the baseline uses "
                                "\\texttt{lr} $= 0.1$ for 20 steps.",
 }
 DRAFT = {
