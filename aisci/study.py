@@ -15,9 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from pydantic import ValidationError
+
 from aisci import STUDY_FORMAT_VERSION, __version__
 from aisci.config import CONFIG_FILE, StudyConfig, StudySection, dump_config, load_config
-from aisci.errors import StudyError
+from aisci.errors import ConfigError, StudyError
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
 from aisci.template import Template, load_template, resolve_template
 
@@ -48,7 +50,10 @@ class Study:
             raise StudyError(f"{root} exists and is not empty; choose a new folder")
         source = resolve_template(template)
         manifest = load_template(source).manifest  # validate before anything is written
-        config = StudyConfig(study=StudySection(topic=topic, template_source=str(template)))
+        try:
+            config = StudyConfig(study=StudySection(topic=topic, template_source=str(template)))
+        except ValidationError as exc:
+            raise ConfigError(f"--topic {topic!r}: {exc.errors()[0]['msg']}") from None
         config.experiments.timeout_s = node_timeout_s(manifest.time_budget_s)
         if llm:
             config.llm.default = llm

@@ -32,6 +32,12 @@ def test_unknown_template(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
+def test_a_topic_too_short(tmp_path, toy_template, capsys):
+    code = main(["init", str(tmp_path / "s"), "--template", str(toy_template), "--topic", ""])
+    one_line_error(capsys, code, 2, "--topic '': String should have at least 3 characters")
+    assert not (tmp_path / "s").exists()
+
+
 def test_template_with_a_broken_manifest(tmp_path, toy_template, capsys):
     broken = tmp_path / "broken"
     broken.mkdir()
