@@ -230,7 +230,19 @@ def parse_config(raw: dict, where: str = CONFIG_FILE) -> StudyConfig:
     unknown_roles = set(config.llm.roles) - set(ROLES)
     if unknown_roles:
         raise ConfigError(f"{where}: llm.roles.{sorted(unknown_roles)[0]}: unknown role (roles: {', '.join(ROLES)})")
+    _check_model_specs(config.llm, where)
     return config
+
+
+def _check_model_specs(llm: "LLMSection", where: str) -> None:
+    """Every model the study names must parse now, not when its phase comes round."""
+    from aisci.llm.spec import parse_spec  # spec imports this module
+
+    for key, text in [("llm.default", llm.default), *((f"llm.roles.{r}", m) for r, m in llm.roles.items())]:
+        try:
+            parse_spec(text, llm)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
 
 
 def dump_config(config: StudyConfig) -> str:

@@ -61,6 +61,8 @@ def test_init_refuses_a_folder_in_use(tmp_path, toy_template, capsys):
     ('[study]\ntopic = "fine topic"\n[llm]\ncache = "sometimes"\n', "llm.cache"),
     ('[study]\ntopic = "fine topic"\n[experiments]\ntimeout_s = -5\n', "experiments.timeout_s"),
     ('[llm]\ndefault = "offline"\n', "study: Field required"),
+    ('[study]\ntopic = "fine topic"\n[llm]\ndefault = "openai:"\n', "llm.default: model 'openai:'"),
+    ('[study]\ntopic = "fine topic"\n[llm.roles]\nreview = "endpoint:mine"\n', "llm.roles.review: model 'endpoint:mine'"),
 ])
 def test_malformed_config(tmp_path, toy_template, capsys, content, words):
     study = init_study(tmp_path / "s", toy_template)
