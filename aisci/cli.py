@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -39,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aisci: interrupted; finished work is saved, run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `aisci calls DIR | head`: the reader left; nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if args.debug:
             raise

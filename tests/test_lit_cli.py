@@ -103,3 +103,10 @@ def test_bad_input_is_one_line_not_a_traceback(study, capsys, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("aisci: error:") and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_new_study_library_holds_the_templates_references(tmp_path, toy_template, capsys):
+    assert main(["init", str(tmp_path / "s"), "--template", str(toy_template), "--topic", "step sizes"]) == 0
+    capsys.readouterr()
+    assert main(["lit", "search", str(tmp_path / "s"), "stochastic approximation"]) == 0
+    assert "robbins1951stochastic" in capsys.readouterr().out

@@ -34,8 +34,17 @@ def handle(args) -> int:
     if args.task:
         return _template_free(args)
     study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm)
+    _seed_library(study)
     print(f"created {study.root} (template {study.template().name}); next: aisci run {args.study}")
     return 0
+
+
+def _seed_library(study: Study) -> None:
+    from aisci.phases.ideation import open_library, seed_library
+
+    warn = lambda message: print(f"warning: {message}")  # noqa: E731
+    with open_library(study, warn) as library:
+        seed_library(library, study.template().references_bib, warn)
 
 
 def _template_free(args) -> int:
@@ -48,6 +57,7 @@ def _template_free(args) -> int:
         folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir))
         study = Study.create(target, str(folder), args.topic, args.llm)
         templatefree.copy_calls(Path(workdir), study.path("llm", "calls.sqlite"))
+    _seed_library(study)
     study.config.study.template_source = f"template-free: written by {author} from the task in template/TASK.md"
     atomic_write_text(study.path("aisci.toml"), dump_config(study.config))
     print(f"created {study.root} (template {study.template().name}, written by {author} and validated); "

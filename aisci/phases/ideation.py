@@ -9,6 +9,7 @@ search (and the offline novelty check after it) always has something to read.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -157,6 +158,24 @@ def open_library(study, warn=lambda message: None) -> Library:
         return Library.for_study(study.root)
 
 
+def seed_library(library: Library, bib: Path, warn) -> None:
+    """The template's references go into the study library (once: merged by identity). At
+    `aisci init`, so `aisci lit search` finds them at once, and again at ideation for a study
+    whose template's references.bib changed."""
+    if not bib.exists():
+        return
+    try:
+        if all(library.find(ref) is not None for ref in read_bib(bib).references):
+            return
+        report = library.add_bib(bib)
+    except LiteratureError as exc:
+        warn(f"the template's references.bib was not added to the study library: {exc}")
+        return
+    if report.skipped:
+        warn(f"template references.bib: {len(report.skipped)} entr{'y' if len(report.skipped) == 1 else 'ies'}"
+             f" skipped ({report.skipped[0].describe()})")
+
+
 def describe_library(library: Library) -> str:
     text = f"study library ({len(library)} entries)"
     if library.user is not None:
@@ -271,20 +290,7 @@ class _Ideation:
                           "model": self.ctx.llm.spec_for("ideation").model})
 
     def _seed_library(self, library: Library) -> None:
-        """The template's references go into the study library (once: merged by identity)."""
-        bib = self.ctx.template.references_bib
-        if not bib.exists():
-            return
-        try:
-            if all(library.find(ref) is not None for ref in read_bib(bib).references):
-                return
-            report = library.add_bib(bib)
-        except LiteratureError as exc:
-            self.ctx.warn(f"the template's references.bib was not added to the study library: {exc}")
-            return
-        if report.skipped:
-            self.ctx.warn(f"template references.bib: {len(report.skipped)} entr{'y' if len(report.skipped) == 1 else 'ies'}"
-                          f" skipped ({report.skipped[0].describe()})")
+        seed_library(library, self.ctx.template.references_bib, self.ctx.warn)
 
     def _task_inputs(self, library: Library) -> dict[str, Any]:
         topic_papers = library.search(f"{self.ctx.config.study.topic} {self.manifest.title}",
