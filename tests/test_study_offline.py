@@ -121,3 +121,24 @@ def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, 
     assert result.ok, result.reason
     again = {r.name: r.value for r in read_records(tmp_path / "rerun.ipynb")}
     assert again == {r.name: r.value for r in read_records(moved / "analysis" / "analysis.ipynb")}
+
+
+def test_a_persons_edit_to_the_analysis_notebook_is_run_kept_and_reaches_the_paper(study_copy):
+    path = study_copy / "analysis" / "analysis.ipynb"
+    nb = nbformat.read(str(path), 4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'aisci.record("runs_per_idea", len(table) / 3, description="my own number")'))
+    nbformat.write(nb, str(path))
+    before = len(executed_notebooks(study_copy))
+    assert main(["run", str(study_copy), "--quiet"]) == 0
+    assert executed_notebooks(study_copy)[before:] == ["analysis/analysis.ipynb", "paper/paper.ipynb",
+                                                      "reviews/review.ipynb"]
+    ran = nbformat.read(str(path), 4)
+    mine = [c for c in ran.cells if "runs_per_idea" in c.source]
+    assert len(mine) == 1 and mine[0].metadata["aisci"]["author"] == "person"  # kept, and marked as theirs
+    assert "runs_per_idea" in {r.name for r in read_records(path)}
+    assert "RAnalysisRunsPerIdea" in (study_copy / "paper" / "values.tex").read_text()
+    assert "edited by a person and re-run" in (study_copy / "paper" / "paper.md").read_text()
+    settled = len(executed_notebooks(study_copy))
+    assert main(["run", str(study_copy), "--quiet"]) == 0  # the edit is now part of the study: nothing to redo
+    assert len(executed_notebooks(study_copy)) == settled

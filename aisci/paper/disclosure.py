@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from aisci import __version__
+from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.paper import latex
 from aisci.paper.notebooks import cell_authors
@@ -63,6 +64,8 @@ class Disclosure(BaseModel):
 def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosure:
     summary_nodes = _nodes(study)
     edited = {n["notebook"] for n in summary_nodes if n.get("human_edited") or n.get("kind") == "human"}
+    if (read_json(study.path("analysis", "summary.json"), default={}) or {}).get("edited_by_person"):
+        edited.add("analysis/analysis.ipynb")
     notebooks = []
     for path in _study_notebooks(study):
         relative = study.relative(path)

@@ -1,17 +1,24 @@
 """Analysis: a notebook that tables and plots the recorded metrics, records derived
-numbers (best run, difference from the baseline), and saves figures with captions."""
+numbers (best run, difference from the baseline), and saves figures with captions.
+
+A person may edit analysis/analysis.ipynb (another plot, another record): the next run sees
+that its code is not what aisci wrote, runs the person's notebook as it is instead of
+rebuilding it, marks the changed cells as theirs, and reruns what follows (their records and
+figures reach the paper). Deleting the notebook has aisci write it afresh."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci.fsutil import atomic_write_json
+from aisci.fsutil import atomic_write_json, read_json, sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.phases import experiments
 from aisci.records import display_payloads, read_records
+from aisci.search.compose import PERSON
 
 OUTPUTS = ("analysis/summary.json",)
 
@@ -44,7 +51,9 @@ OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, t
 
 
 def inputs(ctx) -> Any:
-    return None
+    """The code of analysis.ipynb as it is on disk: a person's edit reruns this phase."""
+    path = ctx.study.path("analysis", "analysis.ipynb")
+    return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
 
 
 def run(ctx) -> list[str]:
@@ -54,15 +63,47 @@ def run(ctx) -> list[str]:
     result = ctx.llm.run(OBSERVE, primary_metric=primary, direction=metric.direction, table=table)
     folder = ctx.study.path("analysis")
     (folder / "figures").mkdir(parents=True, exist_ok=True)
-    nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
     output = folder / "analysis.ipynb"
+    previous = read_json(folder / "summary.json", default={})
+    edited = _edited_by_person(output, previous.get("built_code"))
+    if edited is not None:
+        ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
+                "(delete it to have aisci write it afresh)")
+        nb, built_code = _mark_person_cells(build.read(output), edited), previous["built_code"]
+    else:
+        nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+        built_code = _code_hashes(nb)
     ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     atomic_write_json(folder / "summary.json", {
         "records": {r.name: r.value for r in records}, "figures": figures,
-        "observations": result.output.observations, "author": result.author})
+        "observations": result.output.observations, "author": result.author,
+        "built_code": built_code, "edited_by_person": edited is not None})
     return list(OUTPUTS)
+
+
+def _code_hashes(nb) -> list[str]:
+    """One hash per code cell aisci or a person wrote (papermill's injected parameters left out)."""
+    return [sha256_of(c.source) for c in nb.cells if c.cell_type == "code"
+            and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+
+
+def _edited_by_person(path: Path, built_code: list[str] | None) -> set[str] | None:
+    """None when the notebook on disk runs the code aisci wrote (or is absent, or comes from a
+    study made before aisci kept what it built); else the hashes of the cells a person wrote
+    (empty when they only deleted cells)."""
+    if not built_code or not path.exists():
+        return None
+    current = _code_hashes(build.read(path))
+    return set(current) - set(built_code) if current != built_code else None
+
+
+def _mark_person_cells(nb, edited: set[str]):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and sha256_of(cell.source) in edited:
+            cell.metadata.setdefault("aisci", {})["author"] = PERSON
+    return nb
 
 
 def _figures(nb) -> list[dict]:
