@@ -96,3 +96,14 @@ def test_shipped_fitted_rule_loads_and_reviews(bench):
     assert form.summary.startswith("Offline engine (model-free; fitted")
     assert 0 <= evidence["p_accept"] <= 1
     assert form.overall == overall_from_probability(evidence["p_accept"])
+
+
+@pytest.mark.parametrize("text,title", [
+    ("A Study of Grokking with a small transformer: how\nweight decay moves the final accuracy∗\nJane Doe\nAbstract",
+     "A Study of Grokking with a small transformer: how weight decay moves the final accuracy"),
+    ("# Attention Is All You Need\n\n## Abstract\nThe dominant models", "Attention Is All You Need"),
+    ("Deep Residual Learning for Image Recognition\nKaiming He\nAbstract", "Deep Residual Learning for Image Recognition"),
+])
+def test_a_title_broken_over_lines_is_read_whole(text, title):
+    from aisci.review.offline import _title
+    assert _title(text) == title

@@ -145,12 +145,28 @@ def overall_score(fraction: float) -> int:
     return max([1] + [score for score, cut in OVERALL_CUTS.items() if fraction >= cut])
 
 
+# a title line ending in one of these goes on on the next line ("... with a small transformer: how")
+_TITLE_CONTINUES = {"a", "an", "the", "of", "for", "with", "on", "in", "to", "and", "or", "how", "via", "from", "by",
+                    "at", "as", "is", "are", "what", "why", "when", "beyond", "towards", "toward"}
+
+
 def _title(text: str) -> str:
-    for line in text.splitlines():
-        stripped = line.strip().lstrip("#").strip().strip("*").strip()
-        if len(stripped) > 3:
-            return stripped[:150]
-    return "(untitled)"
+    """The title: the first line of the text, joined with the lines after it while it plainly
+    goes on there (a PDF breaks a long title over two or three lines)."""
+    lines = [stripped for line in text.splitlines()
+             if len(stripped := line.strip().lstrip("#").strip().strip("*").strip()) > 3]
+    if not lines:
+        return "(untitled)"
+    title = lines[0]
+    for following in lines[1:3]:
+        if title[-1] in "∗*†‡":
+            break  # a footnote mark (\\thanks) ends the title
+        last = title.split()[-1].lower()
+        if title.endswith((":", "-", ",")) or last in _TITLE_CONTINUES:
+            title += " " + following
+        else:
+            break
+    return title.rstrip("*∗†‡ ")[:150]
 
 
 def _abstract_opening(text: str) -> str:
