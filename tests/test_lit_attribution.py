@@ -143,3 +143,11 @@ def test_a_cited_paper_whose_title_names_the_method_is_not_a_misattribution():
     # the same paper credited for grokking itself is still flagged, also inside a list item
     claim = "\\begin{itemize}\n  \\item Grokking was first seen by \\cite{nanda2023progress}.\n\\end{itemize}"
     assert [i.suggestion.key for i in check_text(claim, bib=bib)] == ["power2022grokking"]
+
+
+def test_an_author_year_citation_inside_a_link_is_read_whole():
+    """Notebook Markdown "[Loshchilov & Hutter, 2019](url)" becomes \\href{url}{Loshchilov \\& Hutter, 2019}."""
+    right = r"Full-batch AdamW with decoupled weight decay (\href{https://arxiv.org/abs/1711.05101}{Loshchilov \& Hutter, 2019})."
+    assert check_text(right) == []
+    wrong = r"We use an LSTM (\href{https://example.org/book}{Goodfellow et al., 2016})."
+    assert [i.suggestion.key for i in check_text(wrong)] == ["hochreiter1997long"]

@@ -131,3 +131,4 @@ def test_notebook_markdown_becomes_latex_that_chktex_accepts():
     assert prose(text) == (r"The residues \texttt{a} and \texttt{b} (ids \texttt{0 … p-1}, see \texttt{n\_layers}), "
                            r"\textbf{no dropout}, ``grokking'' at 50\% of d\_model; a prime $p$, labels $(a + b) \bmod p$, "
                            r"weight decay (\href{https://arxiv.org/abs/1711.05101}{Loshchilov \& Hutter, 2019})")
+    assert prose('regresses the noise ("$L_\\text{simple}$" in DDPM)') == r"regresses the noise (``$L_\text{simple}$'' in DDPM)"

@@ -150,3 +150,19 @@ def test_doc_example_template_is_valid_and_runs(tmp_path):
     records = {r.name: r.value for r in read_records(output)}
     assert set(template.manifest.metrics) <= set(records)
     assert (workdir / "history.csv").exists()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_notebooks_own_account_of_its_steps_passes_the_papers_checks(name, tmp_path):
+    """The offline Method section quotes the baseline's Markdown; typeset, it must not trip the
+    attribution check (an author-year link read as a citation) or chktex."""
+    from aisci.literature.attribution import check_text
+    from aisci.paper import latex
+    from aisci.paper.compile import chktex
+    from aisci.paper.notebooks import outline
+
+    steps = [latex.prose(step) for step in outline(load_template(name).baseline())]
+    text = latex.itemize(steps)
+    assert steps and check_text(text) == [], [issue.message for issue in check_text(text)]
+    (tmp_path / "method.tex").write_text(text + "\n")
+    assert [w.message for w in chktex(tmp_path / "method.tex")] == []

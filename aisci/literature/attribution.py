@@ -214,6 +214,7 @@ class AttributionTable:
         and `bib`; "(Author et al., 2016)" and "Author et al. (2016)" forms). When the sentence
         shows no citation but `cited_entries` are given, they count as its citations.
         """
+        sentence = _as_plain_text(sentence)
         mentions = self.find_mentions(sentence)
         if not mentions:
             return []
@@ -431,6 +432,16 @@ def _cites_method(cit: Citation, method: Method) -> bool | None:
     if cit.surnames and cit.year:
         return any(_same_authors_and_year(cit.surnames, cit.year, canon) for canon in method.references)
     return None
+
+
+_HREF_TARGET = re.compile(r"\\href\s*\{[^{}]*\}\s*\{")
+
+
+def _as_plain_text(sentence: str) -> str:
+    """LaTeX markup that hides an author-year citation, blanked to spaces (positions are kept):
+    "\\href{URL}{Loshchilov \\& Hutter, 2019}" reads as "Loshchilov  & Hutter, 2019"."""
+    sentence = _HREF_TARGET.sub(lambda m: " " * len(m.group(0)), sentence)
+    return sentence.replace("\\&", " &")
 
 
 def _inside_a_cited_title(sentence: str, mention: Mention, citations: list[Citation]) -> bool:

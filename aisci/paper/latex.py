@@ -14,17 +14,17 @@ def escape(text: str) -> str:
 
 def prose(text: str) -> str:
     """Text from a notebook's markdown or a manifest, its light Markdown as LaTeX: `code` as
-    \\texttt, $math$ kept as math (Jupyter renders it the same way), [text](url) as \\href,
-    **bold** as \\textbf, "quotes" as ``quotes''; everything else escaped."""
+    \\texttt, $math$ kept (Jupyter renders it the same way), [text](url) as \\href, **bold** as
+    \\textbf, "quotes" as ``quotes''; everything else escaped."""
     out = []
-    for part in re.split(r"(`[^`\n]+`|(?<![\\$])\$[^$\n]+\$)", str(text)):
+    for part in re.split(r"(`[^`\n]+`)", str(text)):
         if len(part) > 1 and part[0] == part[-1] == "`":
             out.append(r"\texttt{" + escape(part[1:-1]) + "}")
-        elif len(part) > 1 and part[0] == part[-1] == "$":
-            out.append(part)
-        else:
-            out.append(_plain_markdown(part))
-    return "".join(out)
+            continue
+        part = re.sub(r'"([^"\n]*)"', "\x04\\1\x05", part)  # quotes may hold $math$: marked before the split
+        for piece in re.split(r"((?<![\\$])\$[^$\n]+\$)", part):
+            out.append(piece if len(piece) > 1 and piece[0] == piece[-1] == "$" else _plain_markdown(piece))
+    return "".join(out).replace("\x04", "``").replace("\x05", "''")
 
 
 def _plain_markdown(text: str) -> str:
@@ -38,7 +38,6 @@ def _plain_markdown(text: str) -> str:
     text = re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", link, text)
     text = re.sub(r"\*\*([^*\n]+)\*\*", lambda m: "\x00" + m.group(1) + "\x01", text)
     text = escape(text).replace("\x00", r"\textbf{").replace("\x01", "}")
-    text = re.sub(r'"([^"\n]*)"', r"``\1''", text)
     return re.sub("\x02(\\d+)\x03", lambda m: links[int(m.group(1))], text)
 
 
