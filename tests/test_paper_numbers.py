@@ -68,3 +68,8 @@ def test_rounding_is_strict_and_percent_reads_both_ways():
     assert matching_fact(use, FACTS) is None
     [use] = find_numbers("93\\%")
     assert matching_fact(use, FACTS).source == "record val_acc"
+
+
+def test_a_templates_description_is_read_with_the_papers_number_grammar():
+    from aisci.paper.numbers import numbers_in_text
+    assert numbers_in_text("a spiral (10,000 training points, 4,000 held out), lr 1.5e-3") == [10000.0, 4000.0, 0.0015]

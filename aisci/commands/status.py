@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aisci import gates
+from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.phases import experiments
 from aisci.runner import make_context, plan
@@ -31,6 +32,8 @@ def handle(args) -> int:
         for node in nodes:
             counts[node["status"]] = counts.get(node["status"], 0) + 1
         print("  experiment nodes: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+    for line in _outcomes(study):
+        print("  " + line)
     store = CallStore(study.path("llm", "calls.sqlite"))
     live = store.totals("openai-compatible")
     offline = store.totals("offline")
@@ -45,3 +48,25 @@ def handle(args) -> int:
     else:
         print("waiting for you: nothing")
     return 0
+
+
+def _outcomes(study: Study) -> list[str]:
+    """The study's results so far, each from the file that holds it: the best node, the
+    paper's open check problems, the meta-review's verdict."""
+    lines = []
+    summary = experiments.summary(study)
+    best = next((n for n in summary["nodes"] if n["id"] == summary.get("best")), None)
+    if best is not None:
+        primary = summary.get("primary_metric")
+        value = best["metrics"].get(primary)
+        shown = f" ({primary} = {value:.4g})" if isinstance(value, (int, float)) else ""
+        lines.append(f"best node: {best['id']}{shown}")
+    checks = read_json(study.path("paper", "checks.json"))
+    if checks:
+        pdf = study.path("paper", "paper.pdf")
+        where = "paper/paper.pdf" if pdf.exists() else "paper/main.tex and paper/paper.md (no PDF)"
+        lines.append(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)")
+    meta = read_json(study.path("reviews", "meta-review.json"))
+    if meta:
+        lines.append(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)")
+    return lines

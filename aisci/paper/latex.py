@@ -59,8 +59,11 @@ def results_table(rows: list[dict], metrics: list[str], macro_for) -> str:
         body.append(" & ".join(cells) + r" \\")
     spec = "l" + "r" * len(metrics)
     return "\n".join([
-        r"\begin{table}[t]", r"\centering", r"\small", f"\\begin{{tabular}}{{{spec}}}", r"\toprule", header,
-        r"\midrule", *body, r"\bottomrule", r"\end{tabular}",
+        # scaled down to the text width when there are more metrics than fit, never scaled up
+        r"\begin{table}[t]", r"\centering", r"\small",
+        r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
+        f"\\begin{{tabular}}{{{spec}}}", r"\toprule", header,
+        r"\midrule", *body, r"\bottomrule", r"\end{tabular}}",
         r"\caption{Every run and its recorded metrics (values typeset from the notebooks' records).}",
         r"\label{tab:results}", r"\end{table}", ""])
 

@@ -181,8 +181,14 @@ def unmatched_numbers(tex: str, facts: list[Fact]) -> list[NumberUse]:
 
 
 def numbers_in_text(text: str) -> list[float]:
-    """Plain numbers in free text (a template's description), as facts the paper may repeat."""
-    return [float(m.group(0)) for m in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", strip_comments(text))]
+    """Plain numbers in free text (a template's description), as facts the paper may repeat:
+    read by the same grammar as the paper's numbers ("10,000", "1.5e-3")."""
+    found = []
+    for match in _NUMBER.finditer(strip_comments(text)):
+        integer = match["int"].replace("{,}", "").replace(",", "")
+        value = float(f"{integer}.{match['frac']}" if match["frac"] else integer)
+        found.append(value * (10.0 ** int(match["exp"]) if match["exp"] else 1))
+    return found
 
 
 def as_number(value) -> float | None:

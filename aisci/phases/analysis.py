@@ -41,7 +41,7 @@ def _offline_observe(inputs: dict[str, Any]) -> Observations:
             continue
         delta = sign * (row["metrics"][primary] - base["metrics"][primary])
         verdict = "improves on" if delta > 0 else "does not improve on" if delta < 0 else "matches"
-        notes.append(f"The {row['idea']} run {verdict} the baseline's {primary}.")
+        notes.append(f"The {row['id']} run {verdict} the baseline's {primary}.")
     notes.append("Each run used a single seed, so differences this small may be noise (offline engine: "
                  "observations computed from the table, no model read it).")
     return Observations(observations=notes)
@@ -161,7 +161,7 @@ if curves:
         columns = [c for c in history.columns if c != "step"]
         column = next((c for c in columns if "val" in c and "acc" in c), None) or next(
             (c for c in columns if "val" in c), columns[0])
-        ax.plot(history["step"], history[column], label=node.split("/")[0])
+        ax.plot(history["step"], history[column], label=node)
     ax.set_xlabel("step")
     ax.set_ylabel(column.replace("_", " "))
     ax.legend(fontsize=7)

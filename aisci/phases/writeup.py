@@ -601,6 +601,17 @@ class _Writer:
             "figures_sentence": f" {figures}" if figures else "",
             "verdict_sentence": (f"The largest improvement over the baseline came from \\texttt{{{latex.escape(best)}}}."
                                  if improved else f"No run improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
+            # when the baseline stays best, "the best run (baseline) reaches X, a difference of 0" says nothing
+            "outcome_sentence": (f"The baseline reaches {value(f'baseline_{primary}')}; the best run "
+                                 f"(\\texttt{{{latex.escape(best)}}}) reaches {value(f'best_{primary}')}, a difference of "
+                                 f"{value(f'best_minus_baseline_{primary}')}." if improved else
+                                 f"The baseline reaches {value(f'baseline_{primary}')}, and no run that changed its "
+                                 "settings did better."),
+            "finding_clause": (f"found that the best setting, \\texttt{{{latex.escape(best)}}}, changes the baseline's "
+                               f"{latex.escape(primary.replace('_', ' '))} by {value(f'best_minus_baseline_{primary}')}"
+                               if improved else
+                               f"found that no setting we tried improved on the baseline's "
+                               f"{latex.escape(primary.replace('_', ' '))} of {value(f'baseline_{primary}')}"),
         }
 
     def _method_inputs(self) -> dict[str, Any]:
