@@ -131,7 +131,7 @@ class LiteratureSection(Section):
 
 
 class ExperimentsSection(Section):
-    timeout_s: int = Field(default=900, gt=0)  # wall-time limit per experiment notebook (init: 15x the template's budget)
+    timeout_s: int = Field(default=900, gt=0)  # wall-time limit per experiment notebook (init: 15x template budget)
     executor: Literal["local", "dask"] = "local"
     workers: int = Field(default=1, ge=1)  # nodes run at once (local pool processes, or LocalCluster workers)
     dask_scheduler: str | None = None  # e.g. "tcp://head:8786" (dask-jobqueue, dask-kubernetes); None: a LocalCluster

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("calls", help="list the study's LLM calls, or show one whole")
     parser.add_argument("study")
     parser.add_argument("id", nargs="?", type=int, help="a call id (from node.json, a review, or the list)")
-    parser.add_argument("--task", help="only calls of this task (e.g. experiments.draft)")
+    parser.add_argument("--task", help="only calls of this task (e.g. experiments.improve)")
     parser.set_defaults(handler=handle)
 
 

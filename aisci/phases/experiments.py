@@ -392,7 +392,8 @@ class TreeSearch:
         output = self.study.path(relative)
         output.parent.mkdir(parents=True, exist_ok=True)
         metrics = list(self.manifest.metrics)
-        nb = aggregate_notebook(self.study.root_from(output.parent), top.id, notebooks, [n.seed for n in replicas], metrics)
+        nb = aggregate_notebook(self.study.root_from(output.parent), top.id, notebooks, [n.seed for n in replicas],
+                                metrics)
         self.ctx.execute_phase_notebook(nb, output, label=f"{top.id} replicas")
         found = {r.name: r.value for r in read_records(output, label=relative)}
         top.replicas = {
