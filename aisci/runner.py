@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from tqdm.auto import tqdm
 
@@ -66,9 +66,14 @@ def plan(ctx: PhaseContext) -> list[tuple[str, str, bool]]:
 
 
 def run_study(study: Study, *, llm_override: str | None = None, until: str | None = None,
-              say: Callable[[str], None] = print, progress: bool = True) -> RunReport:
-    if until is not None and until not in PHASES:
-        raise StudyError(f"unknown phase {until!r} (phases: {', '.join(PHASES)})")
+              redo: Iterable[str] = (), say: Callable[[str], None] = print, progress: bool = True) -> RunReport:
+    """Run the phases in order, skipping those whose fingerprint and outputs match their last
+    finished run. `redo` names phases to run again anyway (after an aisci upgrade, say); what
+    follows a redone phase reruns when the redone phase's outputs changed."""
+    for name in [until, *redo]:
+        if name is not None and name not in PHASES:
+            raise StudyError(f"unknown phase {name!r} (phases: {', '.join(PHASES)})")
+    redo = set(redo)
     report = RunReport()
     with study.lock():
         ctx = make_context(study, llm_override, say=lambda m: tqdm.write(m) if progress else say(m))
@@ -79,7 +84,8 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
             bar.set_postfix_str(name)
             fp = fingerprint(ctx, name, sha256_of(upstream))
             entry = study.phase_state().get(name, {})
-            if entry.get("fingerprint") == fp and output_digest(ctx, name) == entry.get("output_digest"):
+            if (name not in redo and entry.get("fingerprint") == fp
+                    and output_digest(ctx, name) == entry.get("output_digest")):
                 report.skipped.append(name)
                 upstream.append(entry["output_digest"])
                 continue

@@ -104,6 +104,14 @@ def test_an_edited_node_becomes_a_human_node_and_what_lies_downstream_reruns(stu
     assert json.loads((path.parent / "node.json").read_text())["status"] == "done"
 
 
+def test_redo_runs_a_phase_again_and_nothing_before_it(study_copy, capsys):
+    before = len(executed_notebooks(study_copy))
+    assert main(["run", str(study_copy), "--quiet", "--redo", "writeup"]) == 0
+    again = executed_notebooks(study_copy)[before:]
+    assert again[0] == "paper/paper.ipynb" and not any(n.startswith(("ideas/", "experiments/", "analysis/")) for n in again)
+    assert "ran: writeup" in capsys.readouterr().out
+
+
 def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out

@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     parser.add_argument("--until", choices=list(PHASES), help="stop after this phase")
     parser.add_argument("--cache", choices=["live", "replay", "off"],
                         help="call store mode: live (replay hits, call on misses), replay (a miss is an error), off")
+    parser.add_argument("--redo", action="append", default=[], choices=list(PHASES), metavar="PHASE",
+                        help="run this phase again even if it is up to date (repeatable); what follows reruns "
+                             "when its outputs change. Finished experiment nodes are never re-executed")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=handle)
 
@@ -31,7 +34,7 @@ def handle(args) -> int:
     if args.cache:
         study.config.llm.cache = args.cache
     progress = not args.quiet and not os.environ.get("AISCI_NO_PROGRESS")
-    report = run_study(study, llm_override=args.llm, until=args.until, progress=progress)
+    report = run_study(study, llm_override=args.llm, until=args.until, redo=args.redo, progress=progress)
     for note in report.notes:
         print(f"note: {note}")
     done = "nothing to do: every phase is up to date" if not report.ran else f"ran: {', '.join(report.ran)}"
