@@ -63,8 +63,9 @@ def _offline_draft(inputs: dict[str, Any]) -> NodePlan:
         raise NothingToTry("every neighbouring setting of the idea was tried")
     name, value = move
     return NodePlan(parameters={**idea["parameters"], name: value}, rationale=(
-        OFFLINE_NOTE + f"drafts the idea again ({_changed(idea['parameters'])}) with {name} = {value!r}, the next "
-        f"untried neighbouring value (was {setting[name]!r}), so the drafts differ."))
+        OFFLINE_NOTE + f"drafts the idea ({_changed(idea['parameters'])}) with {name} = {value!r}, the next "
+        f"untried neighbouring value (was {setting[name]!r}): the idea's own setting already ran in this study, "
+        f"and no setting runs twice."))
 
 
 def _offline_improve(inputs: dict[str, Any]) -> NodePlan:
