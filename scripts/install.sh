@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
               lmodern latexmk chktex poppler-utils
+              bubblewrap  # the sandbox every generated-code kernel runs in (fail closed without it)
               chromium)  # the browser tests drive Debian's chromium; Playwright never downloads one
 
 if command -v apt-get >/dev/null 2>&1; then
