@@ -11,7 +11,7 @@ import pytest
 
 from aisci.cli import main
 from aisci.literature.fakeserver import FakeLiteratureServer
-from aisci.phases.novelty import novel_ideas
+from aisci.artifacts import novel_ideas
 from aisci.study import Study
 from tests.study_helpers import copy_study, init_study, set_config
 

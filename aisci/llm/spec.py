@@ -10,9 +10,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aisci.config import LLMSection
 from aisci.errors import ConfigError
+
+if TYPE_CHECKING:  # the config validates specs with this module
+    from aisci.config import LLMSection
 
 OFFLINE = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"

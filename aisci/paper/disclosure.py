@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from aisci import __version__
+from aisci.version import __version__
+from aisci.artifacts import ExperimentSummary
 from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.paper import latex
@@ -90,9 +91,7 @@ def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosu
 
 
 def _nodes(study) -> list[dict]:
-    from aisci.phases.experiments import summary
-
-    return summary(study).get("nodes", [])
+    return ExperimentSummary.load(study).as_json()["nodes"]
 
 
 def _study_notebooks(study) -> list[Path]:
