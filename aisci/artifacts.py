@@ -20,7 +20,7 @@ loads and saves without losing them. Saving writes sorted JSON atomically, as be
 
 from __future__ import annotations
 
-from enum import StrEnum
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +35,7 @@ from aisci.search.node import Node
 
 def study_root(where) -> Path:
     """A Study, or the path of a study folder (what the notebooks have), as its root."""
-    return Path(getattr(where, "root", where))
+    return Path(where) if isinstance(where, (str, os.PathLike)) else Path(where.root)
 
 
 class Artifact(BaseModel):
