@@ -21,7 +21,5 @@ OFFLINE_ENGINE = "offline-engine"  # aisci's deterministic, model-free engine
 PERSON = "person"  # a person's edit in JupyterLab or a text editor
 AISCI_AUTHOR = "aisci"  # code aisci writes itself (loading records, plotting), not an LLM task
 
-# the sandboxed kernel's resource limits, per kernel (overridable in [experiments])
-SANDBOX_MEMORY_MB = 8192  # address space per process (RLIMIT_AS)
-SANDBOX_CPU_SECONDS = 3600  # CPU time per process, all its threads together (RLIMIT_CPU)
-SANDBOX_MAX_PROCESSES = 256  # processes and threads of the kernel's whole tree
+# The sandboxed kernel's default limits are defined once, on SandboxSettings
+# (aisci/notebook/sandbox.py: the launcher runs as a plain script and imports nothing of aisci).

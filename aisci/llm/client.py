@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aisci.config import LLMSection, BudgetSection
+from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import BudgetStop, LLMOutputError, ReplayMiss
 from aisci.fsutil import sha256_of
 from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
@@ -24,7 +25,6 @@ from aisci.llm.spec import ModelSpec, parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
 
-OFFLINE_AUTHOR = "aisci offline engine (deterministic, model-free)"
 REPAIR_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "repair.txt"
 
 
@@ -89,10 +89,10 @@ class LLM:
         output = task.output.model_validate(task.offline(inputs).model_dump())
         key = sha256_of({"offline": task.name, "inputs": inputs})
         call_id = self.store.save(
-            request_key=key, task=task.name, model="offline-engine", engine="offline", request={"inputs": inputs},
+            request_key=key, task=task.name, model=OFFLINE_ENGINE, engine="offline", request={"inputs": inputs},
             response=output.model_dump_json(), attempts=1, prompt_tokens=0, completion_tokens=0, cost_usd=0.0,
             latency_s=0.0)
-        return TaskResult(output, "offline-engine", call_id, False)
+        return TaskResult(output, OFFLINE_ENGINE, call_id, False)
 
     # --- a live call, validated, with one repair round ------------------------------
     def _ask(self, spec: ModelSpec, task: Task, messages: list[dict], schema: dict, temperature: float):

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aisci.artifacts import Analysis, ExperimentSummary
+from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
@@ -179,7 +180,7 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
         nb.cells.append(build.code(source))
-    label = "the offline engine (computed from the table)" if author == "offline-engine" else author
+    label = "the offline engine (computed from the table)" if author == OFFLINE_ENGINE else author
     nb.cells.append(build.markdown("## Observations\n\n_Written by " + label + "._\n\n" +
                                    "\n".join(f"- {o}" for o in observations), author))
     return nb

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from aisci import gates
 from aisci.artifacts import Ideas, NoveltyDecisions, approved_ideas
+from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import file_digest
 from aisci.ideas import STOPWORDS, coverage, idea_terms, template_background
 from aisci.literature.dedupe import DuplicateFinder
@@ -306,7 +307,7 @@ class _Check:
         known = {p["key"] for p in self.papers}
         evidence = [e.model_dump() for e in decision.evidence if e.key in known]
         ignored = [e.key for e in decision.evidence if e.key not in known]
-        offline = author == "offline-engine"
+        offline = author == OFFLINE_ENGINE
         return {
             "novel": decision.novel, "evidence": evidence, "summary": decision.summary, "author": author,
             "method": ("offline engine: the share of the idea's terms a paper mentions (metric names and baseline "
@@ -367,7 +368,7 @@ def rerun_queries(study_dir, name: str, online: bool = False):
 
 
 def _notebook(decisions: dict, ctx):
-    authors = {d["author"] for d in decisions.values()} or {"offline-engine"}
+    authors = {d["author"] for d in decisions.values()} or {OFFLINE_ENGINE}
     author = min(authors)
     offline = ctx.llm.uses_offline_engine("novelty")
     if offline:

@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aisci import gates, results
+from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import TexMissing
 from aisci.artifacts import Analysis, ExperimentSummary, Ideas, Paper
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
@@ -253,7 +254,7 @@ class _Writer:
             result = self.ctx.llm.run(DRAFT, facts=facts, **self._draft_inputs())
             draft = result.output
             if "title" in needed:
-                draft.title = latex.escape(draft.title) if result.author != "offline-engine" else draft.title
+                draft.title = latex.escape(draft.title) if result.author != OFFLINE_ENGINE else draft.title
             self._write_drafts(draft, needed, result.author, result.call_id)
 
     def _write_drafts(self, output: BaseModel, names: list[str], author: str, call_id: int | None) -> None:
@@ -441,7 +442,7 @@ class _Writer:
 
     def _note(self) -> str:
         writers = {m.author for m in self.meta.values()} - {PERSON}
-        if writers <= {"offline-engine"}:
+        if writers <= {OFFLINE_ENGINE}:
             return ("Written by aisci's offline engine: deterministic and model-free; no language model wrote this text. "
                     "The experiments and every number in it are real.")
         models = ", ".join(sorted(w.removeprefix("model:") for w in writers if w.startswith("model:")))
