@@ -10,7 +10,7 @@ import time
 import pytest
 
 from aisci.literature.errors import SourceError, SourceNotFound
-from aisci.literature.fakeserver import FakeLiteratureServer, FakePaper
+from tests.fake_literature_server import FakeLiteratureServer, FakePaper
 from aisci.literature.library import Library
 from aisci.literature.sources import RetryPolicy, make_sources, search_all
 from aisci.literature.sources.http import parse_retry_after
