@@ -246,7 +246,10 @@ def test_semantic_scholar_preprint_quirks():
     refs = _mock_source(SemanticScholar, payload).search("attention")
     assert len(refs) == 1  # the untitled record is dropped, not a crash
     ref = refs[0]
-    assert (ref.key, ref.entry_type, ref.arxiv_id, ref.year) == ("vaswani2017attention", "misc", "1706.03762", 2017)
+    # journal "ArXiv" is no venue; the conference in `venue` is kept (NeurIPS), with the eprint
+    assert (ref.key, ref.entry_type, ref.arxiv_id, ref.year) == ("vaswani2017attention", "inproceedings", "1706.03762",
+                                                                 2017)
+    assert ref.get("booktitle") == "Neural Information Processing Systems" and ref.get("eprint") == "1706.03762"
     assert "volume" not in ref.fields and ref.surnames == ["vaswani", "shazeer"]
 
 
