@@ -10,8 +10,10 @@ import re
 
 from aisci.literature.casing import protect_case
 from aisci.literature.encoding import Encoded, encode_text
-from aisci.literature.identifiers import fold_accents, normalize_arxiv_id, normalize_doi
-from aisci.literature.markup import Markup, to_latex
+from anyascii import anyascii
+
+from aisci.literature.identifiers import normalize_arxiv_id, normalize_doi
+from aisci.literature.markup import Markup, plain_name, to_latex
 from aisci.literature.model import Reference
 
 _TITLE_STOPWORDS = frozenset("a an the on of in for and to with from by at is are towards toward via".split())
@@ -26,9 +28,12 @@ def make_citekey(authors: list[str], year: int | None, title: str) -> str:
     surname = ""
     if authors:
         first = authors[0]
-        surname = first.split(",")[0] if "," in first else (first.split() or [""])[-1]
-    surname = _KEY_SAFE.sub("", fold_accents(surname).lower()) or "anon"
-    words = [_KEY_SAFE.sub("", w) for w in fold_accents(title or "").lower().split()]
+        words = first.split()
+        if len(words) > 2 and _SUFFIX.match(words[-1]):  # "Donald Hora Jr." -> hora
+            words = words[:-1]
+        surname = first.split(",")[0] if "," in first else (words or [""])[-1]
+    surname = _KEY_SAFE.sub("", anyascii(surname).lower()) or "anon"
+    words = [_KEY_SAFE.sub("", w) for w in anyascii(title or "").lower().split()]
     word = next((w for w in words if w and w not in _TITLE_STOPWORDS), "") or "untitled"
     return f"{surname}{year or ''}{word}"
 
@@ -75,7 +80,7 @@ def reference_from_metadata(
         return result.latex
 
     fields: dict[str, str] = {"title": protect_case(encoded(title, markup, "title"))}
-    names = [_bibtex_name(a, encoded) for a in authors if a and a.strip()]
+    names = [_bibtex_name(plain_name(a, markup), encoded) for a in authors if a and a.strip()]
     if names:
         fields["author"] = " and ".join(names)
     if year:

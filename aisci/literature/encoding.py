@@ -92,8 +92,7 @@ def encode_non_ascii(value: str) -> Encoded:
 def _encode_grapheme(grapheme: str, math: bool, result: Encoded) -> str:
     latex, exact = _grapheme_latex(grapheme)
     if not exact:
-        result.substitutes.append(f"{grapheme} as {latex or 'nothing'}")
-        latex = "".join(ASCII_SPECIALS.get(c, c) for c in latex)
+        result.substitutes.append(f"{grapheme} as {latex_to_plain(latex) or 'nothing'}")
     if math and latex and "\\ensuremath" not in latex and not latex.isalnum():
         latex = r"\text{" + latex + "}"
     return latex
@@ -101,28 +100,33 @@ def _encode_grapheme(grapheme: str, math: bool, result: Encoded) -> str:
 
 @lru_cache(maxsize=16384)
 def _grapheme_latex(grapheme: str) -> tuple[str, bool]:
-    """(LaTeX, exact) for one non-ASCII grapheme; inexact answers are plain ASCII text."""
+    """(LaTeX, exact) for one non-ASCII grapheme; an inexact answer is a stand-in."""
     if len(grapheme) == 1 and typesets(grapheme):
         return _ENCODER.unicode_to_latex(grapheme), True
     decomposed = unicodedata.normalize("NFD", grapheme)
     base, marks = decomposed[0], decomposed[1:]
     if marks and base != grapheme:
         latex, exact = _grapheme_latex(base) if not base.isascii() else (base, True)
-        if exact:
-            for mark in marks:
-                accent = accent_macro(mark)
-                if accent is None:
-                    exact = False
-                    break
-                latex = "{" + accent + "{" + _unbraced(latex) + "}}"
-            if exact:
+        if exact and "\\ensuremath" not in latex:  # text accents go on text letters only
+            accents = [accent_macro(mark) for mark in marks]
+            if None not in accents:
+                for accent in accents:
+                    latex = "{" + accent + "{" + _unbraced(latex) + "}}"
                 return latex, True
+        if exact:  # the letter without the accent pdflatex cannot put on it
+            return latex, False
     compat = unicodedata.normalize("NFKC", grapheme)
     if compat != grapheme and all(typesets(c) or c.isascii() for c in compat):
         encoded = encode_text(compat)
         if not encoded.substitutes:
             return encoded.latex, True
-    return anyascii(grapheme).strip(), False
+    return "".join(ASCII_SPECIALS.get(c, c) for c in anyascii(grapheme).strip()), False
+
+
+def latex_to_plain(latex: str) -> str:
+    """A stand-in as the reader sees it (for the report): its escapes undone."""
+    inverse = {v: k for k, v in ASCII_SPECIALS.items()}
+    return re.sub(r"\\(?:[A-Za-z]+\{\}|.)", lambda m: inverse.get(m.group(0), m.group(0)), latex)
 
 
 def _unbraced(latex: str) -> str:

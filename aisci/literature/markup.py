@@ -42,6 +42,18 @@ def plain_text(latex: str) -> str:
         return re.sub(r"\\[a-zA-Z]+|[{}\\$]", "", latex)
 
 
+def plain_name(name: str, markup: Markup = "text") -> str:
+    """A person's name as plain text: arXiv writes "Cand\\`es", Crossref "M&#252;ller".
+    An organisation's outer braces ("{PDP Research Group}") are kept."""
+    if name.startswith("{") and name.endswith("}"):
+        return "{" + plain_name(name[1:-1], markup) + "}"
+    if markup == "tex" and ("\\" in name or "{" in name):
+        return plain_text(name)
+    if markup == "html":
+        return html.unescape(re.sub(r"<[^>]+>", "", name))
+    return html.unescape(name)
+
+
 def to_latex(text: str, markup: Markup = "text") -> Encoded:
     if markup == "html":
         result = _html_to_latex(text)
@@ -131,11 +143,21 @@ class _HtmlToLatex(HTMLParser):
             self.parts.append("}")
 
     def handle_data(self, data):
+        # publishers write TeX math in titles too ("Sparse $\ell_1$ recovery"); other text is text
+        parts, last = [], 0
+        for match in _MATH.finditer(data):
+            parts.append(self._text(data[last:match.start()]))
+            parts.append(_tex_math(match.group(1), self.out))
+            last = match.end()
+        parts.append(self._text(data[last:]))
+        self.parts.append("".join(parts))
+
+    def _text(self, data: str) -> str:
         encoded = encode_text(data)
         self.out.substitutes += encoded.substitutes
         lead = " " if data[:1].isspace() else ""
         trail = " " if data[-1:].isspace() and encoded.latex else ""
-        self.parts.append(lead + encoded.latex + trail)
+        return lead + encoded.latex + trail
 
 
 def _html_to_latex(text: str) -> Encoded:

@@ -72,8 +72,8 @@ class Crossref(Source):
         if not parsed.references:
             raise SourceError(self.name, f"no readable BibTeX for doi:{clean}")
         ref = parsed.references[0]
-        ref.fields.setdefault("doi", clean)
-        return ref
+        # a copy, not setdefault: the parsed reference has already cached its (missing) DOI
+        return ref.copy(fields={**ref.fields, "doi": ref.get("doi") or clean})
 
     def _reference(self, item: dict) -> Reference | None:
         title = _first(item.get("title"))
@@ -92,7 +92,9 @@ class Crossref(Source):
         year = date_parts[0] if isinstance(date_parts[0], int) else None
         entry_type = _ENTRY_TYPES.get(item.get("type") or "", "misc")
         institution = _first([i.get("name") for i in item.get("institution") or [] if isinstance(i, dict)])
-        container = _first(item.get("container-title"))
+        # a chapter's containers are [series, book]: the book is the last
+        containers = item.get("container-title") or []
+        container = _first(list(reversed(containers)) if isinstance(containers, list) else containers)
         publisher = (item.get("publisher") or "").strip() or None
         # the issuer of a report or a thesis: the institution Crossref names, else the publisher
         if entry_type in ("techreport", "phdthesis"):
