@@ -5,6 +5,7 @@ the response cache, API keys that are sent but never stored, and offline mode.""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 import time
 
 import pytest
@@ -316,3 +317,15 @@ def test_requests_to_one_source_are_spaced_by_its_minimum_interval(server, tmp_p
     times = [r.at for r in server.requests if r.source == "openalex"]
     assert len(times) == 4
     assert min(b - a for a, b in zip(times, times[1:])) >= 0.28
+
+
+def test_test_servers_live_with_the_tests_not_in_the_package():
+    """Issue 19 item 6: the fake literature server is test scaffolding; the wheel ships none."""
+    import importlib.util
+
+    import aisci
+
+    package = Path(aisci.__file__).parent
+    assert importlib.util.find_spec("aisci.literature.fakeserver") is None
+    assert not [p for p in package.rglob("*.py") if "fake" in p.stem.lower()]
+    assert (Path(__file__).parent / "fake_literature_server.py").is_file()
