@@ -44,6 +44,12 @@ def test_unsafe_latex_is_caught(value):
     assert latex_problem(value) is not None
 
 
+@pytest.mark.parametrize("value", [r"\url{https://github.com/a_b/c%20d}", r"\href{http://x.org/a_b}{the \emph{code}}",
+                                   r"Erd{\H{o}}s and \'Etienne, \textsc{Lisp} \& $\mathcal{O}(n\log n)$ -- \LaTeX"])
+def test_what_people_write_in_their_bib_files_is_safe(value):
+    assert latex_problem(value) is None
+
+
 def test_a_field_that_cannot_be_encoded_is_written_plainly_with_a_note():
     value, note = safe_value("title", r"A \mysterymacro{study} of $\alpha$ in Zürich")
     assert latex_problem(value) is None and "study" in value and "mysterymacro" not in value
