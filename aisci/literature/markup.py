@@ -88,6 +88,8 @@ def _tex_text(text: str, out: Encoded) -> str:
     trail = " " if text[-1:].isspace() else ""
     text = _BACKSLASH_NRT.sub(_escaped_break, text)
     if "\\" in text or "{" in text:  # TeX accents and commands -> the characters they mean
+        unknown = [c for c in re.findall(r"\\([A-Za-z]+)", text) if not known_command(c)]
+        out.substitutes += [f"unknown command \\{c} dropped" for c in dict.fromkeys(unknown)]
         text = plain_text(text.replace("\\$", "\x00")).replace("\x00", "$")
     encoded = encode_text(text)
     out.substitutes += encoded.substitutes
