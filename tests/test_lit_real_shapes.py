@@ -165,13 +165,14 @@ def test_the_doi_look_up_goes_through_the_injected_client_and_the_cache(tmp_path
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(str(request.url))
-        return httpx.Response(200, text="@article{k, title={A Title}, author={Doe, Jane}, year={2020}}")
+        return httpx.Response(200, text="@article{k, title={A Title on GANs}, author={Doe, Jane}, year={2020}}")
 
     cache = ResponseCache(tmp_path / "cache.sqlite")
     crossref = Crossref(client=httpx.Client(transport=httpx.MockTransport(handler)), min_interval_s=0, policy=FAST,
                         cache=cache, doi_base_url="https://doi.example")
-    assert crossref.bibtex_for_doi("10.1000/xyz").title == "A Title"
-    assert crossref.bibtex_for_doi("10.1000/xyz").doi == "10.1000/xyz"
+    assert crossref.bibtex_for_doi("10.1000/xyz").title == "A Title on GANs"
+    again = crossref.bibtex_for_doi("10.1000/xyz")
+    assert (again.doi, again.get("title")) == ("10.1000/xyz", "A {Title} on {GANs}")
     assert seen == ["https://doi.example/10.1000/xyz"]  # the injected client, once: the second came from the cache
     assert cache.queries("crossref")[0]["url"] == "https://doi.example/10.1000/xyz"
 
