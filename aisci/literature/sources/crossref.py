@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 from aisci.literature.bibfile import parse_bib
 from aisci.literature.build import reference_from_metadata
@@ -14,7 +13,6 @@ from aisci.literature.errors import SourceError
 from aisci.literature.identifiers import normalize_doi
 from aisci.literature.model import Reference
 from aisci.literature.sources.base import Source
-from aisci.literature.sources.http import Fetcher
 
 _ENTRY_TYPES = {"journal-article": "article", "proceedings-article": "inproceedings", "book-chapter": "incollection",
                 "book-section": "incollection", "book-part": "incollection", "reference-entry": "incollection",
