@@ -36,19 +36,25 @@ _children: dict[int, subprocess.Popen] = {}  # jobs this process started, reaped
 
 def job(study: Study) -> dict:
     """The last job started on this study (empty when none), with `running` brought up to date."""
-    record = read_json(study.state_dir / JOB_FILE, default={}) or {}
-    _reap()
-    record["running"] = is_running(study)
+    return job_at(study.state_dir)
+
+
+def job_at(state_dir: Path) -> dict:
+    record = read_json(state_dir / JOB_FILE, default={}) or {}
+    record["running"] = _running(state_dir, record)
     return record
 
 
 def is_running(study: Study) -> bool:
     """True while any `aisci run` (a job or the command line) holds the study's run lock, or while a
     job this server started has not taken it yet."""
-    record = read_json(study.state_dir / JOB_FILE, default={}) or {}
+    return _running(study.state_dir, read_json(study.state_dir / JOB_FILE, default={}) or {})
+
+
+def _running(state_dir: Path, record: dict) -> bool:
     if record.get("pid") and "ended_at" not in record and _alive(record["pid"]):
         return True
-    lock = study.state_dir / "run.lock"
+    lock = state_dir / "run.lock"
     if not lock.exists():
         return False
     with open(lock, "a") as handle:

@@ -60,33 +60,26 @@ def card(study_dir: Path, root: Path | None = None) -> dict:
     path = Path(study_dir).resolve()
     name = os.path.relpath(path, root)  # "." when the root itself is the study
     try:
-        study = Study.open(path)
+        facts = _facts(path)
     except AisciError as exc:  # a broken study is listed with its problem, not left out
         return {"path": name, "name": path.name, "error": str(exc)}
-    job = jobs.job(study)
-    return {"path": name, "name": path.name, "topic": study.config.study.topic,
-            "template": study.config.study.template_source, "model": study.config.llm.default,
-            "phases": phase_states(study, job), "running": job["running"], "job": job,
-            "waiting": waiting_gates(study), "cost": cost(study), "best": best_node(study),
-            "paper": paper(study), "review": review(study), "final_decision": gates.final_decision(study)}
+    job = jobs.job_at(path / ".aisci")
+    return {"path": name, "name": path.name, **facts, "phases": _with_run(facts["phases"], facts["waiting"], job),
+            "running": job["running"], "job": job, "cost": cost_at(path, facts["budget"])}
 
 
 def phase_states(study: Study, job: dict | None = None) -> list[dict]:
     """Each phase: done, out of date, not run, running, waiting (a gate), or failed (with the reason)."""
-    from aisci.runner import make_context, plan
+    facts = _facts(study.root)
+    return _with_run(facts["phases"], facts["waiting"], job if job is not None else jobs.job(study))
 
-    job = job if job is not None else jobs.job(study)
-    state = study.phase_state()
-    rows = []
-    for name, _fingerprint, current in plan(make_context(study, say=lambda _m: None)):
-        label = "done" if current else ("out of date" if name in state else "not run")
-        rows.append({"name": name, "state": label, "notebook": PHASE_NOTEBOOKS[name],
-                     "finished_at": state.get(name, {}).get("finished_at") if current else None,
-                     "duration_s": state.get(name, {}).get("duration_s") if current else None, "reason": None})
+
+def _with_run(planned: list[dict], waiting: list[str], job: dict) -> list[dict]:
+    """The first phase not done is the one running, waiting at a gate, or failed in the last run."""
+    rows = [dict(row) for row in planned]
     first_open = next((row for row in rows if row["state"] != "done"), None)
     if first_open is None:
         return rows
-    waiting = waiting_gates(study)
     if job.get("running"):
         first_open["state"] = "running"
     elif waiting:
@@ -98,6 +91,66 @@ def phase_states(study: Study, job: dict | None = None) -> list[dict]:
     return rows
 
 
+# Which phases are up to date takes the runner's plan: every phase's fingerprint, which reads the
+# template and the notebooks. A sidebar asks every few seconds, so what a study's files say is kept
+# until one of them changes (a walk of stat() calls, far cheaper than the plan).
+_FACTS: dict[Path, tuple[int, dict]] = {}
+TRANSIENT = {".aisci/run.log", ".aisci/job.json", ".aisci/run.lock"}  # a run's own bookkeeping
+UNSTAMPED = "llm"  # the call store (even a read touches SQLite's journal): its totals are read each time
+
+
+def _facts(root: Path) -> dict:
+    stamp = _stamp(root)
+    cached = _FACTS.get(root)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    study = Study.open(root)
+    facts = {"topic": study.config.study.topic, "template": study.config.study.template_source,
+             "model": study.config.llm.default, "phases": _planned(study), "waiting": waiting_gates(study),
+             "budget": study.config.budget.model_dump(), "best": best_node(study), "paper": paper(study), "review": review(study),
+             "final_decision": gates.final_decision(study)}
+    _FACTS[root] = (stamp, facts)
+    return facts
+
+
+def _planned(study: Study) -> list[dict]:
+    from aisci.runner import make_context, plan
+
+    state = study.phase_state()
+    rows = []
+    for name, _fingerprint, current in plan(make_context(study, say=lambda _m: None)):
+        label = "done" if current else ("out of date" if name in state else "not run")
+        rows.append({"name": name, "state": label, "notebook": PHASE_NOTEBOOKS[name],
+                     "finished_at": state.get(name, {}).get("finished_at") if current else None,
+                     "duration_s": state.get(name, {}).get("duration_s") if current else None, "reason": None})
+    return rows
+
+
+def _stamp(root: Path) -> int:
+    """A number that changes when any file of the study (but a run's log and the call store) changes."""
+    entries = []
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            scanned = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in scanned:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if path != UNSTAMPED:
+                    walk(entry.path, path + "/")
+            elif path not in TRANSIENT:
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                entries.append((path, stat.st_mtime_ns, stat.st_size))
+
+    walk(str(root), "")
+    return hash(tuple(entries))
+
+
 def waiting_gates(study: Study) -> list[str]:
     """The `stop` gates with no decision yet whose phase has put something before the person."""
     return [gate for gate in gates.waiting(study) if study.path(GATE_INPUTS[gate]).exists()]
@@ -105,15 +158,18 @@ def waiting_gates(study: Study) -> list[str]:
 
 def cost(study: Study) -> dict:
     """Tokens and dollars the study's model calls cost so far, against its budget."""
-    path = study.path("llm", "calls.sqlite")
-    budget = study.config.budget
+    return cost_at(study.root, study.config.budget.model_dump())
+
+
+def cost_at(root: Path, budget: dict) -> dict:
+    path = root / "llm" / "calls.sqlite"
     totals = {"calls": 0, "tokens": 0, "cost_usd": 0.0, "offline_tasks": 0}
     if path.exists():
         store = CallStore(path)
         live, offline = store.totals("openai-compatible"), store.totals("offline")
         totals = {"calls": live.calls, "tokens": live.tokens, "cost_usd": round(live.cost_usd, 6),
                   "offline_tasks": offline.calls}
-    return {**totals, "max_usd": budget.max_usd, "max_tokens": budget.max_tokens}
+    return {**totals, "max_usd": budget.get("max_usd"), "max_tokens": budget.get("max_tokens")}
 
 
 def best_node(study: Study) -> dict | None:
@@ -185,9 +241,11 @@ def gate_items(study: Study) -> list[dict]:
             items = [{"id": name, "label": name, "detail": ("novel" if d.get("novel") else "not novel") + ": "
                       + str(d.get("method", ""))} for name, d in novelty_decisions(study).items()]
         elif gate == "experiments":
-            items = [{"id": n["id"], "label": n["id"], "detail": f"{n.get('kind')} · {n.get('status')} · "
-                      + ", ".join(f"{k} = {v:.4g}" for k, v in (n.get("metrics") or {}).items()
-                                  if isinstance(v, (int, float)))} for n in node_records(study) if n.get("status") == "done"]
+            best = (read_json(study.path("experiments", "summary.json"), default={}) or {}).get("best_by_metric")
+            done = sorted((n for n in node_records(study) if n.get("status") == "done"), key=lambda n: n["id"] != best)
+            items = [{"id": n["id"], "label": n["id"] + (" (best by the metric)" if n["id"] == best else ""),
+                      "detail": f"{n.get('kind')} · " + ", ".join(f"{k} = {v:.4g}" for k, v in (n.get("metrics") or {}).items()
+                                                              if isinstance(v, (int, float)))} for n in done]
         elif gate == "review":
             meta = meta_review(study) or {}
             verdict = f"the meta-review says {meta.get('decision')} (Overall {meta.get('overall')})" if meta else ""
