@@ -6,19 +6,22 @@ run from the command line take the same path and leave the same files:
     api.init("my-study", template="grokking", topic="How weight decay shapes grokking")
     api.run_phase("my-study", "ideation")   # runs what is out of date up to this phase
     api.run("my-study")                     # the rest
+
+A run tells whoever watches it what happens through hooks (aisci.hooks): pass
+`hooks=Hooks(on_node_end=...)` to follow the phases, the experiment nodes and the gates.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aisci import gates
+from aisci.constants import check_phase
 from aisci.errors import GateStop, StudyError
-from aisci.phases import PHASES
+from aisci.hooks import Hooks
 from aisci.runner import run_study
 from aisci.study import Study
 
@@ -33,6 +36,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     live_calls: int = 0
     stopped_at: str | None = None  # the gate that waits for a decision
+    waiting_items: list[str] = field(default_factory=list)  # what waits there (ideas, nodes), where known
     message: str = ""
 
     @property
@@ -67,39 +71,39 @@ def init(study_dir: str | Path, template: str = "grokking", topic: str = "", llm
 
 
 def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = None, progress: bool | None = None,
-        on_phase: Callable[[str], None] | None = None) -> Outcome:
+        hooks: Hooks | None = None, on_phase: Callable[[str], None] | None = None) -> Outcome:
     """Run (or resume) the study up to `until` (default: every phase). A phase whose inputs
-    did not change is skipped. `on_phase(name)` is called after each phase (e.g. to refresh
-    a cost meter). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
+    did not change is skipped. `hooks` are told what happens (aisci.hooks); `on_phase(name)`
+    is a shorthand for a callback after each phase, run or skipped (e.g. to refresh a cost
+    meter). `progress` shows the terminal progress bars (default: unless AISCI_NO_PROGRESS is
+    set). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
     study = Study.open(Path(study_dir))
-    if until is not None and until not in PHASES:
-        raise StudyError(f"unknown phase {until!r} (phases: {', '.join(PHASES)})")
+    if until is not None:
+        check_phase(until)
     if progress is None:
         progress = not os.environ.get("AISCI_NO_PROGRESS")
+    subscribers = Hooks()
+    if progress:
+        from aisci.progress import ProgressBars
+
+        subscribers.extend(ProgressBars().hooks())
+    subscribers.extend(hooks)
+    if on_phase is not None:
+        subscribers.subscribe(on_phase_end=lambda event: on_phase(event.phase))
     outcome = Outcome(study=study.root)
-    names = list(PHASES)[: list(PHASES).index(until) + 1] if until else list(PHASES)
-    steps = names if on_phase else names[-1:]  # with a callback, one runner call per phase
+    # what ran is known phase by phase, so a run a gate stops still says what it did
+    subscribers.subscribe(on_phase_end=lambda event: (outcome.ran if event.ran else outcome.skipped).append(event.phase))
     try:
-        for name in steps:
-            report = run_study(study, llm_override=llm, until=name, progress=progress)
-            outcome.ran += [n for n in report.ran if n not in outcome.ran]
-            outcome.skipped = [n for n in report.skipped if n not in outcome.ran]
-            outcome.notes += [n for n in report.notes if n not in outcome.notes]
-            outcome.live_calls += report.live_calls
-            if on_phase:
-                on_phase(name)
+        report = run_study(study, llm_override=llm, until=until, hooks=subscribers)
+        outcome.notes, outcome.live_calls = report.notes, report.live_calls
     except GateStop as stop:
-        found = re.search(r"the (\w+) gate waits", str(stop))
-        outcome.stopped_at = found[1] if found else next(iter(gates.waiting(study)), "?")
-        outcome.message = str(stop)
+        outcome.stopped_at, outcome.waiting_items, outcome.message = stop.gate, stop.items, str(stop)
     return outcome
 
 
 def run_phase(study_dir: str | Path, phase: str, **kwargs) -> Outcome:
     """Bring the study up to date through `phase` (earlier phases first, if they are not)."""
-    if phase not in PHASES:
-        raise StudyError(f"unknown phase {phase!r} (phases: {', '.join(PHASES)})")
-    return run(study_dir, until=phase, **kwargs)
+    return run(study_dir, until=check_phase(phase), **kwargs)
 
 
 def status(study_dir: str | Path) -> dict:
@@ -110,7 +114,7 @@ def status(study_dir: str | Path) -> dict:
     study = Study.open(Path(study_dir))
     state = study.phase_state()
     phases = {}
-    for name, _fingerprint, current in plan(make_context(study, say=lambda _m: None)):
+    for name, _fingerprint, current in plan(make_context(study, say=lambda _message: None)):
         phases[name] = "done" if current else ("out of date" if name in state else "not run")
     return {"study": str(study.root), "topic": study.config.study.topic, "phases": phases,
             "waiting": gates.waiting(study), "final_decision": gates.final_decision(study), "llm": cost_text(study)}

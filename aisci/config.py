@@ -14,7 +14,9 @@ from typing import Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from aisci.constants import PHASE_NAMES
 from aisci.errors import ConfigError
+from aisci.notebook.sandbox import SandboxSettings  # the limits' defaults are defined there, once
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,7 +24,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILE = "aisci.toml"
-ROLES = ("ideation", "novelty", "experiments", "analysis", "writeup", "review")
+ROLES = PHASE_NAMES  # a role per phase: [llm.roles] names the model answering it
 GatePolicy = Literal["auto", "stop"]
 LITERATURE_SOURCES = ("semantic_scholar", "openalex", "arxiv", "crossref")  # aisci.literature.sources.SOURCES
 
@@ -138,9 +140,9 @@ class ExperimentsSection(Section):
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
     # the sandboxed kernel of experiment nodes (see aisci/notebook/sandbox.py)
     sandbox: bool = True
-    memory_mb: int | None = Field(default=8192, ge=64)  # address space per kernel process
-    cpu_seconds: int | None = Field(default=3600, gt=0)  # CPU time per kernel process (all its threads)
-    max_processes: int | None = Field(default=256, ge=8)  # processes and threads of a kernel's whole tree
+    memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64)  # address space per kernel process
+    cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0)  # CPU time per kernel process (all its threads)
+    max_processes: int | None = Field(default=SandboxSettings.max_processes, ge=8)  # processes and threads of a kernel's whole tree
     allow_network: bool = False
 
 
