@@ -118,3 +118,112 @@ def status(study_dir: str | Path) -> dict:
         phases[name] = "done" if current else ("out of date" if name in state else "not run")
     return {"study": str(study.root), "topic": study.config.study.topic, "phases": phases,
             "waiting": gates.waiting(study), "final_decision": gates.final_decision(study), "llm": cost_text(study)}
+
+
+# --- many studies, and runs as jobs (what `aisci list` and the JupyterLab extension use) -----
+def list_studies(root: str | Path = ".") -> list[dict]:
+    """Every study under `root` (each folder with an aisci.toml) at a glance: see aisci.studies.card."""
+    from aisci import studies
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise StudyError(f"{root}: no such folder")
+    return [studies.card(path, root) for path in studies.find(root)]
+
+
+def study_card(study_dir: str | Path, root: str | Path | None = None) -> dict:
+    """One study's phases, cost, best node, paper, review and run (as `list_studies` shows it)."""
+    from aisci import studies
+
+    Study.open(Path(study_dir))  # a one-line error for a folder that is not a study
+    return studies.card(Path(study_dir), Path(root) if root else None)
+
+
+def experiment_tree(study_dir: str | Path) -> dict:
+    from aisci import studies
+
+    return studies.tree(Study.open(Path(study_dir)))
+
+
+def decisions(study_dir: str | Path) -> dict:
+    """Every decision taken so far, and the gates waiting for one with their items."""
+    from aisci import studies
+
+    study = Study.open(Path(study_dir))
+    return {"decisions": study.decisions(), "waiting": studies.gate_items(study)}
+
+
+def decide(study_dir: str | Path, gate: str, verdict: str, items: list[str], note: str = "", by: str = "api") -> dict:
+    """Approve or reject items at a gate: the same decisions.jsonl entry `aisci approve` writes."""
+    from aisci.commands.approve import ACTIONS, _resolve
+
+    study = Study.open(Path(study_dir))
+    if gate not in gates.ALL_GATES:
+        raise StudyError(f"unknown gate {gate!r} (gates: {', '.join(gates.ALL_GATES)})")
+    if verdict not in ("approve", "reject"):
+        raise StudyError(f"unknown verdict {verdict!r} (approve or reject)")
+    if not items:
+        raise StudyError("name at least one item to decide on")
+    approve, reject = ACTIONS.get(gate, ("approve", "reject"))
+    return study.record_decision(gate, approve if verdict == "approve" else reject,
+                                 items=_resolve(study, gate, [str(i) for i in items]), by=by, note=note)
+
+
+def start_run(study_dir: str | Path, until: str | None = None) -> dict:
+    """Start `aisci run` on the study as a job in its own process group (see aisci.jobs)."""
+    from aisci import jobs
+
+    return jobs.start(Study.open(Path(study_dir)), until)
+
+
+def stop_run(study_dir: str | Path) -> dict:
+    from aisci import jobs
+
+    return jobs.stop(Study.open(Path(study_dir)))
+
+
+def run_log(study_dir: str | Path, offset: int = 0) -> dict:
+    from aisci import jobs
+
+    return jobs.log_since(Study.open(Path(study_dir)), offset)
+
+
+def new_study(study_dir: str | Path, template: str, topic: str, llm: str | None = None,
+              gate_policy: str | None = None) -> Study:
+    """What `aisci init` does (the study, its library seeded with the template's references),
+    with every gate's policy set to `gate_policy` (auto or stop) when given."""
+    from aisci.commands.init import _seed_library
+    from aisci.config import dump_config
+    from aisci.fsutil import atomic_write_text
+    from aisci.llm.spec import parse_spec
+
+    if gate_policy not in (None, "auto", "stop"):
+        raise StudyError(f"unknown gate policy {gate_policy!r} (auto or stop)")
+    if llm:
+        parse_spec(llm)
+    if not topic.strip():
+        raise StudyError("give the study a topic")
+    study = Study.create(Path(study_dir), template, topic.strip(), llm)
+    _seed_library(study)
+    if gate_policy:
+        for gate in gates.GATE_HELP:
+            setattr(study.config.gates, gate, gate_policy)
+        atomic_write_text(study.path("aisci.toml"), dump_config(study.config))
+    return study
+
+
+def model_requirements(spec: str) -> dict:
+    """Which environment variable a model spec reads its key from, and whether it is set. Never
+    the value."""
+    from aisci.llm.spec import parse_spec
+
+    model = parse_spec(spec)
+    variable = model.api_key_env
+    return {"spec": spec, "provider": model.provider, "model": model.label, "env": variable,
+            "set": bool(variable and os.environ.get(variable))}
+
+
+def templates() -> list[str]:
+    from aisci.template import available_templates
+
+    return list(available_templates())
