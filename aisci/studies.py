@@ -203,7 +203,7 @@ def tree(study: Study) -> dict:
     """The experiment tree: every node with its kind, status, metric and failure; the best one
     marked; a finished node whose notebook a person changed marked `edited` (the next run makes
     the edit a `human` node)."""
-    from aisci.notebook import build
+    from aisci.execution import build
     from aisci.widgets.data import node_records
 
     summary = ExperimentSummary.load(study)

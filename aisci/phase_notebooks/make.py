@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from aisci.notebook import build
+from aisci.execution import build
 
 PACKAGE_FOLDER = Path(__file__).resolve().parent
 REPO_FOLDER = PACKAGE_FOLDER.parent.parent / "notebooks"

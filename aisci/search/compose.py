@@ -12,7 +12,7 @@ import nbformat
 
 from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.manifest import parameters_cell_values
 
 HEADER_ROLE = "node-header"
