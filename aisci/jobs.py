@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aisci.errors import StudyError
 from aisci.fsutil import atomic_write_json, read_json
-from aisci.phases import PHASES
+from aisci.constants import check_phase
 from aisci.study import Study, now_iso
 
 JOB_FILE = "job.json"
@@ -69,8 +69,8 @@ def _running(state_dir: Path, record: dict) -> bool:
 
 def start(study: Study, until: str | None = None) -> dict:
     """Start `aisci run` on the study (resuming where it stopped); refused while one runs."""
-    if until is not None and until not in PHASES:
-        raise StudyError(f"unknown phase {until!r} (phases: {', '.join(PHASES)})")
+    if until is not None:
+        check_phase(until)
     with _starting:
         if is_running(study):
             raise StudyError(f"{study.root.name}: a run is already working on this study")

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from aisci import gates, jobs
+from aisci.artifacts import ExperimentSummary, Ideas
 from aisci.config import CONFIG_FILE
 from aisci.errors import AisciError
 from aisci.fsutil import read_json
@@ -233,13 +234,13 @@ def _store_key(path: Path) -> tuple:
 
 
 def best_node(study: Study) -> dict | None:
-    summary = read_json(study.path("experiments", "summary.json"), default={}) or {}
-    best = next((n for n in summary.get("nodes", []) if n.get("id") == summary.get("best")), None)
+    summary = ExperimentSummary.load(study)
+    best = summary.best_node
     if best is None:
         return None
-    metric = summary.get("primary_metric")
-    return {"id": best["id"], "idea": best.get("idea"), "metric": metric,
-            "value": (best.get("metrics") or {}).get(metric), "notebook": best.get("notebook")}
+    metric = summary.primary_metric
+    return {"id": best.id, "idea": best.idea, "metric": metric, "value": best.metrics.get(metric),
+            "notebook": best.notebook}
 
 
 def paper(study: Study) -> dict | None:
@@ -265,8 +266,8 @@ def tree(study: Study) -> dict:
     from aisci.notebook import build
     from aisci.widgets.data import node_records
 
-    summary = read_json(study.path("experiments", "summary.json"), default={}) or {}
-    metric = summary.get("primary_metric")
+    summary = ExperimentSummary.load(study)
+    metric = summary.primary_metric or None
     nodes = []
     for node in node_records(study):
         notebook = study.path(node["notebook"]) if node.get("notebook") else None
@@ -275,7 +276,7 @@ def tree(study: Study) -> dict:
         nodes.append({"id": node["id"], "idea": node.get("idea"), "kind": node.get("kind"), "parent": node.get("parent"),
                       "status": node.get("status"), "metric": (node.get("metrics") or {}).get(metric),
                       "failure": node.get("failure"), "notebook": node.get("notebook"), "edited": edited})
-    return {"primary_metric": metric, "best": summary.get("best"), "nodes": nodes}
+    return {"primary_metric": metric, "best": summary.best, "nodes": nodes}
 
 
 def _code_hash(build, notebook: Path) -> str | None:
@@ -287,7 +288,6 @@ def _code_hash(build, notebook: Path) -> str | None:
 
 def gate_items(study: Study) -> list[dict]:
     """What each gate that waits for a person would decide about, with a summary per item."""
-    from aisci.artifacts import Ideas
     from aisci.widgets.data import meta_review, node_records, novelty_decisions
 
     waiting = []
@@ -301,7 +301,7 @@ def gate_items(study: Study) -> list[dict]:
             items = [{"id": name, "label": name, "detail": ("novel" if d.get("novel") else "not novel") + ": "
                       + str(d.get("method", ""))} for name, d in novelty_decisions(study).items()]
         elif gate == "experiments":
-            best = (read_json(study.path("experiments", "summary.json"), default={}) or {}).get("best_by_metric")
+            best = ExperimentSummary.load(study).best_by_metric
             done = sorted((n for n in node_records(study) if n.get("status") == "done"), key=lambda n: n["id"] != best)
             items = [{"id": n["id"], "label": n["id"] + (" (best by the metric)" if n["id"] == best else ""),
                       "detail": f"{n.get('kind')} · " + ", ".join(f"{k} = {v:.4g}" for k, v in (n.get("metrics") or {}).items()

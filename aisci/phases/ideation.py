@@ -9,7 +9,6 @@ search (and the offline novelty check after it) always has something to read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
