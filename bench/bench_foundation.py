@@ -20,7 +20,7 @@ import nbformat
 
 from aisci.notebook.execute import execute_notebook
 from aisci.phases import PHASES
-from aisci.template import load_template
+from aisci.manifest import load_template
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from aisci.llm import LLM
 from aisci.notebook import build
 from aisci.notebook.execute import ExecutionResult, execute_notebook
 from aisci.study import Study, now_iso
-from aisci.template import Template
+from aisci.manifest import Template
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 
