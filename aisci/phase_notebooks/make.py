@@ -1,5 +1,5 @@
-"""Write the phase notebooks: `python -m aisci.notebooks.make`. The canonical copies go to
-aisci/notebooks/ (shipped in the wheel); in a repository checkout the same bytes go to the
+"""Write the phase notebooks: `python -m aisci.phase_notebooks.make`. The canonical copies go to
+aisci/phase_notebooks/ (shipped in the wheel); in a repository checkout the same bytes go to the
 top-level notebooks/ folder too, which is what Binder opens. A test keeps the three in step
 (this script's output, the package copies, the top-level copies)."""
 
