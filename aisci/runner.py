@@ -121,11 +121,15 @@ def plan(ctx: PhaseContext) -> list[tuple[str, str, bool]]:
 # --- running ----------------------------------------------------------------------------------------
 def run_study(study: Study, *, llm_override: str | None = None, until: str | None = None,
               redo: Iterable[str] = (), hooks: Hooks | None = None,
-              say: Callable[[str], None] | None = None) -> RunReport:
+              say: Callable[[str], None] | None = None, progress: bool = False) -> RunReport:
     """Run the phases in order, skipping those that are up to date. `redo` names phases to
     run again anyway (after an aisci upgrade, say); what follows a redone phase reruns when
     the redone phase's outputs changed. A gate that stops the run raises GateStop after
-    telling `hooks.on_gate`."""
+    telling `hooks.on_gate`. `progress` adds the terminal progress bars to the hooks."""
+    if progress:
+        from aisci.progress import ProgressBars
+
+        hooks = ProgressBars().hooks().extend(hooks)
     redo = {check_phase(name) for name in redo}
     names = phases_through(until)
     report = RunReport()

@@ -40,7 +40,7 @@ def make_study(root, overlaps: dict[str, float | None], data: str | None) -> Non
         cell.outputs = outputs
         (root / notebook).parent.mkdir(parents=True)
         nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(root / notebook))
-        nodes.append({"id": f"{run}/node-0", "status": "done", "notebook": notebook})
+        nodes.append({"id": f"{run}/node-0", "idea": run, "kind": "draft", "status": "done", "notebook": notebook})
     (root / "experiments" / "summary.json").write_text(json.dumps({"nodes": nodes, "best": nodes[0]["id"]}))
 
 
@@ -157,7 +157,7 @@ def test_sources_hold_every_run_that_executed_best_first(tmp_path):
                  nbformat.v4.new_code_cell("train(lr)")]
         (tmp_path / notebook).parent.mkdir(parents=True)
         nbformat.write(nbformat.v4.new_notebook(cells=cells), str(tmp_path / notebook))
-        nodes.append({"id": f"{run}/node-0", "status": status, "notebook": notebook})
+        nodes.append({"id": f"{run}/node-0", "idea": run, "kind": "draft", "status": status, "notebook": notebook})
     (tmp_path / "experiments" / "summary.json").write_text(json.dumps({"nodes": nodes, "best": "big/node-0"}))
     sources = study_sources(tmp_path)
     assert sources.method_text == "## Method\n`lr` $= 0.01$" and sources.best_run == "big/node-0"
