@@ -200,6 +200,7 @@ def parameter_problems(idea: Idea, manifest) -> list[str]:
 
 
 COMPUTE_WORDS = ("step", "epoch", "layer", "d_model", "hidden", "timestep", "width", "depth", "batch")
+MAX_COMPUTE_RATIO = 2.0  # an idea estimated to cost more than this many baselines is not feasible
 
 
 def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Iterable = (),
@@ -215,7 +216,7 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
     names_metric = any(m in idea.hypothesis for m in metrics) or any(
         m.replace("_", " ") in idea.hypothesis.lower() for m in metrics)
     problems = parameter_problems(idea, manifest)
-    ratio = _compute_ratio(idea, manifest)
+    ratio = compute_ratio(idea.parameters, manifest)
     compares = any("baseline" in e.lower() for e in idea.experiments)
     return [
         RubricItem(criterion="states a falsifiable hypothesis about a declared metric", passed=names_metric,
@@ -225,7 +226,7 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
                    reason="; ".join(problems) if problems else (
                        f"sets {', '.join(f'{k}={v!r}' for k, v in idea.parameters.items())}" if idea.parameters
                        else "sets no template parameter")),
-        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= 2.0,
+        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= MAX_COMPUTE_RATIO,
                    reason=f"estimated compute {ratio:.2g}x the baseline's (budget {manifest.time_budget_s} s per run)"),
         _distinct_item(idea, [*others, *earlier], duplicate_threshold),
         RubricItem(criterion="plans a comparison against the baseline", passed=compares,
@@ -274,9 +275,11 @@ def _differs_from_papers_item(idea: Idea) -> RubricItem:
                       reason=f"states how it differs from each of the {len(retrieval.papers)} retrieved papers ({keys})")
 
 
-def _compute_ratio(idea: Idea, manifest) -> float:
+def compute_ratio(parameters: dict, manifest) -> float:
+    """The estimated compute of a run with these overrides, as a multiple of the baseline's: the
+    product of value / default over the parameters whose names say they scale the work."""
     ratio = 1.0
-    for name, value in idea.parameters.items():
+    for name, value in parameters.items():
         param = manifest.parameters.get(name)
         if param is None or param.type not in ("int", "float") or not any(w in name for w in COMPUTE_WORDS):
             continue

@@ -223,6 +223,9 @@ def _manifest_problems(manifest: Manifest) -> list[str]:
         if wrong:
             problems.append(f"parameters.{name}.choices: {', '.join(map(repr, wrong))} "
                             f"{'is' if len(wrong) == 1 else 'are'} not {A_TYPE[param.type]}")
+        elif param.choices and param.default not in param.choices:
+            problems.append(f"parameters.{name}.default: {param.default!r} is not among its choices "
+                            f"({', '.join(map(repr, param.choices))}); list the default among them")
     if "seed_parameter" in manifest.model_fields_set and not manifest.has_seed_parameter:
         problems.append(f"seed_parameter: {manifest.seed_parameter!r} is not among [parameters] "
                         f"(replicas set it to each of the seeds)")
@@ -371,6 +374,7 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
                     problems.append(f"{where}: sets {name!r}, which is not a declared parameter")
                 elif not param.accepts(value):
                     problems.append(f"{where}: {name} = {value!r} is not {A_TYPE[param.type]}")
+            problems += _seed_compute_problems(where, idea.get("parameters") or {}, manifest)
     bib_path = root / "references.bib"
     if bib_path.exists():
         import bibtexparser
@@ -383,6 +387,20 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
             line = getattr(block, "start_line", None)
             problems.append(f"{bib_path}: an entry{f' at line {line + 1}' if line is not None else ''} does not parse")
     return problems
+
+
+def _seed_compute_problems(where: str, parameters: dict, manifest: Manifest) -> list[str]:
+    """A seed idea the ideas rubric would mark infeasible: ideation drops it, so say so here."""
+    from aisci.ideas import MAX_COMPUTE_RATIO, compute_ratio
+
+    if any(name not in manifest.parameters or not manifest.parameters[name].accepts(value)
+           for name, value in parameters.items()):
+        return []  # reported above
+    ratio = compute_ratio(parameters, manifest)
+    if ratio <= MAX_COMPUTE_RATIO:
+        return []
+    return [f"{where}: estimated compute {ratio:.2g}x the baseline's, over the {MAX_COMPUTE_RATIO:g}x a feasible "
+            f"idea may use (ideation would drop it); choose a smaller setting"]
 
 
 def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:

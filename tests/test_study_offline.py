@@ -15,6 +15,8 @@ from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study
 
+pytestmark = pytest.mark.load_dependent  # whole studies: deadlines a load spike can miss
+
 
 @pytest.fixture(scope="module")
 def finished_study(tmp_path_factory):

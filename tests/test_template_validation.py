@@ -104,6 +104,8 @@ CASES = {
                                             "parameters.steps.default: 'twenty' is not an int"),
     "parameter choice of the wrong type": (lambda r: edit_manifest(r, "choices = [10, 20]", "choices = [10, 2.5]"),
                                            "parameters.steps.choices: 2.5 is not an int"),
+    "default outside its choices": (lambda r: edit_manifest(r, "choices = [0.01, 0.1, 0.3]", "choices = [0.01, 0.3]"),
+                                    "parameters.lr.default: 0.1 is not among its choices (0.01, 0.3)"),
     "no parameters": (lambda r: (r / "manifest.toml").write_text(
         (r / "manifest.toml").read_text().split("[parameters.lr]")[0]), "missing parameters"),
     "misspelt key": (lambda r: edit_manifest(r, 'description = "learning rate"', 'descripton = "learning rate"'),
@@ -134,6 +136,10 @@ CASES = {
         lambda r: (r / "seed_ideas.json").write_text(json.dumps(
             [{"name": "x", "title": "X", "hypothesis": "h", "parameters": {"momentum": 0.9}}])),
         "seed_ideas.json: idea 1: sets 'momentum', which is not a declared parameter"),
+    "seed idea over the compute limit": (
+        lambda r: (r / "seed_ideas.json").write_text(json.dumps(
+            [{"name": "x", "title": "X", "hypothesis": "h", "parameters": {"steps": 80}}])),
+        "seed_ideas.json: idea 1: estimated compute 4x the baseline's, over the 2x a feasible idea may use"),
     "seed ideas not JSON": (lambda r: (r / "seed_ideas.json").write_text("[{"), "seed_ideas.json: not valid JSON"),
 }
 
