@@ -223,7 +223,7 @@ def _manifest_problems(manifest: Manifest) -> list[str]:
         if wrong:
             problems.append(f"parameters.{name}.choices: {', '.join(map(repr, wrong))} "
                             f"{'is' if len(wrong) == 1 else 'are'} not {A_TYPE[param.type]}")
-        elif param.choices and param.default not in param.choices:
+        elif param.choices and param.accepts(param.default) and param.default not in param.choices:
             problems.append(f"parameters.{name}.default: {param.default!r} is not among its choices "
                             f"({', '.join(map(repr, param.choices))}); list the default among them")
     if "seed_parameter" in manifest.model_fields_set and not manifest.has_seed_parameter:
@@ -374,7 +374,6 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
                     problems.append(f"{where}: sets {name!r}, which is not a declared parameter")
                 elif not param.accepts(value):
                     problems.append(f"{where}: {name} = {value!r} is not {A_TYPE[param.type]}")
-            problems += _seed_compute_problems(where, idea.get("parameters") or {}, manifest)
     bib_path = root / "references.bib"
     if bib_path.exists():
         import bibtexparser
@@ -389,18 +388,24 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
     return problems
 
 
-def _seed_compute_problems(where: str, parameters: dict, manifest: Manifest) -> list[str]:
-    """A seed idea the ideas rubric would mark infeasible: ideation drops it, so say so here."""
+def template_warnings(root: Path) -> list[str]:
+    """What does not make a template invalid but will surprise its user: seed ideas over the compute
+    limit of the ideas rubric, which ideation drops (and says so). Call it on a valid template."""
     from aisci.ideas import MAX_COMPUTE_RATIO, compute_ratio
 
-    if any(name not in manifest.parameters or not manifest.parameters[name].accepts(value)
-           for name, value in parameters.items()):
-        return []  # reported above
-    ratio = compute_ratio(parameters, manifest)
-    if ratio <= MAX_COMPUTE_RATIO:
+    root = Path(root)
+    seeds_path = root / "seed_ideas.json"
+    if not seeds_path.exists():
         return []
-    return [f"{where}: estimated compute {ratio:.2g}x the baseline's, over the {MAX_COMPUTE_RATIO:g}x a feasible "
-            f"idea may use (ideation would drop it); choose a smaller setting"]
+    manifest = Manifest.model_validate(tomllib.loads((root / MANIFEST).read_text(encoding="utf-8")))
+    warnings = []
+    for number, idea in enumerate(json.loads(seeds_path.read_text(encoding="utf-8")), 1):
+        ratio = compute_ratio(idea.get("parameters") or {}, manifest)
+        if ratio > MAX_COMPUTE_RATIO:
+            warnings.append(f"{seeds_path}: idea {number} ({idea['name']}): estimated compute {ratio:.2g}x the "
+                            f"baseline's, over the {MAX_COMPUTE_RATIO:g}x a feasible idea may use: ideation will "
+                            "drop it; choose a smaller setting to have it tested")
+    return warnings
 
 
 def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:

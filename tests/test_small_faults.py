@@ -59,3 +59,19 @@ def test_the_widgets_draw_with_any_font():
         text = path.read_text(encoding="utf-8")
         emoji = sorted({c for c in text if ord(c) >= 0x1F000 or c == "\ufe0f"})
         assert not emoji, f"{path.name}: {emoji}"
+
+
+def test_cell_authorship_leaves_out_papermills_cell_and_credits_the_header_to_aisci(tmp_path):
+    import nbformat
+
+    from aisci.notebook import build
+    from aisci.paper.notebooks import cell_authors
+    from aisci.search.compose import HEADER_ROLE, PERSON
+
+    nb = build.notebook("Node", build.AISCI_AUTHOR)
+    nb.cells = [build.markdown("> **Edited by a person**", PERSON, role=HEADER_ROLE),
+                nbformat.v4.new_code_cell("lr = 0.3", metadata={"tags": ["injected-parameters"]}),
+                build.code("x = 1", "offline-engine"), build.code("y = 2", PERSON)]
+    path = tmp_path / "node.ipynb"
+    nbformat.write(nb, str(path))
+    assert dict(cell_authors(path)) == {"aisci": 1, "offline-engine": 1, PERSON: 1}

@@ -136,10 +136,6 @@ CASES = {
         lambda r: (r / "seed_ideas.json").write_text(json.dumps(
             [{"name": "x", "title": "X", "hypothesis": "h", "parameters": {"momentum": 0.9}}])),
         "seed_ideas.json: idea 1: sets 'momentum', which is not a declared parameter"),
-    "seed idea over the compute limit": (
-        lambda r: (r / "seed_ideas.json").write_text(json.dumps(
-            [{"name": "x", "title": "X", "hypothesis": "h", "parameters": {"steps": 80}}])),
-        "seed_ideas.json: idea 1: estimated compute 4x the baseline's, over the 2x a feasible idea may use"),
     "seed ideas not JSON": (lambda r: (r / "seed_ideas.json").write_text("[{"), "seed_ideas.json: not valid JSON"),
 }
 
@@ -237,3 +233,15 @@ def test_a_new_study_limits_each_node_to_a_multiple_of_the_templates_budget(tmp_
 
     assert main(["init", str(tmp_path / "s"), "--template", template, "--topic", "node time limits"]) == 0
     assert load_config(tmp_path / "s").experiments.timeout_s == limit
+
+
+def test_validate_warns_of_a_seed_idea_ideation_would_drop(tmp_path, capsys):
+    root = toy_copy(tmp_path)
+    (root / "seed_ideas.json").write_text(json.dumps(
+        [{"name": "long_run", "title": "Four times the steps", "hypothesis": "h", "parameters": {"steps": 80}}]))
+    assert template_problems(root) == []  # still a usable template
+    assert main(["templates", "validate", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert ("warning: " in out and "idea 1 (long_run): estimated compute 4x the baseline's, over the 2x a feasible "
+            "idea may use: ideation will drop it" in out)
+    assert out.strip().endswith("valid, with 1 warning(s)")

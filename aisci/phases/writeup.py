@@ -123,6 +123,18 @@ def _mid_sentence(text: str) -> str:
     return first.lower() + text[len(first):] if first.lower() in SENTENCE_OPENERS else text
 
 
+def dropped_seeds_sentence(ideas_record: dict) -> str:
+    """For the limitations: the template's seed ideas that ideation dropped as infeasible (ideas.json),
+    which the study therefore never tested."""
+    dropped = [d for d in ideas_record.get("dropped", []) if d.get("stage") == "feasibility"]
+    if not dropped:
+        return ""
+    titles = _and([f"\\emph{{{latex.escape(d['title'])}}}" for d in dropped])
+    many = len(dropped) > 1
+    return (f" The template's seed idea{'s' if many else ''} {titles} {'were' if many else 'was'} not tested: the "
+            f"estimated compute is over the limit the ideas rubric allows, so ideation dropped {'them' if many else 'it'}.")
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -598,6 +610,7 @@ class _Writer:
             "timeout_s": str(self.ctx.config.experiments.timeout_s),
             "seeds_phrase": f"{NUMBER_WORDS[seeds] if seeds < len(NUMBER_WORDS) else seeds} seed{'s' if seeds > 1 else ''}",
             "observations_tex": " ".join(latex.escape(o) for o in self.analysis.get("observations", [])),
+            "dropped_seeds_tex": dropped_seeds_sentence(read_json(self.study.path("ideas", "ideas.json"), default={})),
             "figures_sentence": f" {figures}" if figures else "",
             "verdict_sentence": (f"The largest improvement over the baseline came from \\texttt{{{latex.escape(best)}}}."
                                  if improved else f"No run improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
