@@ -184,6 +184,9 @@ class ReviewSection(Section):
     accept_threshold: int = Field(default=6, ge=1, le=10)
     check_penalty_cap: int = Field(default=3, ge=0, le=9)  # meta-review Overall loses 1 per failed check, at most this
     code_max_chars: int = Field(default=40000, ge=1000)  # of the code shown to the method-vs-code comparison
+    # the meta-review's decision: "" = mean Overall >= accept_threshold; "calibrated:PATH" = a fitted rule
+    # (a JSON file from `aisci review-bench --fit-on` or `--fit`; PATH relative to the study folder)
+    rule: str = Field(default="", pattern=r"^(|calibrated:.+)$")
 
 
 class GatesSection(Section):
