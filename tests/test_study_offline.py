@@ -121,6 +121,20 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
 
 
+def test_status_after_aisci_paper_says_the_review_is_out_of_date(study_copy, capsys):
+    assert main(["status", str(study_copy)]) == 0
+    assert "out of date" not in capsys.readouterr().out
+    sections = study_copy / "paper" / "sections" / "discussion.tex"
+    sections.write_text(sections.read_text() + "\nA sentence a person added.\n")
+    if tex_available():
+        assert main(["paper", str(study_copy)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(study_copy)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"review +out of date", out)
+    assert re.search(r"review: \w+, Overall [\d.]+ \(reviews/meta-review.json\) — out of date", out)
+
+
 def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(finished_study, moved)  # copied as a person would: nothing rewritten

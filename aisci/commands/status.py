@@ -21,7 +21,8 @@ def handle(args) -> int:
     ctx = make_context(study)
     state = study.phase_state()
     print(f"study {study.root} — topic: {study.config.study.topic} — template: {ctx.template.name}")
-    for name, _fp, current in plan(ctx):
+    rows = plan(ctx)
+    for name, _fp, current in rows:
         entry = state.get(name)
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
@@ -32,7 +33,7 @@ def handle(args) -> int:
         for node in nodes:
             counts[node["status"]] = counts.get(node["status"], 0) + 1
         print("  experiment nodes: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for line in _outcomes(study):
+    for line in _outcomes(study, stale={name for name, _fp, current in rows if not current}):
         print("  " + line)
     store = CallStore(study.path("llm", "calls.sqlite"))
     live = store.totals("openai-compatible")
@@ -50,9 +51,14 @@ def handle(args) -> int:
     return 0
 
 
-def _outcomes(study: Study) -> list[str]:
+def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
-    paper's open check problems, the meta-review's verdict."""
+    paper's open check problems, the meta-review's verdict. A result whose phase is out of date
+    (say, the review after the paper's sections were edited and `aisci paper` rebuilt it) says so."""
+    def dated(line: str, phase: str) -> str:
+        return line + (f" — out of date: it predates the current {'paper' if phase != 'writeup' else 'sections'}; "
+                       f"`aisci run {study.root}` redoes it" if phase in stale else "")
+
     lines = []
     summary = experiments.summary(study)
     best = next((n for n in summary["nodes"] if n["id"] == summary.get("best")), None)
@@ -65,8 +71,10 @@ def _outcomes(study: Study) -> list[str]:
     if checks:
         pdf = study.path("paper", "paper.pdf")
         where = "paper/paper.pdf" if pdf.exists() else "paper/main.tex and paper/paper.md (no PDF)"
-        lines.append(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)")
+        lines.append(dated(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)",
+                           "writeup"))
     meta = read_json(study.path("reviews", "meta-review.json"))
     if meta:
-        lines.append(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)")
+        lines.append(dated(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)",
+                           "review"))
     return lines
