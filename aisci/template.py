@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -23,11 +24,26 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 MANIFEST = "manifest.toml"
 
 
+def prose_name(identifier: str, label: str, description: str) -> str:
+    """What the paper and the figures call a metric or parameter: its `label`, else the first clause
+    of its description (up to ";", ":" or "("), else the identifier with spaces: the paper's words,
+    not the code's ("sliced Wasserstein distance", not "sliced wasserstein")."""
+    if label.strip():
+        return label.strip()
+    clause = re.split(r";|:\s|\s\(", description, maxsplit=1)[0].strip().rstrip(".,")
+    clause = re.sub(r"^(?:the|a|an)\s+", "", clause, flags=re.IGNORECASE)  # the prose adds its own article
+    return clause or identifier.replace("_", " ")
+
+
 class Metric(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
     direction: Literal["maximize", "minimize"]
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose and the figures' axes (default: from the description)
     unit: str | None = None
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
@@ -40,6 +56,7 @@ class Parameter(BaseModel):
     default: Any
     choices: list[Any] = Field(default_factory=list)  # values a search may try
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose (default: from the description)
     # false: the parameter defines the task (the data set, the operation), so a search never
     # changes it on its own; only an idea that names it does
     tunable: bool = True
@@ -63,6 +80,9 @@ class Parameter(BaseModel):
         if self.type == "int":
             return isinstance(value, int) and not isinstance(value, bool)
         return isinstance(value, TYPES[self.type])
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
     def values(self) -> list[Any]:
         """The values a search may use: the default and the declared choices, in order

@@ -75,3 +75,17 @@ def test_cell_authorship_leaves_out_papermills_cell_and_credits_the_header_to_ai
     path = tmp_path / "node.ipynb"
     nbformat.write(nb, str(path))
     assert dict(cell_authors(path)) == {"aisci": 1, "offline-engine": 1, PERSON: 1}
+
+
+def test_the_paper_and_figures_use_the_manifests_words_not_identifiers():
+    from aisci.phases.writeup import offline_title
+    from aisci.template import load_template, prose_name
+
+    diffusion = load_template("2d_diffusion").manifest
+    assert offline_title(diffusion, ["beta_schedule", "num_timesteps"]).endswith(
+        ": how the noise schedule and the number of diffusion steps move the sliced Wasserstein distance")
+    # no label: the first clause of the description, not the column name the contract requires
+    assert prose_name("final_val_acc", "", "accuracy on the test set after the last step (1.0 = all right)") == \
+        "accuracy on the test set after the last step"
+    assert prose_name("final_a", "", "the learned coefficient") == "learned coefficient"
+    assert prose_name("x_y", "", "") == "x y"

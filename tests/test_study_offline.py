@@ -121,6 +121,11 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
 
 
+def test_the_analysis_figures_name_the_metric_in_the_manifests_words(finished_study):
+    figures = {f["name"]: f for f in json.loads((finished_study / "analysis" / "summary.json").read_text())["figures"]}
+    assert figures["primary_metric"]["caption"].startswith("mean squared error after training of each run")
+
+
 def test_status_after_aisci_paper_says_the_review_is_out_of_date(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     assert "out of date" not in capsys.readouterr().out

@@ -135,6 +135,18 @@ def dropped_seeds_sentence(ideas_record: dict) -> str:
             f"estimated compute is over the limit the ideas rubric allows, so ideation dropped {'them' if many else 'it'}.")
 
 
+def offline_title(manifest, changed: list[str]) -> str:
+    """The offline paper's title, in the paper's words: the manifest's labels (or descriptions) of the
+    parameters the study changed and of its primary metric, not their identifiers."""
+    if not changed:
+        return f"{manifest.title}: a baseline study"
+    names = [f"the {manifest.parameters[c].prose(c) if c in manifest.parameters else c.replace('_', ' ')}"
+             for c in changed]
+    primary = manifest.primary_metric
+    return (f"{manifest.title}: how {_and(names)} {'moves' if len(changed) == 1 else 'move'} the "
+            f"{manifest.metrics[primary].prose(primary)}")
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -581,9 +593,7 @@ class _Writer:
         changed = sorted({k for n in nodes if n["kind"] != "baseline" for k, v in n.get("parameters", {}).items()
                           if (baseline or {}).get("parameters", {}).get(k) != v})
         return {
-            "title_tex": (f"{latex.escape(manifest.title)}: how {latex.escape(_and([c.replace('_', ' ') for c in changed]))} "
-                          f"{'moves' if len(changed) == 1 else 'move'} the {latex.escape(primary.replace('_', ' '))}"
-                          if changed else f"{latex.escape(manifest.title)}: a baseline study"),
+            "title_tex": latex.escape(offline_title(manifest, changed)),
             "topic_tex": latex.escape(_mid_sentence(self.ctx.config.study.topic)),
             "template_title_tex": latex.escape(manifest.title),
             "template_description_tex": latex.prose(" ".join(manifest.description.split())),
