@@ -16,8 +16,8 @@ import uuid
 from concurrent.futures import Future
 
 from aisci.errors import ConfigError
-from aisci.executors import NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
+from aisci.executors.job import NodeJob, run_job
+from aisci.execution.execute import ExecutionResult
 
 
 class DaskExecutor:

@@ -13,8 +13,8 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from aisci.executors import NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
+from aisci.executors.job import NodeJob, run_job
+from aisci.execution.execute import ExecutionResult
 
 PRELOAD = ["aisci.executors", "papermill", "nbclient", "jupyter_client"]
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import nbformat
 
+from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
-from aisci.notebook import build
-from aisci.template import parameters_cell_values
+from aisci.execution import build
+from aisci.manifest import parameters_cell_values
 
 HEADER_ROLE = "node-header"
-PERSON = "person"
 KIND_TITLES = {
     "baseline": "Baseline", "draft": "Draft", "debug": "Debug", "improve": "Improvement",
     "hyperparameter": "Hyperparameter run", "ablation": "Ablation", "replica": "Seed replica",
@@ -66,7 +66,7 @@ def without_header(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def read_parameters(nb: nbformat.NotebookNode, space: dict[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
     """The declared parameters as the notebook's parameters cell sets them (a person may
     have edited it); a value that cannot be read keeps the fallback's."""
-    from aisci.template import Parameter
+    from aisci.manifest import Parameter
 
     cell = next((c for c in nb.cells if c.cell_type == "code" and is_parameters_cell(c)), None)
     try:
@@ -119,7 +119,7 @@ def apply_plan(parent: nbformat.NotebookNode, parameters: dict[str, Any], edits:
 
 def header_cell(*, kind: str, node_id: str, parent: str | None, author: str, title: str, rationale: str,
                 changes: dict[str, Any], edited_cells: list[int], extra: str = "") -> nbformat.NotebookNode:
-    banner = build.OFFLINE_BANNER if author == "offline-engine" else (
+    banner = build.OFFLINE_BANNER if author == OFFLINE_ENGINE else (
         "> **Edited by a person**; aisci added the edit to the tree as its own node." if author == PERSON else
         f"> Written by {build.author_label(author)} through aisci.")
     lines = [f"# {KIND_TITLES.get(kind, kind)}: {title}", "", banner, "",
