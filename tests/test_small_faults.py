@@ -64,7 +64,7 @@ def test_the_widgets_draw_with_any_font():
 def test_cell_authorship_leaves_out_papermills_cell_and_credits_the_header_to_aisci(tmp_path):
     import nbformat
 
-    from aisci.notebook import build
+    from aisci.execution import build
     from aisci.paper.notebooks import cell_authors
     from aisci.search.compose import HEADER_ROLE, PERSON
 
@@ -79,7 +79,7 @@ def test_cell_authorship_leaves_out_papermills_cell_and_credits_the_header_to_ai
 
 def test_the_paper_and_figures_use_the_manifests_words_not_identifiers():
     from aisci.phases.writeup import offline_title
-    from aisci.template import load_template, prose_name
+    from aisci.manifest import load_template, prose_name
 
     diffusion = load_template("2d_diffusion").manifest
     assert offline_title(diffusion, ["beta_schedule", "num_timesteps"]).endswith(

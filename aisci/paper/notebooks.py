@@ -69,7 +69,7 @@ def cell_authors(path: Path) -> Counter:
     Papermill's injected-parameters cell is nobody's work and is left out; a node's header cell
     ("Edited by a person", "Written by ...") is aisci's own summary of the node, whoever the node's
     author is, so it counts as aisci's."""
-    from aisci.notebook.build import AISCI_AUTHOR
+    from aisci.execution.build import AISCI_AUTHOR
     from aisci.search.compose import HEADER_ROLE
 
     nb = read(path)
