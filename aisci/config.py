@@ -136,12 +136,27 @@ class ExperimentsSection(Section):
     workers: int = Field(default=1, ge=1)  # nodes run at once (local pool processes, or LocalCluster workers)
     dask_scheduler: str | None = None  # e.g. "tcp://head:8786" (dask-jobqueue, dask-kubernetes); None: a LocalCluster
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
-    # the sandboxed kernel of experiment nodes (see aisci/notebook/sandbox.py)
-    sandbox: bool = True
+    # where generated and hand-written code runs (see aisci/notebook/bubblewrap.py): "bubblewrap",
+    # or "none" (no sandbox: only for a machine that holds nothing to protect; stated in the run
+    # log, `aisci status` and the paper). Studies from before say true / false.
+    sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
+    sandbox_reason: str = ""  # why sandbox = "none": disclosed with it
     memory_mb: int | None = Field(default=8192, ge=64)  # address space per kernel process
     cpu_seconds: int | None = Field(default=3600, gt=0)  # CPU time per kernel process (all its threads)
     max_processes: int | None = Field(default=256, ge=8)  # processes and threads of a kernel's whole tree
     allow_network: bool = False
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _old_boolean(cls, value):
+        """`sandbox = true` / `false` of earlier studies: the sandbox of its day, or none."""
+        if isinstance(value, bool):
+            return "bubblewrap" if value else "none"
+        return value
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox != "none"
 
 
 class SearchSection(Section):

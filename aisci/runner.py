@@ -65,6 +65,12 @@ def plan(ctx: PhaseContext) -> list[tuple[str, str, bool]]:
     return rows
 
 
+def sandbox_none_note(section) -> str:
+    reason = section.sandbox_reason.strip() or "no reason given in aisci.toml"
+    return (f'[experiments] sandbox = "none": generated and hand-written code runs without a sandbox, with your '
+            f"rights ({reason}); the paper discloses it")
+
+
 def run_study(study: Study, *, llm_override: str | None = None, until: str | None = None,
               redo: Iterable[str] = (), say: Callable[[str], None] = print, progress: bool = True) -> RunReport:
     """Run the phases in order, skipping those whose fingerprint and outputs match their last
@@ -77,6 +83,8 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
     report = RunReport()
     with study.lock():
         ctx = make_context(study, llm_override, say=lambda m: tqdm.write(m) if progress else say(m))
+        if not study.config.experiments.sandboxed:
+            ctx.warn(sandbox_none_note(study.config.experiments))
         upstream: list[str | None] = []  # output digests of every phase before this one
         names = list(PHASES)[: list(PHASES).index(until) + 1] if until else list(PHASES)
         bar = tqdm(names, desc="aisci", unit="phase", disable=not progress)

@@ -35,12 +35,14 @@ class NodeJob:
     env_extra: dict[str, str] = field(default_factory=dict)
     sandbox: SandboxSettings | None = field(default_factory=SandboxSettings)  # None: the plain scrubbed kernel
     parameters: dict[str, Any] = field(default_factory=dict)  # papermill parameters, if any
+    pass_env: tuple[str, ...] = ()  # environment variables the template declares it needs
 
 
 def run_job(job: NodeJob) -> ExecutionResult:
     return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
                             parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
-                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
+                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox,
+                            pass_env=tuple(job.pass_env))
 
 
 class Executor(Protocol):
@@ -68,13 +70,16 @@ class SerialExecutor:
         self.close()
 
 
-def sandbox_settings(config) -> SandboxSettings | None:
-    """The sandbox of experiment nodes from a StudyConfig (or its `experiments` section)."""
+def sandbox_settings(config, *, read_only: tuple[Path, ...] = (), hidden: tuple[Path, ...] = ()) -> SandboxSettings | None:
+    """The sandbox of a study's kernels from a StudyConfig (or its `experiments` section):
+    None when the study says sandbox = "none". `read_only`: what the kernel may read besides
+    its own folder (the template); `hidden`: what it must not see (the study folder)."""
     section = getattr(config, "experiments", config)
-    if not section.sandbox:
+    if not section.sandboxed:
         return None
     return SandboxSettings(memory_mb=section.memory_mb, cpu_seconds=section.cpu_seconds,
-                           max_processes=section.max_processes, allow_network=section.allow_network)
+                           max_processes=section.max_processes, allow_network=section.allow_network,
+                           read_only=tuple(str(p) for p in read_only), hidden=tuple(str(p) for p in hidden))
 
 
 def make_executor(config) -> Executor:

@@ -33,6 +33,7 @@ class ExecutionResult:
     failed_cell: int | None = None
     traceback_tail: str = ""
     notes: list[str] = field(default_factory=list)  # worth knowing even when it went well
+    sandbox: str = "none"  # "bubblewrap" when the kernel ran inside the sandbox
 
     @property
     def ok(self) -> bool:
@@ -90,6 +91,7 @@ def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_
         watchdog.cancel()
         status = run.finish() if run else {}
     if run:
+        result.sandbox = "bubblewrap"
         _explain_with_sandbox(result, status, sandbox, error)
     _note_sys_exit(output_path, result)
     _mark(output_path, result)

@@ -73,7 +73,9 @@ def run(ctx) -> list[str]:
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
         built_code = _code_hashes(nb)
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
+    # a person may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis",
+                               study_code_reads=(ctx.study.path("experiments"), ctx.template.root))
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     atomic_write_json(folder / "summary.json", {
