@@ -44,9 +44,9 @@ ETC_NETWORK_FILES = ("resolv.conf",)  # only when the study allows the network
 GPU_DEVICES = ("/dev/nvidia*", "/dev/dri")
 SANDBOX_HOME = "/tmp/home"
 SANDBOX_MPLCONFIGDIR = "/tmp/matplotlib"
-INSTALL_HINT = ('install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set [experiments] '
-                'sandbox = "none" in aisci.toml to run generated code without a sandbox (the run log, '
-                'the status and the paper then say so)')
+NONE_HINT = ('or set [experiments] sandbox = "none" in aisci.toml to run generated code without a sandbox '
+             '(the run log, the status and the paper then say so)')
+INSTALL_HINT = f"install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), {NONE_HINT}"
 
 
 @dataclass(frozen=True)
@@ -74,21 +74,23 @@ def command(walls: Walls, argv: list[str], env_pythonpath: str = "") -> list[str
     args = [bwrap, *namespace_args(walls.allow_network), "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--hostname", "aisci-sandbox"]
     args += _system_args(walls.allow_network)
+    args += ["--proc", "/proc", "--dev", "/dev", "--ro-bind-try", "/sys", "/sys"]
+    for pattern in GPU_DEVICES:
+        for device in sorted(glob.glob(pattern)):
+            args += ["--dev-bind", device, device]
+    # the private /tmp first: what lies under the host's /tmp (a study there) is bound on top of it
+    args += ["--tmpfs", "/tmp", "--dir", SANDBOX_HOME, "--dir", SANDBOX_MPLCONFIGDIR]
+    font_cache = matplotlib_font_cache()
+    if font_cache is not None:  # without it, every kernel would spend seconds rebuilding matplotlib's font list
+        args += ["--ro-bind", str(font_cache), f"{SANDBOX_MPLCONFIGDIR}/{font_cache.name}"]
     for path in _python_paths(env_pythonpath) + list(walls.read_only):
         if _may_show(path, hidden):
             args += _bind("--ro-bind", path)
     for inside, outside in walls.files.items():
         args += ["--ro-bind", str(outside), inside]
-    args += ["--proc", "/proc", "--dev", "/dev", "--ro-bind-try", "/sys", "/sys"]
-    for pattern in GPU_DEVICES:
-        for device in sorted(glob.glob(pattern)):
-            args += ["--dev-bind", device, device]
-    args += ["--tmpfs", "/tmp", "--dir", SANDBOX_HOME, "--dir", SANDBOX_MPLCONFIGDIR]
-    font_cache = matplotlib_font_cache()
-    if font_cache is not None:  # without it, every kernel would spend seconds rebuilding matplotlib's font list
-        args += ["--ro-bind", str(font_cache), f"{SANDBOX_MPLCONFIGDIR}/{font_cache.name}"]
     for path in (walls.workdir, *walls.writable_extra):
         args += _bind("--bind", path)
+    args += ["--remount-ro", "/"]  # the folders made to hold the mounts are not a place to write either
     # ipykernel would watch its parent's pid, which is the launcher's outside the PID namespace
     args += ["--chdir", str(_real(walls.workdir)), "--setenv", "JPY_PARENT_PID", "1", "--", *argv]
     return args
@@ -204,7 +206,7 @@ def problem(allow_network: bool = False) -> str | None:
             failure = str(exc)
         _CHECKED[key] = None if failure is None else (
             f"bubblewrap cannot make the sandbox's namespaces here ({failure}); this happens in containers "
-            f"that refuse them (Docker's default seccomp profile): {INSTALL_HINT.replace('install bubblewrap', 'run aisci where namespaces are allowed', 1)}")
+            f"that refuse them (Docker's default seccomp profile): run aisci where they are allowed, {NONE_HINT}")
     return _CHECKED[key]
 
 

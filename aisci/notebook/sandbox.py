@@ -223,10 +223,12 @@ class Launcher:
             if pid == 0:
                 return
             if pid == self.kernel and self.kernel_exit is None:
-                self.kernel_exit = {
-                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "max_rss_mb": usage.ru_maxrss // 1024}
+                code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+                sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+                if self.args.signal_exit_codes and code is not None and 128 < code < 128 + signal.NSIG:
+                    code, sig = None, code - 128  # bubblewrap exits with 128 + the signal that ended the kernel
+                self.kernel_exit = {"code": code, "signal": sig, "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                                    "max_rss_mb": usage.ru_maxrss // 1024}
 
     def _members(self) -> dict[int, int]:
         """pid -> number of threads, for every process of the kernel's tree (not the launcher)."""
@@ -522,7 +524,7 @@ class SandboxRun:
             writable_extra=(Path(self._short_dir),) if self._short_dir else (),
             allow_network=self.settings.allow_network, files=self._identity_files())
         launcher = [sys.executable, "-I", str(Path(__file__).resolve()), "--run-dir", str(self.private),
-                    "--parent-pid", str(os.getpid()), "--cgroup-name", f"aisci-{self.run_id}",
+                    "--parent-pid", str(os.getpid()), "--signal-exit-codes", "--cgroup-name", f"aisci-{self.run_id}",
                     *self.settings.launcher_args(), "--"]
         return launcher + bubblewrap.command(walls, kernel_argv, pythonpath)
 
@@ -687,6 +689,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-cgroup", action="store_true", help="count the tree instead of using a pids cgroup")
     parser.add_argument("--cgroup-name", default=None)
     parser.add_argument("--run-dir", default=None, help="where sandbox.json is written")
+    parser.add_argument("--signal-exit-codes", action="store_true",
+                        help="the command is a wrapper (bubblewrap) that exits with 128 + the kernel's signal")
     parser.add_argument("--parent-pid", type=int, default=None,
                         help="the process that starts us: if it is gone already, start nothing")
     parser.add_argument("--probe", action="store_true", help="print what works on this machine as JSON")
