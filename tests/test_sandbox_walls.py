@@ -308,9 +308,13 @@ def test_without_bubblewrap_generated_code_is_refused_and_sandbox_none_runs_disc
     assert "Traceback" not in refused.stderr
     assert not list((study / "experiments").rglob("experiment.ipynb")) or not list((study / "experiments").rglob("kernel.log"))
 
-    config = (study / "aisci.toml").read_text()
-    config = config.replace('sandbox = "bubblewrap"', 'sandbox = "none"\nsandbox_reason = "a throwaway VM for this test"')
-    (study / "aisci.toml").write_text(config)
+    import tomllib
+
+    import tomli_w
+
+    config = tomllib.loads((study / "aisci.toml").read_text())
+    config["experiments"].update(sandbox="none", sandbox_reason="a throwaway VM for this test")
+    (study / "aisci.toml").write_text(tomli_w.dumps(config))
     ran = run_aisci(["run", str(study), "--until", "experiments", "--quiet"], env)
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert 'sandbox = "none"' in ran.stdout + ran.stderr and "a throwaway VM for this test" in ran.stdout + ran.stderr
