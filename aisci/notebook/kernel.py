@@ -69,7 +69,8 @@ def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None =
                 self.connection_file = str(sandbox_run.connection_file)
 
         def format_kernel_cmd(self, extra_arguments=None):
-            argv = super().format_kernel_cmd(extra_arguments)
+            # no IPython history database: nobody reads it, and a sandbox's home starts empty each time
+            argv = super().format_kernel_cmd(extra_arguments) + ["--HistoryManager.enabled=False"]
             return sandbox_run.command(argv, env.get("PYTHONPATH", "")) if sandbox_run is not None else argv
 
         async def start_kernel(self, **kw):

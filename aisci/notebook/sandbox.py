@@ -523,7 +523,8 @@ class SandboxRun:
             hidden=tuple(Path(p) for p in self.settings.hidden),
             writable_extra=(Path(self._short_dir),) if self._short_dir else (),
             allow_network=self.settings.allow_network, files=self._identity_files())
-        launcher = [sys.executable, "-I", str(Path(__file__).resolve()), "--run-dir", str(self.private),
+        # -S: the launcher needs the standard library only, and site's .pth files cost start-up time
+        launcher = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--run-dir", str(self.private),
                     "--parent-pid", str(os.getpid()), "--signal-exit-codes", "--cgroup-name", f"aisci-{self.run_id}",
                     *self.settings.launcher_args(), "--"]
         return launcher + bubblewrap.command(walls, kernel_argv, pythonpath)
