@@ -15,11 +15,11 @@ from aisci.notebook import build
 from aisci.notebook.execute import execute_notebook
 from aisci.notebook.sandbox import (
     RUN_DIR_NAME,
-    RUN_MARKER_ENV,
     SandboxRun,
     SandboxSettings,
     probe,
 )
+from tests.conftest import sandbox_processes
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the sandbox needs Linux /proc")
 
@@ -44,19 +44,7 @@ def text_of(nb) -> str:
 
 
 def sandboxed_processes(under: Path) -> list[int]:
-    """Live processes started by a sandboxed kernel (they carry the marker) working under `under`
-    (other tests may run sandboxes at the same time)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                marked = RUN_MARKER_ENV.encode() in Path(f"/proc/{entry}/environ").read_bytes()
-                here = marked and os.readlink(f"/proc/{entry}/cwd").startswith(str(under))
-                if here and Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
+    return sandbox_processes(under)
 
 
 @pytest.fixture(autouse=True)
@@ -249,38 +237,4 @@ def test_signals_map_to_reasons():
     assert "launcher was killed" in describe_exit({"launcher_pid": 1, "finished": False}, settings)
 
 
-KILLED_HOST = """
-import sys
-from pathlib import Path
-from aisci.notebook import build
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import SandboxSettings
-node = Path(sys.argv[1])
-nb = build.notebook("victim", build.AISCI_AUTHOR)
-nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))
-build.write(nb, node / "nb.ipynb")
-execute_notebook(node / "nb.ipynb", node / "nb.ipynb", cwd=node, timeout_s=300,
-                 sandbox=SandboxSettings(memory_mb=1024, max_processes=48))
-"""
-
-
-@pytest.mark.slow  # several seconds: a kernel start plus the limit being reached
-def test_killing_aisci_ends_its_kernels(tmp_path):
-    """kill -9 of the aisci process: the launcher sees its parent gone and ends the kernel."""
-    import subprocess
-    import sys
-    import time
-
-    node = tmp_path / "node"
-    node.mkdir()
-    host = subprocess.Popen([sys.executable, "-c", KILLED_HOST, str(node)])
-    deadline = time.monotonic() + 60
-    while not (node / "kernel.pid").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    kernel = int((node / "kernel.pid").read_text())
-    host.kill()
-    host.wait()
-    deadline = time.monotonic() + 10
-    while sandboxed_processes(tmp_path) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not sandboxed_processes(tmp_path) and not os.path.exists(f"/proc/{kernel}/cwd")
+# kill -9 of aisci while a kernel starts or computes: tests/test_sandbox_walls.py

@@ -21,8 +21,7 @@ from pathlib import Path
 import pytest
 
 from aisci.notebook import bubblewrap, build
-from aisci.notebook.sandbox import RUN_MARKER_ENV
-from tests.conftest import TOY_TEMPLATE
+from tests.conftest import TOY_TEMPLATE, sandbox_processes
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox is Linux-first"),
@@ -231,25 +230,6 @@ def test_the_kernel_imports_the_installed_packages_and_the_template_stays_readab
 
 
 # ------------------------------------------------------------------------- kill -9 of aisci
-
-
-def sandbox_processes(under: Path) -> list[int]:
-    """Live processes of a sandbox working under `under`: the launcher, bubblewrap, the kernel
-    and its children all carry the run marker in their environment."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if RUN_MARKER_ENV.encode() not in Path(f"/proc/{entry}/environ").read_bytes():
-                continue
-            if not os.readlink(f"/proc/{entry}/cwd").startswith(str(under)):
-                continue
-            if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                found.append(int(entry))
-        except OSError:
-            pass
-    return found
 
 
 @pytest.mark.parametrize("when", ["starting", "computing"])

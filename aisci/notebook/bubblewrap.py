@@ -58,6 +58,7 @@ class Walls:
     hidden: tuple[Path, ...] = ()  # must stay invisible (the study folder): no read-only bind may hold them
     writable_extra: tuple[Path, ...] = ()  # e.g. the folder of ipc sockets when the node folder's path is too long
     allow_network: bool = False
+    tmp_mb: int | None = None  # size of the private /tmp (it is memory, outside the address-space limit)
     files: dict[str, Path] = field(default_factory=dict)  # path inside -> file outside, bound read-only
 
 
@@ -79,13 +80,14 @@ def command(walls: Walls, argv: list[str], env_pythonpath: str = "") -> list[str
         for device in sorted(glob.glob(pattern)):
             args += ["--dev-bind", device, device]
     # the private /tmp first: what lies under the host's /tmp (a study there) is bound on top of it
-    args += ["--tmpfs", "/tmp", "--dir", SANDBOX_HOME, "--dir", SANDBOX_MPLCONFIGDIR]
+    args += [*(["--size", str(walls.tmp_mb * 1024 * 1024)] if walls.tmp_mb else []), "--tmpfs", "/tmp",
+             "--dir", SANDBOX_HOME, "--dir", SANDBOX_MPLCONFIGDIR]
     font_cache = matplotlib_font_cache()
     if font_cache is not None:  # without it, every kernel would spend seconds rebuilding matplotlib's font list
         args += ["--ro-bind", str(font_cache), f"{SANDBOX_MPLCONFIGDIR}/{font_cache.name}"]
-    for path in _python_paths(env_pythonpath) + list(walls.read_only):
-        if _may_show(path, hidden):
-            args += _bind("--ro-bind", path)
+    shown = [p for p in _python_paths(env_pythonpath) + list(walls.read_only) if _may_show(p, hidden)]
+    for path in _outermost(shown):
+        args += _bind("--ro-bind", path)
     for inside, outside in walls.files.items():
         args += ["--ro-bind", str(outside), inside]
     for path in (walls.workdir, *walls.writable_extra):
@@ -131,10 +133,16 @@ def _python_paths(env_pythonpath: str) -> list[Path]:
                                             or any(_real(path).is_relative_to(p) for p in prefixes)):
             paths.append(entry)
     paths += [p for p in env_pythonpath.split(os.pathsep) if p]
+    return [Path(p) for p in paths if p and os.path.isabs(p) and os.path.exists(p)]
+
+
+def _outermost(paths: list[Path]) -> list[Path]:
+    """One mount per tree: a folder inside another one of the list is there already."""
+    reals = {p: _real(p) for p in paths}
     unique: dict[Path, None] = {}
     for p in paths:
-        if p and os.path.isabs(p) and os.path.exists(p):
-            unique.setdefault(Path(p), None)
+        if not any(q != reals[p] and reals[p].is_relative_to(q) for q in reals.values()):
+            unique.setdefault(p, None)
     return list(unique)
 
 

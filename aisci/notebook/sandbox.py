@@ -522,7 +522,7 @@ class SandboxRun:
             workdir=self.cwd, read_only=tuple(Path(p) for p in self.settings.read_only),
             hidden=tuple(Path(p) for p in self.settings.hidden),
             writable_extra=(Path(self._short_dir),) if self._short_dir else (),
-            allow_network=self.settings.allow_network, files=self._identity_files())
+            allow_network=self.settings.allow_network, tmp_mb=self.settings.memory_mb, files=self._identity_files())
         # -S: the launcher needs the standard library only, and site's .pth files cost start-up time
         launcher = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--run-dir", str(self.private),
                     "--parent-pid", str(os.getpid()), "--signal-exit-codes", "--cgroup-name", f"aisci-{self.run_id}",
