@@ -44,6 +44,12 @@ def test_unsafe_latex_is_caught(value):
     assert latex_problem(value) is not None
 
 
+@pytest.mark.parametrize("value", [r"\url{https://github.com/a_b/c%20d}", r"\href{http://x.org/a_b}{the \emph{code}}",
+                                   r"Erd{\H{o}}s and \'Etienne, \textsc{Lisp} \& $\mathcal{O}(n\log n)$ -- \LaTeX"])
+def test_what_people_write_in_their_bib_files_is_safe(value):
+    assert latex_problem(value) is None
+
+
 def test_a_field_that_cannot_be_encoded_is_written_plainly_with_a_note():
     value, note = safe_value("title", r"A \mysterymacro{study} of $\alpha$ in Zürich")
     assert latex_problem(value) is None and "study" in value and "mysterymacro" not in value
@@ -56,6 +62,9 @@ def test_markup_from_each_source():
     assert to_latex("Sparse $\\ell_1$ recovery", "tex").latex == r"Sparse $\ell_1$ recovery"
     assert to_latex("H<sub>2</sub>O &amp; <i>E. coli</i>", "html").latex == r"H\textsubscript{2}O \& \textit{E. coli}"
     assert to_latex("Big Data &amp; Society").latex == r"Big Data \& Society"
+    # a comparison is not a tag
+    assert to_latex("Bounds when a<b and c>d, <b>bold</b><i> </i>", "html").latex == \
+        r"Bounds when a\textless{}b and c\textgreater{}d, \textbf{bold}"
     assert to_latex("one\\nare two", "tex").latex == "one are two"
 
 

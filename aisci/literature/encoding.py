@@ -80,11 +80,12 @@ def encode_non_ascii(value: str) -> Encoded:
     """A LaTeX value (a .bib field as a person wrote it) with only its non-ASCII characters
     encoded; its ASCII, macros and all, is left as it is."""
     result = Encoded("")
-    parts, in_math = [], False
-    for index, grapheme in enumerate(graphemes(clean(value))):
-        if grapheme == "$" and (index == 0 or value[index - 1:index] != "\\"):
+    parts, in_math, previous = [], False, ""
+    for grapheme in graphemes(clean(value)):
+        if grapheme == "$" and previous != "\\":
             in_math = not in_math
         parts.append(grapheme if grapheme.isascii() else _encode_grapheme(grapheme, in_math, result))
+        previous = grapheme
     result.latex = "".join(parts)
     return result
 
@@ -93,8 +94,10 @@ def _encode_grapheme(grapheme: str, math: bool, result: Encoded) -> str:
     latex, exact = _grapheme_latex(grapheme)
     if not exact:
         result.substitutes.append(f"{grapheme} as {latex_to_plain(latex) or 'nothing'}")
-    if math and latex and "\\ensuremath" not in latex and not latex.isalnum():
-        latex = r"\text{" + latex + "}"
+    if math and latex and not latex.isalnum():
+        inner = re.fullmatch(r"\{\\ensuremath\{(.*)\}\}", latex)
+        # in math already: the symbol itself (\omega); a text-only form goes in \text
+        latex = "{" + inner.group(1) + "}" if inner else (latex if "\\ensuremath" in latex else r"\text{" + latex + "}")
     return latex
 
 
@@ -141,7 +144,8 @@ def accent_macro(mark: str) -> str | None:
         composed = unicodedata.normalize("NFC", base + mark)
         if len(composed) != 1 or not typesets(composed):
             continue
-        match = re.fullmatch(r"\{?(\\[^A-Za-z]|\\[A-Za-z]+)\s*\{?" + base + r"\}?\}?", _ENCODER.unicode_to_latex(composed))
+        latex = _ENCODER.unicode_to_latex(composed)
+        match = re.fullmatch(r"\{?(\\[^A-Za-z]|\\[A-Za-z]+)\s*\{?" + base + r"\}?\}?", latex)
         if match:
             return match.group(1)
     return None

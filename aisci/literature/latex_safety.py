@@ -12,6 +12,7 @@ import re
 
 from aisci.literature.encoding import glyph_macros
 
+_URL_ARGUMENT = re.compile(r"(\\(?:url|href)\s*)\{[^{}]*\}")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\\$|\$\$?|[{}]|[^\\${}]+", re.DOTALL)
 # commands whose braced argument is text, also inside math
 _TEXT_ARGUMENT = frozenset("text mbox textrm textit textbf textsf texttt textsc textsl textup textmd textnormal "
@@ -47,6 +48,8 @@ def latex_problem(value: str) -> str | None:
     groups: list[bool] = []  # the math mode each open group returns to
     math = False
     next_group: bool | None = None  # the mode a command's argument opens in
+    # a URL is read verbatim by \url and \href: "_" and "%" in it are no problem
+    value = _URL_ARGUMENT.sub(lambda m: m.group(1) + "{}", value)
     for token in _TOKEN.findall(value):
         opens_in, next_group = next_group, None
         if token == "{":
