@@ -176,8 +176,12 @@ class ExperimentsSection(Section):
                                                                  "dask-kubernetes); unset: a LocalCluster")
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
-    sandbox: bool = Field(default=True, description="run each kernel in the bubblewrap sandbox "
-                                                    "(aisci/notebook/sandbox.py); false is disclosed in the paper")
+    # studies from before say true / false: see _old_boolean
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap", description="where generated and hand-written code runs: bubblewrap "
+                                          "(aisci/notebook/bubblewrap.py), or none (no sandbox; stated in the run log, "
+                                          "`aisci status` and the paper's disclosure)")
+    sandbox_reason: str = Field(default="", description="why sandbox = \"none\" (disclosed with it)")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,
                                   description="address space per kernel process, in MB")
     cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0,
