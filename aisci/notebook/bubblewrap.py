@@ -178,9 +178,9 @@ def matplotlib_font_cache() -> Path | None:
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aisci" / "matplotlib"
         found = sorted(folder.glob("fontlist-v*.json"))
         if not found:
-            folder.mkdir(parents=True, exist_ok=True)
             env = {"MPLCONFIGDIR": str(folder), "PATH": os.environ.get("PATH", ""), "MPLBACKEND": "Agg"}
-            try:
+            try:  # a home folder we cannot write only costs each kernel the rebuild
+                folder.mkdir(parents=True, exist_ok=True)
                 subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
                                capture_output=True, timeout=120, check=False)
             except (OSError, subprocess.TimeoutExpired):
