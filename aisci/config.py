@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aisci.constants import PHASE_NAMES
 from aisci.errors import ConfigError
-from aisci.notebook.sandbox import SandboxSettings  # the limits' defaults are defined there, once
+from aisci.execution.sandbox import SandboxSettings  # the limits' defaults are defined there, once
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -179,7 +179,7 @@ class ExperimentsSection(Section):
     # studies from before say true / false: see _old_boolean
     sandbox: Literal["bubblewrap", "none"] = Field(
         default="bubblewrap", description="where generated and hand-written code runs: bubblewrap "
-                                          "(aisci/notebook/bubblewrap.py), or none (no sandbox; stated in the run log, "
+                                          "(aisci/execution/bubblewrap.py), or none (no sandbox; stated in the run log, "
                                           "`aisci status` and the paper's disclosure)")
     sandbox_reason: str = Field(default="", description="why sandbox = \"none\" (disclosed with it)")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,

@@ -28,8 +28,8 @@ from concurrent.futures import wait
 from pathlib import Path
 
 from aisci.executors import NodeJob, SerialExecutor, run_job
-from aisci.notebook import bubblewrap, build
-from aisci.notebook.sandbox import SandboxSettings, probe
+from aisci.execution import bubblewrap, build
+from aisci.execution.sandbox import SandboxSettings, probe
 
 TOY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "toy"
 SANDBOX = SandboxSettings()  # the defaults an experiment node gets
@@ -106,7 +106,7 @@ def sandbox_startup(args, root: Path) -> dict:
             times[kind].append(time.monotonic() - started)
             times[f"{kind}_cpu"].append(_cpu_s() - cpu)
             assert result.ok, result.reason
-    launcher = [sys.executable, "-I", "-S", str(Path(__import__("aisci.notebook.sandbox").notebook.sandbox.__file__)),
+    launcher = [sys.executable, "-I", "-S", str(Path(__import__("aisci.execution.sandbox").execution.sandbox.__file__)),
                 "--nproc", "64", "--cgroup-name", "aisci-bench", "--"]
     bare = [sys.executable, "-c", "pass"]
     walled = bubblewrap.command(bubblewrap.Walls(workdir=root), bare)

@@ -22,7 +22,7 @@ def sandbox_processes(under: Path) -> list[int]:
     """Live processes of a sandbox working under `under` (other tests may run sandboxes at the
     same time): the launcher, bubblewrap, the kernel and its children all carry the run marker
     in their environment. Seen from here: inside, a kernel has pids of its own namespace."""
-    from aisci.notebook.sandbox import RUN_MARKER_ENV
+    from aisci.execution.sandbox import RUN_MARKER_ENV
 
     found = []
     for entry in os.listdir("/proc"):

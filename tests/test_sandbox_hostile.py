@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aisci.notebook import build
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import (
+from aisci.execution import build
+from aisci.execution.execute import execute_notebook
+from aisci.execution.sandbox import (
     RUN_DIR_NAME,
     SandboxRun,
     SandboxSettings,
@@ -227,7 +227,7 @@ def test_the_kernel_cannot_start_under_an_absurd_memory_limit(tmp_path):
 
 
 def test_signals_map_to_reasons():
-    from aisci.notebook.sandbox import describe_exit
+    from aisci.execution.sandbox import describe_exit
     settings = SandboxSettings(memory_mb=512, cpu_seconds=5)
     done = {"finished": True, "stop_reason": None}
     assert "SIGSEGV" in describe_exit({**done, "kernel_exit": {"signal": signal.SIGSEGV}}, settings)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from aisci.notebook import bubblewrap, build
+from aisci.execution import bubblewrap, build
 from tests.conftest import TOY_TEMPLATE, sandbox_processes
 
 pytestmark = [
@@ -34,8 +34,8 @@ PLANTED_URL = "postgres://u:password-" + uuid.uuid4().hex[:8] + "@h/db"
 HOST = """
 import sys
 from pathlib import Path
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.execute import execute_notebook
+from aisci.execution.sandbox import SandboxSettings
 node, study, template, timeout = Path(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 result = execute_notebook(node / "experiment.ipynb", node / "experiment.ipynb", cwd=node, timeout_s=timeout,
                           kernel_log=node / "kernel.log",

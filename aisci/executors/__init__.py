@@ -17,8 +17,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from aisci.executors.job import KERNEL_LOG, Executor, NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.execute import ExecutionResult
+from aisci.execution.sandbox import SandboxSettings
 
 __all__ = ["KERNEL_LOG", "Executor", "NodeJob", "SerialExecutor", "make_executor", "run_job", "sandbox_settings"]
 

@@ -1,7 +1,7 @@
 """The sandboxed kernel: a small launcher that starts the Jupyter kernel under limits.
 
 The kernel command becomes `python -I .../sandbox.py [limits] -- <kernel argv>` (also
-runnable as `python -m aisci.notebook.sandbox`). The launcher
+runnable as `python -m aisci.execution.sandbox`). The launcher
 
 - joins a fresh `pids` cgroup (when this machine lets it create one) capped at the
   process limit, or else watches the kernel's process tree and ends it past the limit;
@@ -495,7 +495,7 @@ class SandboxRun:
     kernel), and the clean-up afterwards."""
 
     def __init__(self, settings: SandboxSettings, cwd: Path):
-        from aisci.notebook import bubblewrap
+        from aisci.execution import bubblewrap
 
         bubblewrap.require(settings.allow_network)  # fail closed: no sandbox, no generated code
         self.settings = settings
@@ -516,7 +516,7 @@ class SandboxRun:
         self.status_file = self.private / STATUS_FILE
 
     def command(self, kernel_argv: list[str], pythonpath: str = "") -> list[str]:
-        from aisci.notebook import bubblewrap
+        from aisci.execution import bubblewrap
 
         walls = bubblewrap.Walls(
             workdir=self.cwd, read_only=tuple(Path(p) for p in self.settings.read_only),
@@ -531,7 +531,7 @@ class SandboxRun:
 
     def _identity_files(self) -> dict[str, Path]:
         """/etc/passwd and /etc/group naming only the kernel's user (programs look the user up)."""
-        from aisci.notebook.bubblewrap import SANDBOX_HOME
+        from aisci.execution.bubblewrap import SANDBOX_HOME
 
         uid, gid = os.getuid(), os.getgid()
         name = "root" if uid == 0 else "researcher"
@@ -542,7 +542,7 @@ class SandboxRun:
         return {"/etc/passwd": passwd, "/etc/group": group}
 
     def env(self) -> dict[str, str]:
-        from aisci.notebook.bubblewrap import SANDBOX_HOME, SANDBOX_MPLCONFIGDIR
+        from aisci.execution.bubblewrap import SANDBOX_HOME, SANDBOX_MPLCONFIGDIR
 
         # glibc reserves 64 MiB of address space per thread arena: without a cap, an idle
         # kernel's threads alone would eat a good part of an address-space limit
@@ -681,7 +681,7 @@ def _probe_here() -> dict:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m aisci.notebook.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m aisci.execution.sandbox",
                                      description="Start a kernel (the command after --) under the sandbox's limits.")
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per process")
     parser.add_argument("--cpu-s", type=int, default=None, help="CPU-time limit per process")

@@ -101,7 +101,7 @@ class Manifest(BaseModel):
     @field_validator("environment")
     @classmethod
     def _no_secrets(cls, names: list[str]) -> list[str]:
-        from aisci.notebook.kernel import is_secret
+        from aisci.execution.kernel import is_secret
 
         secret = [n for n in names if is_secret(n)]
         if secret:
@@ -403,8 +403,8 @@ def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | 
     finishes and records every declared metric as a number. Returns (problems, result).
     The baseline is code someone else wrote (a model, in template-free mode): it runs in
     the sandbox, workdir its only writable place, unless `sandboxed` is False."""
-    from aisci.notebook.execute import execute_notebook
-    from aisci.notebook.sandbox import SandboxSettings
+    from aisci.execution.execute import execute_notebook
+    from aisci.execution.sandbox import SandboxSettings
     from aisci.records import read_records
 
     workdir = Path(workdir)
