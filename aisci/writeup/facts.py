@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aisci import results
+from aisci import gates, results
 from aisci.fsutil import atomic_write_text, read_json
-from aisci.paper import bibliography, latex, notebooks, style, verify
+from aisci.paper import bibliography, code_facts, latex, notebooks, style, verify
 from aisci.paper.claims import Evidence
 from aisci.paper.figures import select
-from aisci.paper.numbers import Fact, as_number, numbers_in_text
+from aisci.paper import meaning
+from aisci.paper.numbers import Fact, as_number, numbers_in_context
 from aisci.paper.values import collect_values, values_tex
 from aisci.phases import experiments
 from aisci.phases.ideation import load_ideas
@@ -42,33 +43,70 @@ def gather(ctx) -> Materials:
         macros={v.macro: v.text for v in values}, ideas=ideas, bib=bib, figures=figures,
         figure_findings=[verify.Finding(check="figure", ok=False, section=None, detail=p, status="open")
                          for p in figure_problems],
-        evidence=Evidence.from_study(study.root, summary, ctx.template.manifest))
+        evidence=Evidence.from_study(study.root, summary, ctx.template.manifest),
+        code=code_facts.from_study(study.root, summary))
     materials.facts = number_facts(ctx, materials)
     return materials
 
 
 def number_facts(ctx, m: Materials) -> list[Fact]:
+    """Every number the text may state, each with the words that say what it is about
+    (aisci.paper.meaning): records of the runs and the analysis, the parameters each run used
+    and the template declares, the study's settings and counts, and the numbers of the
+    template's own description (bound to the words around them there)."""
     manifest, summary = ctx.template.manifest, m.summary
-    facts = [Fact(float(v.record.value), f"record {v.record.name} of {v.source}") for v in m.values
-             if as_number(v.record.value) is not None]
+    metric_of = {name: metric for name, metric in manifest.metrics.items()}
+    facts = []
+    for v in m.values:
+        value = as_number(v.record.value)
+        if value is None:
+            continue
+        metric_name = next((k for k in sorted(metric_of, key=len, reverse=True) if k in v.record.name), None)
+        metric = metric_of.get(metric_name)
+        quantity = meaning.quantity_words(v.record.name) | (meaning.quantity_words(metric_name) if metric_name else set())
+        context = meaning.words(" ".join(filter(None, [
+            v.record.name.replace("_", " "), v.record.description, v.record.unit, v.source.replace("/", " "),
+            metric.description if metric else None, metric.unit if metric else None])))
+        facts.append(Fact(float(value), f"record {v.record.name} of {v.source}", frozenset(quantity),
+                          frozenset(context), measured=True))
     for node in summary.get("nodes", []):
-        facts += [Fact(as_number(x), f"parameter {k} of {node['id']}") for k, x in node.get("parameters", {}).items()
-                  if as_number(x) is not None]
+        for k, x in node.get("parameters", {}).items():
+            if as_number(x) is not None:
+                facts.append(_parameter_fact(as_number(x), k, manifest, f"parameter {k} of {node['id']}",
+                                             node["id"].replace("/", " ")))
     for name, param in manifest.parameters.items():
-        facts += [Fact(as_number(x), f"declared value of {name}") for x in param.values() if as_number(x) is not None]
-    facts += [Fact(float(s), "a seed the template declares") for s in manifest.seeds]
-    facts.append(Fact(float(manifest.time_budget_s), "the template's time budget"))
-    facts.append(Fact(float(ctx.config.experiments.timeout_s), "the wall-time limit per notebook"))
+        facts += [_parameter_fact(as_number(x), name, manifest, f"declared value of {name}") for x in param.values()
+                  if as_number(x) is not None]
+    setting = lambda value, source, words: Fact(float(value), source, frozenset(meaning.words(words)))
+    facts += [setting(s, "a seed the template declares", "seed replica") for s in manifest.seeds]
+    facts.append(setting(manifest.time_budget_s, "the template's time budget", "time budget second limit"))
+    facts.append(setting(ctx.config.experiments.timeout_s, "the wall-time limit per notebook",
+                         "wall time limit timeout second notebook"))
     text = " ".join([manifest.title, manifest.description, *(c.source for c in ctx.template.baseline().cells
                                                               if c.cell_type == "markdown")])
-    facts += [Fact(x, "the template's description") for x in numbers_in_text(text)]
+    for value, around in numbers_in_context(text):
+        bound = frozenset(meaning.words(around))
+        facts.append(Fact(value, f"the template's description (\"{around}\")", bound, bound))
     nodes = summary.get("nodes", [])
-    counts = {"runs": len(nodes), "finished runs": sum(n["status"] == "done" for n in nodes),
-              "ideas tested": len({n["idea"] for n in nodes if n["kind"] != "baseline"}), "seeds per configuration":
-              m.evidence.seeds, "metrics": len(manifest.metrics), "parameters": len(manifest.parameters),
-              "figures": len(m.figures)}
-    facts += [Fact(float(n), f"number of {what}") for what, n in counts.items()]
+    counts = [("runs", len(nodes), "run experiment node"),
+              ("finished runs", sum(n["status"] == "done" for n in nodes), "run experiment node finished"),
+              ("runs that change settings", sum(n["kind"] != "baseline" for n in nodes),
+               "run experiment node setting change"),
+              ("ideas tested", len({n["idea"] for n in nodes if n["kind"] != "baseline"}), "idea"),
+              ("seeds per configuration", m.evidence.seeds, "seed replica configuration"),
+              ("metrics", len(manifest.metrics), "metric"), ("parameters", len(manifest.parameters),
+                                                             "parameter setting hyperparameter"),
+              ("figures", len(m.figures), "figure")]
+    facts += [setting(n, f"number of {what}", words) for what, n, words in counts]
     return facts
+
+
+def _parameter_fact(value: float, name: str, manifest, source: str, run: str = "") -> Fact:
+    """A parameter's value is about the parameter: its name (lr is the learning rate) and its description."""
+    param = manifest.parameters.get(name)
+    quantity = meaning.words(name.replace("_", " "))
+    context = meaning.words(" ".join([name.replace("_", " "), param.description if param else "", run]))
+    return Fact(float(value), source, frozenset(quantity), frozenset(context))
 
 
 # --- words -------------------------------------------------------------------------------------------
@@ -145,6 +183,9 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
         "delta_value": value(f"best_minus_baseline_{primary}"),
         "best_run_tex": f"\\texttt{{{latex.escape(best)}}}",
         "num_runs": value("num_runs"),
+        "num_changed_runs": str(sum(n["kind"] != "baseline" for n in nodes)),
+        "plural_changed_runs": "" if sum(n["kind"] != "baseline" for n in nodes) == 1 else "s",
+        "ideas_provenance_sentence": ideas_provenance(ws, tested),
         "num_finished": value("num_finished_runs"),
         "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
         "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
@@ -174,6 +215,30 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
                            f"found that no setting we tried improved on the baseline's "
                            f"{latex.escape(primary.replace('_', ' '))} of {value(f'baseline_{primary}')}"),
     }
+
+
+ORIGINS = {"seed": "the template's own seed ideas (seed_ideas.json)",
+           "offline-engine": "aisci's offline engine, which proposes values from the template's declared parameters"}
+
+
+def ideas_provenance(ws: Workspace, tested: list[str]) -> str:
+    """Where the tested ideas came from, as their `origin` says (seed ideas, the offline engine,
+    a model), and how many a person edited at the ideas gate."""
+    origins: dict[str, int] = {}
+    for name in tested:
+        idea = ws.materials.ideas.get(name)
+        origin = getattr(idea, "origin", "") or "unknown"
+        label = ORIGINS.get(origin) or (f"the language model {origin.removeprefix('model:')}"
+                                        if origin.startswith("model:") else "an unrecorded source")
+        origins[label] = origins.get(label, 0) + 1
+    if not origins:
+        return "No idea was tested."
+    parts = [label if len(origins) == 1 else f"{label} ({count})" for label, count in origins.items()]
+    edited = len([n for n in tested if n in gates.idea_edits(ws.study)])
+    text = f"The ideas came from {latex.escape(and_list(parts))} rather than from a survey of the literature"
+    if edited:
+        text += f"; a person edited {edited} of them at the ideas gate"
+    return text + ", so the study explores a fixed set of directions, not necessarily the most promising ones."
 
 
 def method_inputs(ws: Workspace) -> dict[str, Any]:

@@ -5,6 +5,7 @@ asked again); an invented citation key left after that is removed from aisci's o
 
 from __future__ import annotations
 
+from aisci import gates
 from aisci.literature.attribution import load_table
 from aisci.paper import citations, render, verify
 from aisci.paper.compile import chktex
@@ -19,7 +20,7 @@ def paper_facts(ws: Workspace) -> verify.PaperFacts:
     labels = {"tab:results", "sec:disclosure", *(f"sec:{n}" for n in render.NUMBERED)}
     for text in ws.manuscript.texts.values():
         labels |= verify.labels_in(text)
-    return verify.PaperFacts(m.facts, m.evidence, m.bib.by_key(), m.macros, m.figures, labels)
+    return verify.PaperFacts(m.facts, m.evidence, m.bib.by_key(), m.macros, m.figures, labels, m.code)
 
 
 def check(ws: Workspace) -> list[verify.Finding]:
@@ -62,6 +63,14 @@ def revise(ws: Workspace) -> None:
                 stuck.add(name)
         found = check(ws)
     ms.findings = remove_unknown_keys(ws, found)
+    apply_acceptances(ws)
+
+
+def apply_acceptances(ws: Workspace) -> None:
+    """Problems a person accepted at the paper gate no longer block the final PDF."""
+    accepted = gates.accepted_problems(ws.study)
+    ws.manuscript.findings = verify.with_acceptances(ws.manuscript.findings, accepted)
+    ws.materials.figure_findings = verify.with_acceptances(ws.materials.figure_findings, accepted)
 
 
 def fixable(ws: Workspace, found: list[verify.Finding]) -> dict[str, list[verify.Finding]]:
@@ -122,4 +131,9 @@ def remove_unknown_keys(ws: Workspace, found: list[verify.Finding]) -> list[veri
 
 
 def open_problems(ws: Workspace) -> list[verify.Finding]:
-    return [f for f in ws.manuscript.findings + ws.materials.figure_findings if not f.ok and f.severity == "error"]
+    """Failed error-level checks nobody accepted: while there is one, the PDF is a draft."""
+    return [f for f in ws.manuscript.findings + ws.materials.figure_findings if f.open]
+
+
+def accepted_problems(ws: Workspace) -> list[verify.Finding]:
+    return [f for f in ws.manuscript.findings + ws.materials.figure_findings if f.status == "accepted"]

@@ -4,12 +4,14 @@ of it) and the executed paper.ipynb."""
 
 from __future__ import annotations
 
-from aisci.fsutil import atomic_write_json, atomic_write_text
+from pathlib import Path
+
+from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
 from aisci.notebook import build
 from aisci.paper import citations, disclosure, latex, render, verify
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS
 from aisci.writeup import disclosing
-from aisci.writeup.fixing import open_problems
+from aisci.writeup.fixing import accepted_problems, open_problems
 from aisci.writeup.workspace import Workspace
 
 APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
@@ -48,10 +50,38 @@ def checks_record(ws: Workspace) -> dict:
     failing = {f.section for f in final if not f.ok}
     passed = [verify.passes(n) for n in SECTIONS if n not in failing]
     return {"findings": [f.model_dump() for f in passed + fixed + final],
-            "open": len(open_problems(ws)),
+            "open": len(open_problems(ws)), "accepted": len(accepted_problems(ws)),
+            "pdf": ms.compile_status.get("pdf"), "sections_digest": sections_digest(ws.sections_dir),
             "warnings": sum(1 for f in final if not f.ok and f.severity == "warning"),
             "fix_rounds": ms.rounds, "compile": ms.compile_status, "style": m.style.describe(),
             "bibliography": m.bib.provenance(), "bibliography_notes": m.bib.notes}
+
+
+def sections_digest(folder: Path) -> str:
+    """The section files as they are now: a PDF built from other sections is not current."""
+    return sha256_of({p.name: sha256_of(p.read_bytes()) for p in sorted(Path(folder).glob("*.tex"))})
+
+
+def pdf_state(study) -> str | None:
+    """One line for status, the panels and the CLI: which PDF there is, whether it is the final
+    paper or a draft, and whether it still matches the sections on disk. None before a writeup."""
+    checks = read_json(study.path("paper", "checks.json"))
+    if not checks:
+        return None
+    paper = study.path("paper")
+    open_, accepted = checks.get("open", 0), checks.get("accepted", 0)
+    pdf = checks.get("pdf")
+    if pdf and (study.root / pdf).exists():
+        if pdf.endswith("paper.pdf"):
+            where = "paper/paper.pdf (final: no integrity problem open" + (f", {accepted} accepted by a person)" if accepted else ")")
+        else:
+            where = f"paper/paper-draft.pdf (DRAFT: {open_} integrity problem{'s' if open_ != 1 else ''} open; no paper.pdf)"
+    else:
+        where = "no PDF (paper/main.tex and paper/paper.md)" + (f"; {open_} integrity problem(s) open" if open_ else "")
+    if checks.get("sections_digest") and checks["sections_digest"] != sections_digest(paper / "sections"):
+        return (f"{where}, built BEFORE the sections were last edited: run `aisci paper {study.root}` to check "
+                "and build them again")
+    return f"{where}, matches the sections"
 
 
 def notebook(ws: Workspace, markdown: str):

@@ -15,6 +15,9 @@ from aisci.paper.sections import read_section
 from aisci.writeup import disclosing, fixing
 from aisci.writeup.workspace import Workspace
 
+FINAL_PDF, DRAFT_PDF = "paper.pdf", "paper-draft.pdf"
+MAX_LISTED = 12  # problems listed in the first-page box (all are in checks.json and the appendix)
+
 
 def build(ws: Workspace) -> None:
     m, ms, paper = ws.materials, ws.manuscript, ws.paper
@@ -28,7 +31,8 @@ def build(ws: Workspace) -> None:
     style.install(m.style, paper)
     m.bib.write(paper / "references.bib")
     write_tex(ws)
-    (paper / "paper.pdf").unlink(missing_ok=True)  # never leave a PDF of other sources
+    for name in (FINAL_PDF, DRAFT_PDF):
+        (paper / name).unlink(missing_ok=True)  # never leave a PDF of other sources
     if not ws.cfg.compile:
         return
     if not tex_available():
@@ -83,8 +87,10 @@ def record_compile(ws: Workspace, result: CompileResult) -> None:
     ms = ws.manuscript
     log = ws.study.relative(result.log)
     if result.ok and result.pdf:
-        shutil.copyfile(result.pdf, ws.paper / "paper.pdf")
-        ms.compile_status = {"status": "ok", "log": log, "latex_fix_rounds": ms.rounds["latex"]}
+        final = not fixing.open_problems(ws)
+        shutil.copyfile(result.pdf, ws.paper / (FINAL_PDF if final else DRAFT_PDF))
+        ms.compile_status = {"status": "ok", "log": log, "latex_fix_rounds": ms.rounds["latex"],
+                             "pdf": f"paper/{FINAL_PDF if final else DRAFT_PDF}", "final": final}
         return
     reason = "timed out" if result.timed_out else "; ".join(result.errors[:3]) or f"see {log}"
     ms.compile_status = {"status": "failed", "log": log, "errors": result.errors,
@@ -102,6 +108,44 @@ def record_compile(ws: Workspace, result: CompileResult) -> None:
 
 def write_tex(ws: Workspace) -> None:
     atomic_write_text(ws.paper / "generated" / "disclosure.tex", disclosing.appendix_tex(ws))
+    problems = fixing.open_problems(ws)
+    atomic_write_text(ws.paper / "generated" / "draft-mark.tex", draft_mark_tex(problems))
+    atomic_write_text(ws.paper / "generated" / "draft-box.tex", draft_box_tex(problems))
     atomic_write_text(ws.paper / "main.tex", style.main_tex(
         ws.materials.style, title=ws.manuscript.texts["title"].strip(), title_note=disclosing.title_note_tex(ws),
         author=latex.escape(ws.cfg.author), options=ws.cfg.style_options, preamble=ws.cfg.preamble))
+
+
+def draft_mark_tex(problems: list[verify.Finding]) -> str:
+    """The preamble's part: while problems are open, a red mark at the top of every page."""
+    if not problems:
+        return "% no integrity problem is open: this is the paper, not a draft\n"
+    return "\n".join([
+        r"\IfFileExists{xcolor.sty}{\usepackage{xcolor}}{\providecommand{\textcolor}[2]{#2}}",
+        rf"\AddToHook{{shipout/foreground}}{{\put(0.5\paperwidth,-0.9cm){{\makebox[0pt]{{\bfseries\large"
+        rf"\textcolor{{red}}{{{_mark(problems)}}}}}}}}}", ""])
+
+
+def draft_box_tex(problems: list[verify.Finding]) -> str:
+    """Under the title: while problems are open, a box that lists them (all are in checks.json)."""
+    if not problems:
+        return "% no integrity problem is open\n"
+    items = [f"[{p.id}] {latex.escape(p.section or 'paper')}, {latex.escape(p.check)}: "
+             f"{latex.escape(_short(p.detail))}" for p in problems[:MAX_LISTED]]
+    more = len(problems) - len(items)
+    return "\n".join([
+        r"\noindent\fbox{\parbox{\dimexpr\linewidth-2\fboxsep-2\fboxrule\relax}{\small",
+        rf"\textbf{{{_mark(problems)}.}} This PDF is a draft: aisci's checks found the problems listed here in "
+        r"its text. Fix the sections (paper/sections/) and run \texttt{aisci paper}, or accept a problem at the "
+        r"paper gate with a reason (\texttt{aisci approve STUDY paper ID --note REASON}); paper.pdf is built only then.",
+        latex.itemize(items) + (f"\n(and {more} more in paper/checks.json)" if more else ""),
+        r"}}\par\medskip", ""])
+
+
+def _mark(problems: list[verify.Finding]) -> str:
+    return f"DRAFT --- {len(problems)} integrity problem{'s' if len(problems) != 1 else ''} open"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "..."

@@ -10,6 +10,7 @@ from typing import Any
 from aisci.paper import disclosure, verify
 from aisci.paper.bibliography import Bibliography
 from aisci.paper.claims import Evidence
+from aisci.paper.code_facts import CodeFacts
 from aisci.paper.figures import Figure
 from aisci.paper.numbers import Fact
 from aisci.paper.style import Style
@@ -30,6 +31,7 @@ class Materials:
     figures: list[Figure]
     figure_findings: list[verify.Finding]
     evidence: Evidence
+    code: CodeFacts | None = None  # what the executed code did: aisci.paper.code_facts
     facts: list[Fact] = field(default_factory=list)  # what a number in the text may state
 
 
