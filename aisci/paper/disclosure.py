@@ -167,7 +167,8 @@ def decision_line(d: dict) -> str:
 def _lead(d: Disclosure) -> str:
     text = f"This paper was produced by aisci {d.version} from the executed notebooks of its study. "
     if d.unverified_numbers:
-        text += (f"{d.unverified_numbers} number{'s' if d.unverified_numbers != 1 else ''} in the text match no "
+        text += (f"{d.unverified_numbers} number{'s' if d.unverified_numbers != 1 else ''} in the text "
+                 f"{'matches' if d.unverified_numbers == 1 else 'match'} no "
                  "record of what their sentence is about (listed under Checks); the others are typeset from records "
                  "of executed notebooks (values.tex names the notebook and cell)")
     else:

@@ -36,7 +36,8 @@ def note(ws: Workspace) -> str:
     text = text[:1].upper() + text[1:] + "."
     unverified = sum(p.check == "number" for p in problems(ws))
     if unverified:
-        text += (f" {unverified} number{'s' if unverified != 1 else ''} in it match no record of what "
+        text += (f" {unverified} number{'s' if unverified != 1 else ''} in it "
+                 f"{'matches' if unverified == 1 else 'match'} no record of what "
                  f"{'its sentence is' if unverified == 1 else 'their sentences are'} about (see the appendix).")
     else:
         text += " The experiments are real, and every number in the text is typeset from a record or is a setting of the study."

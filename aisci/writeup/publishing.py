@@ -4,12 +4,10 @@ of it) and the executed paper.ipynb."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
+from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
 from aisci.notebook import build
 from aisci.paper import citations, disclosure, latex, render, verify
-from aisci.paper.sections import HEADINGS, PERSON, SECTIONS
+from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, sections_digest
 from aisci.writeup import disclosing
 from aisci.writeup.fixing import accepted_problems, open_problems
 from aisci.writeup.workspace import Workspace
@@ -55,11 +53,6 @@ def checks_record(ws: Workspace) -> dict:
             "warnings": sum(1 for f in final if not f.ok and f.severity == "warning"),
             "fix_rounds": ms.rounds, "compile": ms.compile_status, "style": m.style.describe(),
             "bibliography": m.bib.provenance(), "bibliography_notes": m.bib.notes}
-
-
-def sections_digest(folder: Path) -> str:
-    """The section files as they are now: a PDF built from other sections is not current."""
-    return sha256_of({p.name: sha256_of(p.read_bytes()) for p in sorted(Path(folder).glob("*.tex"))})
 
 
 def pdf_state(study) -> str | None:
