@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aisci.paper import verify
+from aisci.paper import meaning, verify
 from aisci.paper.numbers import as_number
 from aisci.writeup import fixing
 from aisci.writeup.workspace import Workspace
@@ -35,7 +35,8 @@ def cases(ws: Workspace) -> list[Case]:
     facts = m.facts
     recorded = {v.record.name: float(v.record.value) for v in m.values if as_number(v.record.value) is not None}
     primary_values = [x for name, x in recorded.items() if primary in name]
-    other = next((x for name, x in sorted(recorded.items()) if primary not in name
+    measures = meaning.quantity_words(primary)
+    other = next((x for name, x in sorted(recorded.items()) if not meaning.quantity_words(name) & measures
                   and not _rounds_from(_shown(x), primary_values)
                   and 0 < abs(x) and x not in (0.0, 1.0)), None)
     params = {k: p for k, p in manifest.parameters.items() if k != manifest.seed_parameter}
@@ -130,7 +131,7 @@ def planted(ws: Workspace, case: Case) -> list[verify.Finding]:
     known = fixing.paper_facts(ws)
     body = ws.manuscript.texts[case.section]
     before = {f.detail for f in verify.check_section(case.section, body, known) if not f.ok}
-    after = verify.check_section(case.section, body.rstrip() + "\n" + case.sentence + "\n", known)
+    after = verify.check_section(case.section, body.rstrip() + "\n\n" + case.sentence + "\n", known)
     return [f for f in after if not f.ok and f.severity == "error" and f.detail not in before]
 
 

@@ -145,7 +145,7 @@ def _vocabulary() -> list[tuple[str, str, tuple[str, ...], re.Pattern]]:
 def unrun_claims(tex: str, evidence: Evidence) -> list[Claim]:
     """Experiment claims in a section that the study's notebooks do not back."""
     claims: list[Claim] = []
-    for sentence in split_sentences(_plain(tex)):
+    for sentence in split_sentences(_plain(item_sentences(tex))):
         if not _CLAIM_CUES.search(sentence):
             continue
         claims += _vocabulary_claims(sentence, evidence)
@@ -216,6 +216,12 @@ def _design_claims(sentence: str, evidence: Evidence) -> list[Claim]:
         found.append(Claim("seeds", spread.group(0), sentence, (
             f"reports a spread across seeds ({spread.group(0)!r}), but every configuration ran one seed")))
     return found
+
+
+def item_sentences(tex: str) -> str:
+    """List items and paragraphs end their sentences (a hedge in one item does not reach the next)."""
+    tex = re.sub(r"\\item\b|\\(?:begin|end)\{(?:itemize|enumerate|description)\}", ".\n", tex)
+    return re.sub(r"\n\s*\n", ".\n\n", tex)
 
 
 def _hedged(sentence: str, position: int) -> bool:

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from aisci.literature.attribution import split_sentences
-from aisci.paper.claims import _CLAIM_CUES, _hedged, _plain
+from aisci.paper.claims import _CLAIM_CUES, _hedged, _plain, item_sentences
 from aisci.paper.code_facts import CodeFacts
 
 _NUM = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\d+(?:,\d{3})+)"
@@ -70,12 +70,18 @@ class Mismatch:
     reason: str
 
 
-def mismatches(tex: str, code: CodeFacts) -> list[Mismatch]:
+def mismatches(tex: str, code: CodeFacts, template_text: str = "") -> list[Mismatch]:
+    """The mismatches of a section's sentences with the code. A sentence quoted from the template's
+    own description (`template_text`) is the template author's account, checked when the template
+    is validated, not on every run."""
     if code.runs == 0:
         return []
     found: list[Mismatch] = []
-    tex = re.sub(r"\\item\b", ".\n", tex)  # each item is a sentence of its own
-    for sentence in split_sentences(_plain(tex)):
+    quoted = " " + " ".join(_word_list(template_text)) + " "  # plain text: a % there is a percent
+    for sentence in split_sentences(_plain(item_sentences(tex))):
+        words = _word_list(sentence)
+        if len(words) >= 5 and f" {' '.join(words)} " in quoted:
+            continue
         if _CLAIM_CUES.search(sentence) or re.search(r"\b(?:is|are|was|were) (?:trained|optimi[sz]ed)", sentence):
             found += _sentence_mismatches(sentence, code)
     return found
@@ -144,6 +150,10 @@ def _valued(sentence: str, pattern: re.Pattern, what: str, values: set) -> list[
             out.append(Mismatch(m.group(0), sentence, f"states {what} {written}, but the runs used "
                                                       f"{', '.join(f'{v:g}' for v in sorted(values))}"))
     return out
+
+
+def _word_list(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
 
 
 def _number(text: str) -> float:

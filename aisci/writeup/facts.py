@@ -45,8 +45,16 @@ def gather(ctx) -> Materials:
                          for p in figure_problems],
         evidence=Evidence.from_study(study.root, summary, ctx.template.manifest),
         code=code_facts.from_study(study.root, summary))
+    materials.template_text = template_text(ctx)
     materials.facts = number_facts(ctx, materials)
     return materials
+
+
+def template_text(ctx) -> str:
+    """The template author's own words: its title, description and the baseline's markdown."""
+    manifest = ctx.template.manifest
+    return " ".join([manifest.title, manifest.description, *(c.source for c in ctx.template.baseline().cells
+                                                             if c.cell_type == "markdown")])
 
 
 def number_facts(ctx, m: Materials) -> list[Fact]:
@@ -82,9 +90,7 @@ def number_facts(ctx, m: Materials) -> list[Fact]:
     facts.append(setting(manifest.time_budget_s, "the template's time budget", "time budget second limit"))
     facts.append(setting(ctx.config.experiments.timeout_s, "the wall-time limit per notebook",
                          "wall time limit timeout second notebook"))
-    text = " ".join([manifest.title, manifest.description, *(c.source for c in ctx.template.baseline().cells
-                                                              if c.cell_type == "markdown")])
-    for value, around in numbers_in_context(text):
+    for value, around in numbers_in_context(m.template_text):
         bound = frozenset(meaning.words(around))
         facts.append(Fact(value, f"the template's description (\"{around}\")", bound, bound))
     nodes = summary.get("nodes", [])

@@ -20,7 +20,8 @@ def paper_facts(ws: Workspace) -> verify.PaperFacts:
     labels = {"tab:results", "sec:disclosure", *(f"sec:{n}" for n in render.NUMBERED)}
     for text in ws.manuscript.texts.values():
         labels |= verify.labels_in(text)
-    return verify.PaperFacts(m.facts, m.evidence, m.bib.by_key(), m.macros, m.figures, labels, m.code)
+    return verify.PaperFacts(m.facts, m.evidence, m.bib.by_key(), m.macros, m.figures, labels, m.code,
+                             m.template_text)
 
 
 def check(ws: Workspace) -> list[verify.Finding]:

@@ -32,6 +32,7 @@ class Materials:
     figure_findings: list[verify.Finding]
     evidence: Evidence
     code: CodeFacts | None = None  # what the executed code did: aisci.paper.code_facts
+    template_text: str = ""  # the template's title, description and notebook headings (its author's words)
     facts: list[Fact] = field(default_factory=list)  # what a number in the text may state
 
 
