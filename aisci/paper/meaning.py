@@ -21,10 +21,10 @@ SYNONYMS = {
     "acc": ("accuracy",), "accuracy": ("acc",), "val": ("validation",), "validation": ("val",),
     "lr": ("learning", "rate"), "wd": ("weight", "decay"), "swd": ("sliced", "wasserstein"),
     "mse": ("loss", "error"), "nll": ("loss",), "ce": ("loss", "entropy"), "loss": ("error",),
-    "num": ("number",), "n": ("number",), "params": ("parameter",), "sec": ("second",), "s": ("second",),
+    "num": ("number",), "params": ("parameter",), "sec": ("second",),
     "second": ("time",), "seconds": ("time",), "step": ("iteration",), "steps": ("iteration",),
     "iteration": ("step",), "epoch": ("pass",), "seed": ("replica",), "replica": ("seed",),
-    "d": ("dimension",), "model": ("width",), "hidden": ("width",), "size": ("width",),
+    "hidden": ("width",),
     "pct": ("percent",), "frac": ("fraction",), "fraction": ("share", "proportion", "percent"),
 }
 STOPWORDS = frozenset("""

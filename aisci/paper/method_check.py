@@ -127,6 +127,10 @@ def _sentence_mismatches(sentence: str, code: CodeFacts) -> list[Mismatch]:
     # full-batch, one step is one pass over the training set: its epochs are its steps
     epochs = code.values_of("epoch") or (steps if "full" in code.batch else set())
     out += _valued(sentence, _EPOCHS, "epochs", epochs)
+    if not epochs and steps:
+        out += [Mismatch(m.group(0), sentence, f"states {m.group(0)}, but the code counts no epochs: it runs "
+                                               f"{', '.join(f'{v:g}' for v in sorted(steps))} steps of mini-batches")
+                for m in _claims(_EPOCHS, sentence)]
     out += _valued(sentence, _STEPS, "steps", steps)
     for loss, pattern in LOSS_NAMES.items():
         for m in _claims(pattern, sentence):

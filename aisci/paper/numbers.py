@@ -198,16 +198,22 @@ def matching_fact(use: NumberUse, facts: list[Fact], sentence: set[str] | None =
     return None
 
 
-def unmatched_numbers(tex: str, facts: list[Fact]) -> list[NumberUse]:
+def unmatched_numbers(tex: str, facts: list[Fact], template_text: str = "") -> list[NumberUse]:
     """The numbers of a section that are neither structural nor a fact of the study that their
-    sentence (or table row) is about."""
+    sentence (or table row) is about. A sentence quoted from the template's own text (its
+    description, metric and parameter descriptions) is its author's and is not checked here."""
     named = set().union(*(f.quantity for f in facts if f.measured))
     masked = mask(tex)
+    quoted = " " + " ".join(re.findall(r"[a-z0-9]+", template_text.lower())) + " "
     found = []
     for use in find_numbers(tex):
         if use.structural is not None:
             continue
-        sentence = meaning.words(meaning.context_of(masked, use.start, use.end))
+        context = meaning.context_of(masked, use.start, use.end)
+        said = re.findall(r"[a-z0-9]+", re.sub(r"\\[a-zA-Z]+", " ", context).lower())
+        if template_text and len(said) >= 5 and f" {' '.join(said)} " in quoted:
+            continue
+        sentence = meaning.words(context)
         if matching_fact(use, facts, sentence, named) is None:
             found.append(use)
     return found
@@ -229,7 +235,7 @@ def numbers_in_text(text: str) -> list[float]:
     return found
 
 
-def numbers_in_context(text: str, width: int = 2) -> list[tuple[float, str]]:
+def numbers_in_context(text: str, width: int = 3) -> list[tuple[float, str]]:
     """Each number of a free text with the `width` words on either side of it."""
     text = strip_comments(text)
     found = []

@@ -75,7 +75,7 @@ class PaperFacts:
 def check_section(name: str, body: str, paper: PaperFacts) -> list[Finding]:
     """The failed checks of one section (the title and related work skip the claims check)."""
     found: list[Finding] = []
-    for use in numbers.unmatched_numbers(body, paper.facts):
+    for use in numbers.unmatched_numbers(body, paper.facts, paper.template_text):
         elsewhere = numbers.nearest_fact(use, paper.facts)
         found.append(Finding(
             check="number", ok=False, section=name, snippet=use.snippet(body),

@@ -51,10 +51,15 @@ def gather(ctx) -> Materials:
 
 
 def template_text(ctx) -> str:
-    """The template author's own words: its title, description and the baseline's markdown."""
+    """The template author's own words: its title, description, metric and parameter descriptions,
+    and the baseline's markdown (each a sentence of its own)."""
     manifest = ctx.template.manifest
-    return " ".join([manifest.title, manifest.description, *(c.source for c in ctx.template.baseline().cells
-                                                             if c.cell_type == "markdown")])
+    parts = [manifest.title, manifest.description,
+             *(f"{k} ({'higher' if m.direction == 'maximize' else 'lower'} is better): {m.description}"
+               for k, m in manifest.metrics.items()),
+             *(f"{k}: {p.description}" for k, p in manifest.parameters.items()),
+             *(c.source for c in ctx.template.baseline().cells if c.cell_type == "markdown")]
+    return " .\n".join(parts)
 
 
 def number_facts(ctx, m: Materials) -> list[Fact]:
@@ -91,7 +96,7 @@ def number_facts(ctx, m: Materials) -> list[Fact]:
     facts.append(setting(ctx.config.experiments.timeout_s, "the wall-time limit per notebook",
                          "wall time limit timeout second notebook"))
     for value, around in numbers_in_context(m.template_text):
-        bound = frozenset(meaning.words(around))
+        bound = frozenset(meaning.words(around)) or frozenset({"(template)"})  # never a number about anything
         facts.append(Fact(value, f"the template's description (\"{around}\")", bound, bound))
     nodes = summary.get("nodes", [])
     counts = [("runs", len(nodes), "run experiment node"),
@@ -108,10 +113,10 @@ def number_facts(ctx, m: Materials) -> list[Fact]:
 
 
 def _parameter_fact(value: float, name: str, manifest, source: str, run: str = "") -> Fact:
-    """A parameter's value is about the parameter: its name (lr is the learning rate) and its description."""
-    param = manifest.parameters.get(name)
+    """A parameter's value is about the parameter, by its name (lr is the learning rate), not by the
+    words of its description ("units in each hidden layer" does not make 16 a number of layers)."""
     quantity = meaning.words(name.replace("_", " "))
-    context = meaning.words(" ".join([name.replace("_", " "), param.description if param else "", run]))
+    context = meaning.words(" ".join([name.replace("_", " "), run]))
     return Fact(float(value), source, frozenset(quantity), frozenset(context))
 
 
