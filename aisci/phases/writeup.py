@@ -24,17 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from aisci import gates
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas, Paper
 from aisci.fsutil import sha256_of
 from aisci.paper.sections import SECTIONS
 from aisci.writeup import drafting, facts, fixing, publishing, typesetting
-from aisci.writeup.publishing import APPENDIX_MARK
 from aisci.writeup.tasks import DRAFT, FIX, METHOD
 from aisci.writeup.workspace import Workspace
 
-__all__ = ["APPENDIX_MARK", "DRAFT", "FIX", "METHOD", "OUTPUTS", "SECTIONS", "inputs", "run"]
+__all__ = ["APPENDIX_MARK", "CONFIG", "CONSUMES", "DRAFT", "FIX", "METHOD", "PRODUCES", "SECTIONS", "inputs", "run"]
 
-OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md", "paper/checks.json",
-           *(f"paper/sections/{s}.tex" for s in SECTIONS))
+CONSUMES = (Ideas, ExperimentSummary, Analysis)
+PRODUCES = (Paper,)
+CONFIG = ("study.topic", "paper", "experiments.timeout_s")
+APPENDIX_MARK = Paper.APPENDIX_MARK  # reviewers read the paper above it
 
 
 def inputs(ctx) -> Any:
@@ -59,10 +61,9 @@ def inputs(ctx) -> Any:
             "figures_gate": gates.decisions_digest(ctx.study, "figures")}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     workspace = Workspace(ctx, facts.gather(ctx))
     drafting.draft(workspace)
     fixing.revise(workspace)
     typesetting.build(workspace)
     publishing.publish(workspace)
-    return list(OUTPUTS)

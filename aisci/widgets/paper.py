@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from aisci import gates
+from aisci.artifacts import Paper
 from aisci.fsutil import atomic_write_text, read_json
 from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import findings_for_section, section_names
@@ -79,13 +80,11 @@ class PaperPanel(Panel):
 
     # --- view ------------------------------------------------------------------------------------
     def body(self) -> list[widgets.Widget]:
-        from aisci.phases.writeup import SECTIONS
-
         present = section_names(self.study)
         if not present:
             return [widgets.HTML("No paper yet: run the writeup phase (05_writeup.ipynb).")]
         found = self.findings()
-        placed = {id(f) for name in SECTIONS for f in findings_for_section(name, found)}
+        placed = {id(f) for name in Paper.SECTIONS for f in findings_for_section(name, found)}
         general = [f for f in found if id(f) not in placed]
         counted = [f for f in found if not f.get("skipped")]
         failed = [f for f in counted if not f["ok"]]

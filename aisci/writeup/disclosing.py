@@ -4,6 +4,7 @@ or accepted problem of the checks)."""
 
 from __future__ import annotations
 
+from aisci.constants import OFFLINE_ENGINE
 from aisci.paper import disclosure, latex
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS
 from aisci.writeup.fixing import accepted_problems, open_problems
@@ -21,7 +22,7 @@ def note(ws: Workspace) -> str:
     meta = ws.manuscript.meta
     by_person = [HEADINGS[n] for n in SECTIONS if n in meta and meta[n].author == PERSON]
     models = sorted({m.author.removeprefix("model:") for m in meta.values() if m.author.startswith("model:")})
-    offline = any(m.author == "offline-engine" for m in meta.values())
+    offline = any(m.author == OFFLINE_ENGINE for m in meta.values())
     writers = []
     if models:
         writers.append(f"drafted by {', '.join(models)} through aisci")

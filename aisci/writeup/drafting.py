@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from aisci import gates
+from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import read_json
 from aisci.paper import disclosure, latex
 from aisci.paper.sections import PERSON, SECTIONS, read_section, write_section
@@ -28,7 +29,7 @@ def draft(ws: Workspace) -> None:
         result = ws.ctx.llm.run(DRAFT, facts=inputs, **facts.draft_inputs(ws))
         drafted = result.output
         if "title" in needed:
-            drafted.title = latex.escape(drafted.title) if result.author != "offline-engine" else drafted.title
+            drafted.title = latex.escape(drafted.title) if result.author != OFFLINE_ENGINE else drafted.title
         write_drafts(ws, drafted, needed, result.author, result.call_id)
 
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from aisci import gates, results
-from aisci.fsutil import atomic_write_text, read_json
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas
+from aisci.constants import OFFLINE_ENGINE
+from aisci.fsutil import atomic_write_text
+from aisci.literature.encoding import encode_text
 from aisci.paper import bibliography, code_facts, latex, notebooks, style, verify
 from aisci.paper.claims import Evidence
 from aisci.paper.figures import select
 from aisci.paper import meaning
 from aisci.paper.numbers import Fact, as_number, numbers_in_context
 from aisci.paper.values import collect_values, values_tex
-from aisci.phases import experiments
-from aisci.phases.ideation import load_ideas
 from aisci.writeup.workspace import Materials, Workspace
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -29,11 +30,12 @@ def gather(ctx) -> Materials:
     paper = study.path("paper")
     for sub in ("sections", "generated", "figures"):
         (paper / sub).mkdir(parents=True, exist_ok=True)
-    summary = experiments.summary(study)
-    analysis = read_json(study.path("analysis", "summary.json"), default={"figures": [], "observations": []})
+    # as the JSON the gathering code reads
+    summary = ExperimentSummary.load(study).as_json()
+    analysis = Analysis.load(study).as_json()
     values = collect_values(results.experiment_records(study.root), results.analysis_records(study.root))
     atomic_write_text(paper / "values.tex", values_tex(values))
-    ideas = {i.name: i for i in load_ideas(study)}
+    ideas = {i.name: i for i in Ideas.load(study).ideas}
     query = " ".join([ctx.config.study.topic, ctx.template.manifest.title, *(i.title for i in ideas.values())])
     bib = bibliography.collect(ctx.template.references_bib, study.path("literature"), query=query,
                                limit=cfg.max_references)
@@ -200,7 +202,7 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
         "num_finished": value("num_finished_runs"),
         "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
         "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
-        "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
+        "related_itemize": latex.itemize([f"{encode_text(e.reference.title or e.reference.key).latex}~\\cite{{{e.reference.key}}}"
                                           for e in m.bib.entries]) or "(the study's bibliography is empty)",
         "notebook_steps_itemize": latex.itemize([latex.prose(s) for s in notebooks.outline(ctx.template.baseline())])
                                   or "(the notebook has no markdown headings)",
@@ -229,7 +231,7 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
 
 
 ORIGINS = {"seed": "the template's own seed ideas (seed_ideas.json)",
-           "offline-engine": "aisci's offline engine, which proposes values from the template's declared parameters"}
+           OFFLINE_ENGINE: "aisci's offline engine, which proposes values from the template's declared parameters"}
 
 
 def ideas_provenance(ws: Workspace, tested: list[str]) -> str:

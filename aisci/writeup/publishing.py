@@ -4,6 +4,7 @@ of it) and the executed paper.ipynb."""
 
 from __future__ import annotations
 
+from aisci.artifacts import Paper
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
 from aisci.notebook import build
 from aisci.paper import citations, disclosure, latex, render, verify
@@ -12,7 +13,7 @@ from aisci.writeup import disclosing
 from aisci.writeup.fixing import accepted_problems, open_problems
 from aisci.writeup.workspace import Workspace
 
-APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
+APPENDIX_MARK = Paper.APPENDIX_MARK  # reviewers read the paper above it
 
 
 def publish(ws: Workspace) -> None:

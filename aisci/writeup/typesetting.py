@@ -30,6 +30,10 @@ def build(ws: Workspace) -> None:
     atomic_write_text(paper / "generated" / "figures.tex", figures_tex(m.figures))
     style.install(m.style, paper)
     m.bib.write(paper / "references.bib")
+    changed = [n for n in m.bib.notes if ": " in n and "left out" not in n]
+    if changed:
+        ws.ctx.warn(f"references.bib: {len(changed)} field(s) could not be written as the source gave them, "
+                    f"e.g. {changed[0]} (all in paper/checks.json, bibliography_notes)")
     write_tex(ws)
     for name in (FINAL_PDF, DRAFT_PDF):
         (paper / name).unlink(missing_ok=True)  # never leave a PDF of other sources
