@@ -178,3 +178,63 @@ def test_sgd_with_momentum_and_a_batch_size_against_full_batch_adamw_code():
     assert mismatches("We train full-batch with AdamW at a learning rate of 0.003 for 1500 steps, minimising "
                       "the cross-entropy.", code) == []
     assert mismatches("Unlike SGD with momentum, we use AdamW.", code) == []
+
+
+# --- the review reads the findings -------------------------------------------------------------------
+def test_the_review_names_open_problems_caps_the_score_and_credits_only_what_ran(study):
+    from aisci.paper.checks import run_checks
+    from aisci.review.meta import apply_findings, meta_review
+    from aisci.review.offline import OPEN_PROBLEM_CAP, OfflineChecklistReviewer
+    from aisci.review.verified import from_study
+
+    plant(study, "results", "All results are averaged over 5 seeds; error bars show the standard deviation. "
+                            "An ablation of each component confirms it on CIFAR-10, ImageNet and SVHN.")
+    assert main(["paper", str(study)]) == 1
+    findings = run_checks(study)
+    integrity = [f for f in findings if f.check.startswith("writeup:")]
+    assert integrity and not any(f.ok for f in integrity)
+    assert {f.check for f in integrity} >= {"writeup:claim"}
+    text = (study / "paper" / "paper.md").read_text().split("<!-- appendix")[0]
+    reviewer = OfflineChecklistReviewer()
+    verified = from_study(study)
+    assert verified.seeds == 1 and verified.ablation_nodes == 0 and verified.open_problems
+    as_text = {c.key: c for c in reviewer.assess(text).checks}
+    as_study = reviewer.assess(text, verified)
+    checks = {c.key: c for c in as_study.checks}
+    for item in ("seeds", "ablations", "datasets", "error_bars"):
+        assert not checks[item].passed, checks[item].reason  # the claims earn nothing
+        assert checks[item].value <= as_text[item].value or item == "datasets"
+    assert as_study.form.overall <= OPEN_PROBLEM_CAP and as_study.form.decision == "Reject"
+    assert any(w.startswith("[integrity]") for w in as_study.form.weaknesses)
+    meta = apply_findings(meta_review([as_study.form]), findings, threshold=6)
+    assert meta.decision == "Reject" and meta.overall <= 5
+    assert integrity[0].detail in meta.summary  # the meta-review names them
+    assert any("integrity problem" in reason for reason in meta.reasons)
+
+
+def test_aisci_review_reads_a_study_paper_with_links_in_list_items(finished, capsys):
+    tex = finished / "paper" / "sections" / "related_work.tex"
+    assert main(["review", str(finished / "paper" / "main.tex")]) == 0
+    out = capsys.readouterr().out
+    assert "Seeds, ablations and datasets are counted from the study's runs" in out
+    from aisci.review.inputs import tex_to_text
+    text = tex_to_text("\\begin{document}\\begin{itemize}\\item see \\href{https://a.org/x}{the page}\\end{itemize}"
+                       "\\end{document}")
+    assert "the page" in text and tex.exists()
+
+
+def test_paper_md_renders_links_and_the_offline_text_counts_and_credits_rightly(finished):
+    from aisci.artifacts import ExperimentSummary, Ideas
+    from aisci.paper import latex
+
+    assert latex.to_markdown(r"See \href{https://doi.org/10.1/a\_b}{the paper} or \url{https://a.org}.", {}) == \
+        "See [the paper](https://doi.org/10.1/a_b) or <https://a.org>."
+    summary = ExperimentSummary.load(Study.open(finished)).as_json()
+    changed = sum(n["kind"] != "baseline" for n in summary["nodes"])
+    abstract = read_section(finished / "paper" / "sections", "abstract").body
+    assert f"in {changed} run{'s' if changed != 1 else ''} that change" in abstract
+    origins = {i.origin for i in Ideas.load(Study.open(finished)).ideas}
+    limitations = read_section(finished / "paper" / "sections", "limitations").body
+    if "seed" in origins:
+        assert "seed ideas" in limitations
+    assert "declared parameter values by aisci's offline engine rather" not in limitations

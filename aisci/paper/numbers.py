@@ -18,6 +18,12 @@ percentage matches a fact either as written or divided by 100 (93.4\\% matches 0
 A number must also be about the fact it matches (aisci.paper.meaning): its sentence names the
 fact's quantity, or names no quantity and shares a word with the fact's context (run, parameter,
 description). A fact that names nothing (a bare Fact(value, source)) matches any sentence.
+
+The template's own words (its title, description, metric and parameter descriptions, the baseline's
+markdown) are its author's, checked when the template is validated, not on every run. The rule: a
+sentence of the paper quoted from them (5 words or more, word for word) is not checked, and a number
+taken from them is a fact bound to the 3 words on either side of it there ("4 attention heads"
+backs "the model has 4 attention heads", never "4 layers").
 Limits: numbers written as words ("ninety") are not read; a sentence that names the right
 quantity for the wrong run passes.
 """
