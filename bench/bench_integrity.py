@@ -62,9 +62,9 @@ def main() -> None:
         else:
             started = time.monotonic()
             Study.create(clean, template, topic)
-            run_study(Study.open(clean), until="analysis", progress=False, say=lambda m: None)
+            run_study(Study.open(clean), until="analysis", say=lambda m: None)
             print(f"{name}: offline study up to the analysis in {time.monotonic() - started:.0f} s")
-        run_study(Study.open(clean), until="review", redo=["writeup"], progress=False, say=lambda m: None)
+        run_study(Study.open(clean), until="review", redo=["writeup"], say=lambda m: None)
         checks = json.loads((clean / "paper" / "checks.json").read_text())
         false_positives[name] = checks["open"]
         print(f"{name}: clean paper: {checks['open']} open problem(s); PDF {checks.get('pdf')}")
@@ -90,7 +90,7 @@ def main() -> None:
             path.write_text(path.read_text() + "\n" + case.sentence + "\n")
         code = cli(["paper", str(dirty)])
         dirty_checks = json.loads((dirty / "paper" / "checks.json").read_text())
-        run_study(Study.open(dirty), until="review", progress=False, say=lambda m: None)
+        run_study(Study.open(dirty), until="review", say=lambda m: None)
         rows.append((name, _meta(clean), _meta(dirty), code, dirty_checks["open"],
                      (dirty / "paper" / "paper.pdf").exists(), (dirty / "paper" / "paper-draft.pdf").exists()))
 

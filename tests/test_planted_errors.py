@@ -32,7 +32,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "aisci" / "templates"
 def finished(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("planted") / "study"
     Study.create(root, str(Path(__file__).parent / "fixtures" / "toy"), "learning rate on a toy fit")
-    run_study(Study.open(root), progress=False, say=lambda m: None)
+    run_study(Study.open(root), say=lambda m: None)
     return root
 
 

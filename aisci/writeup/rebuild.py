@@ -10,5 +10,5 @@ from aisci.writeup.publishing import pdf_state
 
 def check_and_build(study, say=lambda message: None) -> tuple[str, list[str]]:
     """(the PDF state line, the run's notes)."""
-    report = run_study(study, until="writeup", redo=["writeup"], say=say, progress=False)
+    report = run_study(study, until="writeup", redo=["writeup"], say=say)
     return pdf_state(study) or "no paper", report.notes
