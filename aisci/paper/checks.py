@@ -34,7 +34,7 @@ from aisci import results
 from aisci.constants import OFFLINE_ENGINE
 from aisci.paper.sections import sections_digest
 from aisci.paper.values import collect_values, parse_values_tex
-from aisci.template import DataSplits
+from aisci.manifest import DataSplits
 
 
 class Finding(BaseModel):

@@ -22,7 +22,7 @@ from aisci import gates
 from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
 from aisci.executors import NodeJob, make_executor, sandbox_settings
 from aisci.fsutil import atomic_write_bytes
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import read_records
 from aisci.search import compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -296,7 +296,7 @@ class TreeSearch:
             self._finish(*pending[future], future)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
-        from aisci.notebook.execute import ExecutionResult
+        from aisci.execution.execute import ExecutionResult
 
         try:
             result = future.result()

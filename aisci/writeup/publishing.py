@@ -5,8 +5,8 @@ of it) and the executed paper.ipynb."""
 from __future__ import annotations
 
 from aisci.artifacts import Paper
+from aisci.execution import build
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
-from aisci.notebook import build
 from aisci.paper import citations, disclosure, latex, render, verify
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, sections_digest
 from aisci.writeup import disclosing
