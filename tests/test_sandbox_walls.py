@@ -307,7 +307,7 @@ def test_without_bubblewrap_generated_code_is_refused_and_sandbox_none_runs_disc
     from aisci.paper import disclosure
     from aisci.study import Study
 
-    text = disclosure.to_markdown(disclosure.gather(Study.open(study), [], 0))
+    text = disclosure.to_markdown(disclosure.gather(Study.open(study), [], []))
     assert 'sandbox = "none"' in text and "a throwaway VM for this test" in text
     assert f"{len(nodes)} run" in text
 
