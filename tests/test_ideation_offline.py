@@ -127,7 +127,7 @@ def test_bad_ideation_settings_are_one_line_errors(tmp_path, toy_template, capsy
 
 
 def test_a_seed_idea_over_the_compute_limit_is_dropped_and_said(tmp_path, toy_template, capsys):
-    from aisci.phases.writeup import dropped_seeds_sentence
+    from aisci.writeup.facts import dropped_seeds_sentence
 
     study = init_study(tmp_path / "s", toy_template)
     seeds = study / "template" / "seed_ideas.json"

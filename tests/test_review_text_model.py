@@ -163,3 +163,17 @@ def test_the_shipped_models_test_figures_hold_on_the_real_benchmark():
     assert round(got.balanced_accuracy, 4) == shipped["text_model"]["metrics"]["balanced_accuracy"]
     assert round(got.roc_auc, 4) == shipped["text_model"]["metrics"]["roc_auc"]
     assert not set(test_ids) & set(data.ids_from("train_ids.txt"))
+
+
+def test_an_open_integrity_problem_still_caps_the_fitted_review():
+    from aisci.review.offline import OPEN_PROBLEM_CAP
+    from aisci.review.verified import VerifiedFacts
+
+    data, texts = _papers()
+    reviewer = FittedTextReviewer.shipped()
+    best = max(texts.values(), key=reviewer.probability)
+    open_problem = VerifiedFacts(seeds=3, ablation_nodes=0, datasets=1, open_problems=("a number without a record",))
+    form = reviewer.review(best, open_problem)
+    assert form.overall <= OPEN_PROBLEM_CAP and form.decision == "Reject"
+    assert "[integrity] a number without a record" in form.weaknesses
+    assert reviewer.review(best).overall >= form.overall

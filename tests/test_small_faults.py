@@ -78,7 +78,7 @@ def test_cell_authorship_leaves_out_papermills_cell_and_credits_the_header_to_ai
 
 
 def test_the_paper_and_figures_use_the_manifests_words_not_identifiers():
-    from aisci.phases.writeup import offline_title
+    from aisci.writeup.facts import offline_title
     from aisci.manifest import load_template, prose_name
 
     diffusion = load_template("2d_diffusion").manifest

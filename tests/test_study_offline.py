@@ -118,7 +118,7 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
-    assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
+    assert "best node: " in out and "paper: paper/paper.pdf (final: no integrity problem open), matches the sections" in out and re.search(r"review: (Accept|Reject), Overall", out)
 
 
 def test_the_analysis_figures_name_the_metric_in_the_manifests_words(finished_study):

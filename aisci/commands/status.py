@@ -8,6 +8,7 @@ from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.runner import make_context, plan
 from aisci.study import Study
+from aisci.writeup.publishing import pdf_state
 
 
 def register(subparsers) -> None:
@@ -27,6 +28,7 @@ def handle(args) -> int:
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
         print(f"  {name:<12} {label}{when}")
+    print("  " + _sandbox_line(study.config.experiments))
     nodes = ExperimentSummary.load(study).nodes
     if nodes:
         counts: dict[str, int] = {}
@@ -51,6 +53,13 @@ def handle(args) -> int:
     return 0
 
 
+def _sandbox_line(section) -> str:
+    if section.sandboxed:
+        network = "network allowed" if section.allow_network else "no network"
+        return f"sandbox: bubblewrap ({network}; generated code sees only its own folder and the template)"
+    return f'sandbox: NONE (sandbox = "none": {section.sandbox_reason.strip() or "no reason given"})'
+
+
 def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
     paper's open check problems, the meta-review's verdict. A result whose phase is out of date
@@ -67,12 +76,9 @@ def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
         value = best.metrics.get(primary)
         shown = f" ({primary} = {value:.4g})" if isinstance(value, (int, float)) else ""
         lines.append(f"best node: {best.id}{shown}")
-    checks = read_json(study.path("paper", "checks.json"))
-    if checks:
-        pdf = study.path("paper", "paper.pdf")
-        where = "paper/paper.pdf" if pdf.exists() else "paper/main.tex and paper/paper.md (no PDF)"
-        lines.append(dated(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)",
-                           "writeup"))
+    state = pdf_state(study)
+    if state:
+        lines.append(dated(f"paper: {state} (paper/checks.json)", "writeup"))
     meta = read_json(study.path("reviews", "meta-review.json"))
     if meta:
         lines.append(dated(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)",

@@ -24,9 +24,10 @@ from aisci.fsutil import sha256_of
 from aisci.review.benchdata import BenchData
 from aisci.review.form import ReviewForm
 from aisci.review.inputs import read_bench_paper
-from aisci.review.offline import OfflineChecklistReviewer, checklist_overall, sub_score
+from aisci.review.offline import OPEN_PROBLEM_CAP, OfflineChecklistReviewer, checklist_overall, sub_score
 from aisci.review.text_model import TextModel, statistics_row
 from aisci.review.textstats import FEATURE_NAMES, paper_statistics
+from aisci.review.verified import VerifiedFacts
 
 SHIPPED_MODEL = "offline_text_model.json"
 SHIPPED_PROVENANCE = "offline_text_model.provenance.json"
@@ -79,17 +80,25 @@ class FittedTextReviewer:
     def probability(self, paper_text: str) -> float:
         return self.model.probability(paper_text)
 
-    def review_with_evidence(self, paper_text: str) -> tuple[ReviewForm, dict]:
-        checklist = OfflineChecklistReviewer().assess(paper_text)
+    def review_with_evidence(self, paper_text: str, verified: VerifiedFacts | None = None) -> tuple[ReviewForm, dict]:
+        """`verified`: a study's own facts (aisci.review.verified); while an integrity problem of its
+        writeup is open, Overall is capped as the checklist caps it, and the decision is Reject."""
+        checklist = OfflineChecklistReviewer().assess(paper_text, verified)
         probability = self.model.probability(paper_text)
         words, numbers = self.model.contributions(paper_text)
         counted = dict(zip(FEATURE_NAMES, statistics_row(paper_text)))
         overall = overall_from_probability(probability, self.model.cutoff)
+        problems = list(verified.open_problems) if verified else []
+        capped = ""
+        if problems and overall > OPEN_PROBLEM_CAP:
+            overall = OPEN_PROBLEM_CAP
+            capped = (f" Overall capped at {OPEN_PROBLEM_CAP} while {len(problems)} integrity problem"
+                      f"{'s' if len(problems) != 1 else ''} of the writeup stay open.")
         scores = self._sub_scores(numbers, sum(words.values()), checklist)
         raising, lowering = _named_features(words, numbers, counted)
         form = checklist.form.model_copy(update={
             "summary": (f"{FITTED_LABEL}. p(accept) = {probability:.2f} against the model's cutoff "
-                        f"{self.model.cutoff:.2f}: Overall {overall}. {self.track_record}".strip()),
+                        f"{self.model.cutoff:.2f}: Overall {overall}.{capped} {self.track_record}".strip()),
             "strengths": [f"[text model] raises p(accept): {item}" for item in raising]
                          + [s for s in checklist.form.strengths],
             "weaknesses": [f"[text model] lowers p(accept): {item}" for item in lowering]
@@ -97,7 +106,7 @@ class FittedTextReviewer:
             **scores,
             "overall": overall,
             "confidence": 1,
-            "decision": "Accept" if probability >= self.model.cutoff else "Reject",
+            "decision": "Accept" if probability >= self.model.cutoff and not problems else "Reject",
         })
         return form, {"p_accept": probability, "cutoff": self.model.cutoff, "model_version": self.version,
                       "word_contributions": dict(sorted(words.items(), key=lambda kv: -abs(kv[1]))[:20]),
@@ -118,8 +127,8 @@ class FittedTextReviewer:
                 "contribution": area["contribution"], "significance": area["contribution"],
                 "originality": min(3, area["contribution"])}  # novelty cannot be judged from counts
 
-    def review(self, paper_text: str) -> ReviewForm:
-        return self.review_with_evidence(paper_text)[0]
+    def review(self, paper_text: str, verified: VerifiedFacts | None = None) -> ReviewForm:
+        return self.review_with_evidence(paper_text, verified)[0]
 
 
 def _named_features(words: dict[str, float], numbers: dict[str, float],
