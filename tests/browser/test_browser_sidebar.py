@@ -68,6 +68,9 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     assert 'ideas = "stop"' in (lab.root / STUDY / "aisci.toml").read_text()
     card.locator(".aisci-study-header").click()  # the tree, the gates and the log
     card.locator(".aisci-run").click()
+    card.locator(".aisci-progress.aisci-mod-running").wait_for(timeout=60_000)  # the run's study-level progress
+    page.locator(SIDEBAR).screenshot(path=str(artifacts / "sidebar_03a_running.png"))
+    page.locator(f".aisci-statusbar:has-text('aisci: {STUDY} ·')").wait_for(timeout=30_000)  # study · phase · tokens · $
     page.wait_for_function(
         f"""() => document.querySelector('{CARD} .aisci-phase[data-state="waiting"]') !== null""", timeout=300_000)
     gate = card.locator('.aisci-gate[data-gate="ideas"]')
