@@ -88,6 +88,7 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     # run on; each later `stop` gate waits in turn: approve its first item and run again
     for _ in range(6):
         card.locator(".aisci-run:not([disabled])").click()
+        card.locator(".aisci-badge.aisci-mod-running").wait_for(timeout=60_000)  # the new run, not the last one's end
         page.wait_for_function(
             f"""() => {{ const c = document.querySelector('{CARD}');
                          return c && !c.querySelector('.aisci-badge.aisci-mod-running')
