@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aisci.records import Record, read_records
+
+if TYPE_CHECKING:  # pandas loads where a table is made, not with every importer of this module
+    import pandas as pd
 
 
 def node_table(study_dir: str | Path) -> pd.DataFrame:
     """One row per experiment node: id, idea, kind, status, then its metrics."""
+    import pandas as pd
+
     summary = _summary(study_dir)
     rows = [{"node": n["id"], "idea": n["idea"], "kind": n["kind"], "status": n["status"], **n["metrics"]}
             for n in summary["nodes"]]
@@ -42,6 +46,8 @@ def analysis_records(study_dir: str | Path) -> list[Record]:
 
 def histories(study_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Training curves (history.csv) written by finished nodes."""
+    import pandas as pd
+
     root = Path(study_dir)
     curves = {}
     for node in _summary(study_dir)["nodes"]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aisci.notebook.execute import ExecutionResult, execute_notebook
 from aisci.notebook.sandbox import SandboxSettings
+
+if TYPE_CHECKING:  # papermill loads with the first job, not with `import aisci.executors`
+    from aisci.notebook.execute import ExecutionResult
 
 KERNEL_LOG = "kernel.log"
 
@@ -38,6 +40,8 @@ class NodeJob:
 
 
 def run_job(job: NodeJob) -> ExecutionResult:
+    from aisci.notebook.execute import execute_notebook
+
     return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
                             parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
                             kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
@@ -88,6 +92,13 @@ def make_executor(config) -> Executor:
         return SerialExecutor()
     from aisci.executors.local import LocalExecutor
     return LocalExecutor(workers=section.workers)
+
+
+def __getattr__(name: str):
+    if name == "ExecutionResult":  # re-exported, loaded on first use
+        from aisci.notebook.execute import ExecutionResult
+        return ExecutionResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
-
-import nbformat
+from typing import TYPE_CHECKING, Any, Callable
 
 from aisci.errors import NotebookError
-from aisci.llm import LLM
 from aisci.notebook import build
-from aisci.notebook.execute import ExecutionResult, execute_notebook
 from aisci.study import Study, now_iso
 from aisci.template import Template
+
+if TYPE_CHECKING:  # loaded when a phase runs a notebook, not when a phase is only planned
+    import nbformat
+
+    from aisci.llm import LLM
+    from aisci.notebook.execute import ExecutionResult
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 
@@ -44,6 +46,8 @@ class PhaseContext:
             build.write(notebook, output)
         elif notebook != output:
             output.write_bytes(notebook.read_bytes())
+        from aisci.notebook.execute import execute_notebook
+
         started = now_iso()
         logs = self.study.state_dir / "logs"
         logs.mkdir(exist_ok=True)

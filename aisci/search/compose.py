@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from aisci.fsutil import sha256_of
 from aisci.notebook import build
 from aisci.template import parameters_cell_values
+
+if TYPE_CHECKING:
+    import nbformat
 
 HEADER_ROLE = "node-header"
 PERSON = "person"
