@@ -4,11 +4,13 @@ The review panels write the same decisions (see aisci.gates for what each one me
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aisci.errors import AisciError
 from aisci.gates import ALL_GATES
-from aisci.phases.ideation import load_ideas
-from aisci.study import Study
-from aisci.widgets.data import figures, node_records, section_names
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 # the verb a gate records for `approve` / `reject` (figures are kept or dropped, sections locked)
 ACTIONS = {"figures": ("keep", "drop"), "paper": ("lock", "unlock")}
@@ -27,6 +29,8 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.study import Study
+
     study = Study.open(args.study)
     items = _resolve(study, args.gate, args.items)
     approve, reject = ACTIONS.get(args.gate, ("approve", "reject"))
@@ -37,6 +41,8 @@ def handle(args) -> int:
 
 
 def _resolve(study: Study, gate: str, items: list[str]) -> list[str]:
+    from aisci.widgets.data import figures, node_records, section_names
+
     if gate in ("ideas", "novelty"):
         return _idea_names(study, items)
     if gate == "review":
@@ -60,6 +66,8 @@ def _known(items: list[str], known: list[str], what: str, hint: str) -> list[str
 
 def _idea_names(study: Study, items: list[str]) -> list[str]:
     """Ranks (as shown by the ideation notebook, best score first) become idea names."""
+    from aisci.phases.ideation import load_ideas
+
     ranked = [i.name for i in sorted(load_ideas(study), key=lambda i: -i.score)]
     if not ranked:
         raise AisciError("no ideas yet: run `aisci run STUDY --until ideation` first")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 
 from aisci.errors import AisciError
-from aisci.paper.compile import compile_pdf
-from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -16,6 +14,9 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.paper.compile import compile_pdf
+    from aisci.study import Study
+
     study = Study.open(args.study)
     paper = study.path("paper")
     if not (paper / "main.tex").exists():

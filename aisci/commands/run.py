@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 
-from aisci.llm.spec import parse_spec
-from aisci.phases import PHASES
-from aisci.runner import run_study
-from aisci.study import Study
+from aisci.phases import PHASES  # the names only: a phase module loads when it runs
 
 
 def register(subparsers) -> None:
@@ -28,6 +25,10 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.runner import run_study
+    from aisci.study import Study
+
     study = Study.open(args.study)
     if args.llm:
         parse_spec(args.llm, study.config.llm)

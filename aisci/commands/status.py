@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aisci import gates
-from aisci.fsutil import read_json
-from aisci.llm.store import CallStore
-from aisci.phases import experiments
-from aisci.runner import make_context, plan
-from aisci.study import Study
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -17,6 +15,12 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci import gates
+    from aisci.llm.store import CallStore
+    from aisci.phases import experiments
+    from aisci.runner import make_context, plan
+    from aisci.study import Study
+
     study = Study.open(args.study)
     ctx = make_context(study)
     state = study.phase_state()
@@ -53,6 +57,9 @@ def handle(args) -> int:
 def _outcomes(study: Study) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
     paper's open check problems, the meta-review's verdict."""
+    from aisci.fsutil import read_json
+    from aisci.phases import experiments
+
     lines = []
     summary = experiments.summary(study)
     best = next((n for n in summary["nodes"] if n["id"] == summary.get("best")), None)
