@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -133,7 +133,10 @@ class LiteratureSection(Section):
 class ExperimentsSection(Section):
     timeout_s: int = Field(default=900, gt=0)  # wall-time limit per experiment notebook (init: 15x template budget)
     executor: Literal["local", "dask"] = "local"
-    workers: int = Field(default=1, ge=1)  # nodes run at once (local pool processes, or LocalCluster workers)
+    # nodes run at once (local pool processes, or LocalCluster workers); "auto": as many as the
+    # cores this process may use allow, `threads` each (aisci.executors.node_slots)
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = "auto"
+    threads: int = Field(default=1, ge=1)  # CPU threads of each node's kernel (torch, OpenMP, BLAS)
     dask_scheduler: str | None = None  # e.g. "tcp://head:8786" (dask-jobqueue, dask-kubernetes); None: a LocalCluster
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict)  # applied to every node
     # the sandboxed kernel of experiment nodes (see aisci/notebook/sandbox.py)

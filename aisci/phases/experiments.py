@@ -14,13 +14,13 @@ node a kill left `running` is. A person's edit of a finished node's notebook bec
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
 from aisci import gates
 from aisci.errors import GateStop
-from aisci.executors import NodeJob, make_executor, sandbox_settings
+from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
 from aisci.phases import novelty
@@ -30,6 +30,7 @@ from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
 from aisci.search.plans import TASKS, NothingToTry, plan_problems
 from aisci.search.policy import Goal, Step, next_steps
 from aisci.search.replicas import aggregate_notebook
+from aisci.search.turns import Turns
 from aisci.study import now_iso
 
 OUTPUTS = ("experiments/summary.json",)
@@ -90,16 +91,21 @@ class TreeSearch:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
         executor = make_executor(self.ctx.config)
+        turns = Turns([BASELINE, *self.ideas], planned={BASELINE: 1})  # the baseline node is its first round
+        pending: dict[Future, tuple[IdeaTree, Node]] = {}
         try:
             while True:
-                for name, tree in self.trees.items():
-                    if name != BASELINE:
-                        for step in next_steps(tree, self.settings, self.goal, self.exhausted[name]):
-                            self._plan(tree, step)
-                batch = [(tree, n) for tree in self.trees.values() for n in tree.nodes if n.status == "running"]
-                if not batch:
-                    break
-                self._execute(executor, batch)
+                planned = self._plan_turns(turns)
+                self._submit(executor, pending)
+                if not pending:
+                    if turns.over:
+                        break
+                    if not planned:  # cannot happen (turns.py): fail loudly rather than spin
+                        raise RuntimeError("the experiment search stalled: no node runs and no tree may plan")
+                    continue
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in [f for f in pending if f in done]:  # in the order they were submitted
+                    self._finish(*pending.pop(future), future)
         finally:
             executor.close()
         for name in self.ideas:
@@ -275,28 +281,46 @@ class TreeSearch:
             notes.append("Made because a person's node had no follow-up yet.")
         return " ".join(notes)
 
-    # --- running a round -----------------------------------------------------------------------
-    def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
-        """Submit every node of the round, then take the results as they come (a serial
-        executor has finished a node by the time submit returns: it is recorded at once)."""
+    # --- running the nodes --------------------------------------------------------------------------
+    def _plan_turns(self, turns: Turns) -> bool:
+        """Let every tree whose nodes are finished plan its next round, when it is its turn
+        (aisci/search/turns.py: the same choices whatever order the nodes finished in).
+        Whether any tree planned."""
+        planned, any_planned = True, False
+        while planned:
+            planned = False
+            for name in turns.order:
+                tree = self.trees[name]
+                if any(n.status == "running" for n in tree.nodes) or not turns.may_plan(name):
+                    continue
+                steps = [] if name == BASELINE else next_steps(tree, self.settings, self.goal, self.exhausted[name])
+                for step in steps:
+                    self._plan(tree, step)
+                turns.record(name, finished=not steps)
+                planned = any_planned = True
+        return any_planned
+
+    def _submit(self, executor, pending: dict[Future, tuple[IdeaTree, Node]]) -> None:
+        """Submit every planned node not yet submitted; the executor starts each as soon as a
+        worker is free (a serial executor has finished a node by the time submit returns: it
+        is recorded at once, before the next one starts)."""
         sandbox = sandbox_settings(self.ctx.config)
-        pending: dict[Future, tuple[IdeaTree, Node]] = {}
-        for tree, node in batch:
-            path = tree.notebook_path(node.id)
-            # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
-            build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
-            node.started_at = now_iso()
-            tree.save(node)
-            self.ctx.say(f"running {node.id} ({node.kind})")
-            job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                          sandbox=sandbox)  # the kernel's log stays in the node folder
-            future = executor.submit(job)
-            if future.done():  # a serial executor ran it already: record it before the next one starts
-                self._finish(tree, node, future)
-            else:
-                pending[future] = (tree, node)
-        for future in as_completed(pending):
-            self._finish(*pending[future], future)
+        submitted = {node.id for _, node in pending.values()}
+        for tree in self.trees.values():
+            for node in [n for n in tree.nodes if n.status == "running" and n.id not in submitted]:
+                path = tree.notebook_path(node.id)
+                # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
+                build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
+                node.started_at = now_iso()
+                tree.save(node)
+                self.ctx.say(f"running {node.id} ({node.kind})")
+                job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
+                              sandbox=sandbox, env_extra=thread_env(self.ctx.config))  # the kernel's log stays in the node folder
+                future = executor.submit(job)
+                if future.done():
+                    self._finish(tree, node, future)
+                else:
+                    pending[future] = (tree, node)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
         from aisci.notebook.execute import ExecutionResult
