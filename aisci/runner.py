@@ -40,6 +40,8 @@ def fingerprint(ctx: PhaseContext, name: str, upstream_digest: str | None) -> st
     config = ctx.config.model_dump(mode="json")
     config["llm"].pop("cache", None)  # how answers are fetched does not change them
     config.pop("budget", None)
+    for key in ("executor", "workers", "threads", "dask_scheduler"):  # where nodes run, and how many at
+        config["experiments"].pop(key, None)  # once, does not change what they compute
     models = {role: ctx.llm.spec_for(role).model for role in ROLES}
     return sha256_of({"phase": name, "aisci": __version__, "config": config, "models": models,
                       "upstream": upstream_digest, "inputs": PHASES[name].inputs(ctx)})

@@ -1,5 +1,7 @@
 """Parallel experiment nodes: a study with `workers = 2` makes the same tree, with the same
-metrics, as with `workers = 1`; `workers = "auto"` (the default) fits the nodes to the cores."""
+metrics, as with `workers = 1`, and so does a real Dask cluster (`dask scheduler` and two
+`dask worker` processes on 127.0.0.1); `workers = "auto"` (the default) fits the nodes to
+the cores; a Dask worker that cannot see the study folder is a one-line error."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from aisci.executors.local import LocalExecutor
 from aisci.notebook import build
 from aisci.records import read_records
 from tests.conftest import TOY_TEMPLATE
+from tests.dask_cluster import dask_cluster
 from tests.study_helpers import copy_study, init_study, set_config
 
 SAME = ("id", "idea", "kind", "parent", "status", "parameters", "changes", "metrics", "code_key")
@@ -29,11 +32,17 @@ def nodes(study: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def serial_and_parallel(tmp_path_factory):
-    base = tmp_path_factory.mktemp("parallel")
-    study = init_study(base / "s", TOY_TEMPLATE)
-    set_config(study, "search", num_drafts=2, max_nodes=3)  # per idea: two drafts, then one improvement
+def after_novelty(tmp_path_factory) -> Path:
+    """A toy study run up to its experiments: 2 ideas, each to get two drafts and one improvement."""
+    study = init_study(tmp_path_factory.mktemp("parallel") / "s", TOY_TEMPLATE)
+    set_config(study, "search", num_drafts=2, max_nodes=3)
     assert main(["run", str(study), "--quiet", "--until", "novelty"]) == 0
+    return study
+
+
+@pytest.fixture(scope="module")
+def serial_and_parallel(after_novelty, tmp_path_factory):
+    base, study = tmp_path_factory.mktemp("runs"), after_novelty
     runs = {}
     for workers in (1, 2):
         copy = copy_study(study, base / f"workers-{workers}")
@@ -94,3 +103,29 @@ def test_a_bad_workers_value_is_a_one_line_error(tmp_path, capsys):
     assert main(["status", str(study)]) != 0
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "workers" in err
+
+
+def test_a_dask_cluster_of_two_workers_runs_the_study_as_this_machine_does(after_novelty, serial_and_parallel,
+                                                                           tmp_path):
+    study = copy_study(after_novelty, tmp_path / "s")
+    (tmp_path / "cluster").mkdir()
+    with dask_cluster(tmp_path / "cluster", workers=2) as (address, workers):
+        set_config(study, "experiments", executor="dask", dask_scheduler=address)
+        assert main(["run", str(study), "--quiet", "--until", "experiments"]) == 0
+    assert nodes(study) == nodes(serial_and_parallel[1])
+    ran_on = [json.loads(p.read_text())["ran_on"] for p in (study / "experiments").glob("*/node-*/node.json")]
+    assert len(ran_on) == 7 and all(where.startswith("dask worker tcp://127.0.0.1:") for where in ran_on)
+    assert {where.split()[2] for where in ran_on} == set(workers)  # both workers ran nodes, nothing else did
+
+
+def test_a_dask_worker_that_cannot_see_the_study_is_a_one_line_error(after_novelty, tmp_path, capsys):
+    study = copy_study(after_novelty, tmp_path / "shared" / "s")
+    (tmp_path / "cluster").mkdir()
+    with dask_cluster(tmp_path / "cluster", workers=2, hidden_from_last=tmp_path / "shared") as (address, _):
+        set_config(study, "experiments", executor="dask", dask_scheduler=address)
+        capsys.readouterr()
+        assert main(["run", str(study), "--quiet", "--until", "experiments"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "cannot see" in err and "shared" in err and "docs/cluster.md" in err
+    assert not [p for p in study.rglob(".aisci-cluster-probe-*")]  # the probe file is gone

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +45,11 @@ class NodeJob:
 def run_job(job: NodeJob) -> ExecutionResult:
     from aisci.notebook.execute import execute_notebook
 
-    return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
-                            parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
-                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
+    result = execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
+                              parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
+                              kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
+    result.ran_on = f"{socket.gethostname()}, pid {os.getpid()}"  # an executor may say more (a Dask worker)
+    return result
 
 
 class Executor(Protocol):
@@ -116,13 +119,14 @@ def thread_env(config) -> dict[str, str]:
     return {name: threads for name in names}
 
 
-def make_executor(config) -> Executor:
+def make_executor(config, shared_folder: Path | None = None) -> Executor:
     """The executor the study's `[experiments]` section asks for (close it when done). One
-    local worker runs jobs in this process: a pool of one would only add a start-up."""
+    local worker runs jobs in this process: a pool of one would only add a start-up. The
+    workers of a Dask cluster must see `shared_folder` (the study): checked on connecting."""
     section = getattr(config, "experiments", config)
     if section.executor == "dask":
         from aisci.executors.dask_executor import DaskExecutor
-        return DaskExecutor(address=section.dask_scheduler, workers=node_slots(section))
+        return DaskExecutor(address=section.dask_scheduler, workers=node_slots(section), shared_folder=shared_folder)
     workers = node_slots(section)
     if workers == 1:
         return SerialExecutor()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aisci import gates
-from aisci.errors import GateStop
+from aisci.errors import AisciError, GateStop
 from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
@@ -90,7 +90,7 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
-        executor = make_executor(self.ctx.config)
+        executor = make_executor(self.ctx.config, shared_folder=self.study.root)
         turns = Turns([BASELINE, *self.ideas], planned={BASELINE: 1})  # the baseline node is its first round
         pending: dict[Future, tuple[IdeaTree, Node]] = {}
         try:
@@ -327,6 +327,8 @@ class TreeSearch:
 
         try:
             result = future.result()
+        except AisciError:
+            raise  # the cluster cannot run nodes at all (a worker without the study folder): say so and stop
         except Exception as exc:  # noqa: BLE001 - the executor lost the job (a worker died): the node died with it
             result = ExecutionResult("died", 0.0, f"the executor lost the run: {type(exc).__name__}: {exc}"[:300])
         path = tree.notebook_path(node.id)
@@ -344,6 +346,7 @@ class TreeSearch:
         node.failed_cell_source = compose.failing_cell(executed) if executed is not None and not result.ok else None
         node.finished_at = now_iso()
         node.duration_s = round(result.duration_s, 2)
+        node.ran_on = result.ran_on or None
         if executed is not None:
             node.code_hash = build.code_hash(executed)
             atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
