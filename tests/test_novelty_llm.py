@@ -12,7 +12,7 @@ import pytest
 
 from aisci.cli import main
 from aisci.config import LITERATURE_SOURCES, StudyConfig, StudySection
-from aisci.literature.fakeserver import FakeLiteratureServer, FakePaper
+from tests.fake_literature_server import FakeLiteratureServer, FakePaper
 from aisci.literature.library import Library
 from aisci.literature.sources import SOURCES
 from aisci.phases.novelty import first_query, novel_ideas, offline_reason

@@ -31,6 +31,7 @@ from aisci import gates, results
 from aisci.errors import TexMissing
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
 from aisci.literature.attribution import load_table
+from aisci.literature.encoding import encode_text
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.paper import (
@@ -361,6 +362,10 @@ class _Writer:
         atomic_write_text(self.paper / "generated" / "figures.tex", figures_tex(self.figures))
         style.install(self.style, self.paper)
         self.bib.write(self.paper / "references.bib")
+        changed = [n for n in self.bib.notes if ": " in n and "left out" not in n]
+        if changed:
+            self.ctx.warn(f"references.bib: {len(changed)} field(s) could not be written as the source gave them, "
+                          f"e.g. {changed[0]} (all in paper/checks.json, bibliography_notes)")
         self._write_tex()
         (self.paper / "paper.pdf").unlink(missing_ok=True)  # never leave a PDF of other sources
         if not self.cfg.compile:
@@ -587,7 +592,7 @@ class _Writer:
             "num_finished": value("num_finished_runs"),
             "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
             "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
-            "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
+            "related_itemize": latex.itemize([f"{encode_text(e.reference.title or e.reference.key).latex}~\\cite{{{e.reference.key}}}"
                                               for e in self.bib.entries]) or "(the study's bibliography is empty)",
             "notebook_steps_itemize": latex.itemize([latex.prose(s) for s in notebooks.outline(self.ctx.template.baseline())])
                                       or "(the notebook has no markdown headings)",
