@@ -6,6 +6,7 @@ the cores; a Dask worker that cannot see the study folder is a one-line error.""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,14 @@ def nodes(study: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def after_novelty(tmp_path_factory) -> Path:
-    """A toy study run up to its experiments: 2 ideas, each to get two drafts and one improvement."""
-    study = init_study(tmp_path_factory.mktemp("parallel") / "s", TOY_TEMPLATE)
+    """A toy study run up to its experiments: 2 ideas, each with two drafts and (where an untried
+    setting is left) an improvement; the template widened to leave more settings to try."""
+    base = tmp_path_factory.mktemp("parallel")
+    template = shutil.copytree(TOY_TEMPLATE, base / "template")
+    manifest = template / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace("choices = [0.01, 0.1, 0.3]", "choices = [0.01, 0.03, 0.1, 0.3]")
+                        .replace("choices = [10, 20]", "choices = [5, 10, 20]"))
+    study = init_study(base / "s", template)
     set_config(study, "search", num_drafts=2, max_nodes=3)
     assert main(["run", str(study), "--quiet", "--until", "novelty"]) == 0
     return study
@@ -54,7 +61,7 @@ def serial_and_parallel(after_novelty, tmp_path_factory):
 
 def test_two_workers_make_the_tree_and_metrics_one_worker_makes(serial_and_parallel):
     serial, parallel = nodes(serial_and_parallel[1]), nodes(serial_and_parallel[2])
-    assert len(serial) == 7 and all(n["status"] == "done" for n in serial.values())
+    assert len(serial) >= 5 and all(n["status"] == "done" for n in serial.values())
     assert parallel == serial
     summaries = [json.loads((s / "experiments" / "summary.json").read_text()) for s in serial_and_parallel.values()]
     assert summaries[0]["best"] == summaries[1]["best"] and summaries[0]["best_per_idea"] == summaries[1]["best_per_idea"]
@@ -114,7 +121,8 @@ def test_a_dask_cluster_of_two_workers_runs_the_study_as_this_machine_does(after
         assert main(["run", str(study), "--quiet", "--until", "experiments"]) == 0
     assert nodes(study) == nodes(serial_and_parallel[1])
     ran_on = [json.loads(p.read_text())["ran_on"] for p in (study / "experiments").glob("*/node-*/node.json")]
-    assert len(ran_on) == 7 and all(where.startswith("dask worker tcp://127.0.0.1:") for where in ran_on)
+    assert len(ran_on) == len(nodes(study)) >= 5
+    assert all(where.startswith("dask worker tcp://127.0.0.1:") for where in ran_on)
     assert {where.split()[2] for where in ran_on} == set(workers)  # both workers ran nodes, nothing else did
 
 
