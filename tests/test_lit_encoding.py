@@ -62,6 +62,9 @@ def test_markup_from_each_source():
     assert to_latex("Sparse $\\ell_1$ recovery", "tex").latex == r"Sparse $\ell_1$ recovery"
     assert to_latex("H<sub>2</sub>O &amp; <i>E. coli</i>", "html").latex == r"H\textsubscript{2}O \& \textit{E. coli}"
     assert to_latex("Big Data &amp; Society").latex == r"Big Data \& Society"
+    # a comparison is not a tag
+    assert to_latex("Bounds when a<b and c>d, <b>bold</b><i> </i>", "html").latex == \
+        r"Bounds when a\textless{}b and c\textgreater{}d, \textbf{bold}"
     assert to_latex("one\\nare two", "tex").latex == "one are two"
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aisci.errors import ConfigError
-from aisci.executors import NodeJob, run_job
+from aisci.executors.job import NodeJob, run_job
 
 if TYPE_CHECKING:
     from aisci.notebook.execute import ExecutionResult

@@ -144,7 +144,8 @@ def accent_macro(mark: str) -> str | None:
         composed = unicodedata.normalize("NFC", base + mark)
         if len(composed) != 1 or not typesets(composed):
             continue
-        match = re.fullmatch(r"\{?(\\[^A-Za-z]|\\[A-Za-z]+)\s*\{?" + base + r"\}?\}?", _ENCODER.unicode_to_latex(composed))
+        latex = _ENCODER.unicode_to_latex(composed)
+        match = re.fullmatch(r"\{?(\\[^A-Za-z]|\\[A-Za-z]+)\s*\{?" + base + r"\}?\}?", latex)
         if match:
             return match.group(1)
     return None

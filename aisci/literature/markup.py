@@ -88,6 +88,8 @@ def _tex_text(text: str, out: Encoded) -> str:
     trail = " " if text[-1:].isspace() else ""
     text = _BACKSLASH_NRT.sub(_escaped_break, text)
     if "\\" in text or "{" in text:  # TeX accents and commands -> the characters they mean
+        unknown = [c for c in re.findall(r"\\([A-Za-z]+)", text) if not known_command(c)]
+        out.substitutes += [f"unknown command \\{c} dropped" for c in dict.fromkeys(unknown)]
         text = plain_text(text.replace("\\$", "\x00")).replace("\x00", "$")
     encoded = encode_text(text)
     out.substitutes += encoded.substitutes
@@ -128,6 +130,10 @@ class _HtmlToLatex(HTMLParser):
         self.out = Encoded("")
 
     def handle_starttag(self, tag, attrs):
+        if not _is_markup(tag):  # "a<b" in a title is a comparison, not a <b> tag
+            self.parts.append(self._text(self.get_starttag_text() or ""))
+            self.open.append(False)
+            return
         command = _HTML_COMMANDS.get(tag.split(":")[-1].lower())
         if command:
             self.parts.append("\\" + command + "{")
@@ -139,6 +145,9 @@ class _HtmlToLatex(HTMLParser):
         self.parts.append(" ")
 
     def handle_endtag(self, tag):
+        if not _is_markup(tag):
+            self.parts.append(self._text(f"</{tag}>"))
+            return
         if self.open and self.open.pop():
             self.parts.append("}")
 
@@ -160,11 +169,24 @@ class _HtmlToLatex(HTMLParser):
         return lead + encoded.latex + trail
 
 
+_EMPTY_MARKUP = re.compile(r"\\(?:" + "|".join(set(_HTML_COMMANDS.values())) + r")\{\s*\}")
+_MARKUP_TAGS = frozenset("i em b strong sup sub sc scp tt u small span p br div a font math".split())
+
+
+def _is_markup(tag: str) -> bool:
+    """Tags publishers use: HTML's inline ones and anything namespaced (jats:, mml:)."""
+    return ":" in tag or tag.lower() in _MARKUP_TAGS
+
+
+# a "<" that opens a well-formed tag; any other (a comparison: "a<b and c>d") is text
+_TAG_START = re.compile(r"<(?!/?[A-Za-z][\w:.-]*(?:\s+[\w:.-]+=(?:\"[^\"]*\"|'[^']*'))*\s*/?>)")
+
+
 def _html_to_latex(text: str) -> Encoded:
     parser = _HtmlToLatex()
-    parser.feed(text)
+    parser.feed(_TAG_START.sub("&lt;", text))
     parser.close()
     parser.parts += ["}" for opened in parser.open if opened]
-    latex = " ".join("".join(parser.parts).split())
-    latex = re.sub(r"\\(\w+)\{\s*\}", "", latex)  # a tag around nothing
+    latex = _EMPTY_MARKUP.sub("", "".join(parser.parts))  # a tag around nothing
+    latex = " ".join(latex.split())
     return Encoded(latex, parser.out.substitutes)

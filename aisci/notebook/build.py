@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aisci.constants import AISCI_AUTHOR, OFFLINE_ENGINE
 from aisci.fsutil import atomic_write_text, sha256_of
 
 if TYPE_CHECKING:  # nbformat is imported where a notebook is built or read whole: `aisci status` stays fast
@@ -17,11 +18,10 @@ OFFLINE_BANNER = (
     "No language model wrote this notebook; the experiments it runs and the numbers it reports are real."
 )
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-AISCI_AUTHOR = "aisci"  # cells aisci writes itself (loading records, plotting), not an LLM task
 
 
 def author_label(author: str) -> str:
-    return "the aisci offline engine (deterministic, model-free)" if author == "offline-engine" else author
+    return "the aisci offline engine (deterministic, model-free)" if author == OFFLINE_ENGINE else author
 
 
 def notebook(title: str, author: str, intro: str = "") -> nbformat.NotebookNode:
@@ -29,7 +29,7 @@ def notebook(title: str, author: str, intro: str = "") -> nbformat.NotebookNode:
 
     nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
                                 "aisci": {"author": author}})
-    banner = OFFLINE_BANNER if author == "offline-engine" else f"> Written by {author_label(author)} through aisci."
+    banner = OFFLINE_BANNER if author == OFFLINE_ENGINE else f"> Written by {author_label(author)} through aisci."
     nb.cells.append(markdown(f"# {title}\n\n{banner}" + (f"\n\n{intro}" if intro else ""), author))
     return nb
 

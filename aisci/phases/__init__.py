@@ -1,5 +1,8 @@
-"""The phases of a study, in order. Each is a module with one entry point, `run(ctx)`,
-and `inputs(ctx)`: what besides the upstream phase's outputs decides its result.
+"""The phases of a study, in order. Each is a module with one entry point, `run(ctx)`, and
+the declarations the runner reads (see aisci/runner.py): `CONSUMES` and `PRODUCES`
+(artifacts, aisci/artifacts.py), `CONFIG` (the aisci.toml keys it reads) and `inputs(ctx)`
+(anything else its result depends on). A phase never imports another phase: what it needs
+from an earlier one is an artifact.
 
 A phase module is imported when it is first looked up in PHASES, so naming the phases
 (the CLI's --until choices) loads none of them."""
@@ -10,7 +13,7 @@ import importlib
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 
-PHASE_NAMES = ("ideation", "novelty", "experiments", "analysis", "writeup", "review")
+from aisci.constants import PHASE_NAMES, check_phase
 
 
 class _Phases(Mapping):
@@ -32,3 +35,5 @@ class _Phases(Mapping):
 
 
 PHASES = _Phases()
+
+__all__ = ["PHASES", "PHASE_NAMES", "check_phase"]

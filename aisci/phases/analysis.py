@@ -13,14 +13,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci.fsutil import atomic_write_json, read_json, sha256_of
+from aisci.artifacts import Analysis, ExperimentSummary
+from aisci.constants import OFFLINE_ENGINE
+from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
-from aisci.phases import experiments
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
-OUTPUTS = ("analysis/summary.json",)
+CONSUMES = (ExperimentSummary,)
+PRODUCES = (Analysis,)
+CONFIG = ()
 
 
 class Observations(BaseModel):
@@ -56,31 +59,29 @@ def inputs(ctx) -> Any:
     return {"notebook": _code_hashes(build.peek(path)) if path.exists() else None}
 
 
-def run(ctx) -> list[str]:
-    summary = experiments.summary(ctx.study)
+def run(ctx) -> None:
+    summary = ExperimentSummary.load(ctx.study)
     primary, metric = ctx.template.primary()
-    table = [{k: n[k] for k in ("id", "idea", "kind", "status", "metrics", "parameters")} for n in summary["nodes"]]
+    rows = [n.model_dump(mode="json") for n in summary.nodes]
+    table = [{k: row[k] for k in ("id", "idea", "kind", "status", "metrics", "parameters")} for row in rows]
     result = ctx.llm.run(OBSERVE, primary_metric=primary, direction=metric.direction, table=table)
     folder = ctx.study.path("analysis")
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     output = folder / "analysis.ipynb"
-    previous = read_json(folder / "summary.json", default={})
-    edited = _edited_by_person(output, previous.get("built_code"))
+    previous = Analysis.load(ctx.study)
+    edited = _edited_by_person(output, previous.built_code)
     if edited is not None:
         ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
                 "(delete it to have aisci write it afresh)")
-        nb, built_code = _mark_person_cells(build.read(output), edited), previous["built_code"]
+        nb, built_code = _mark_person_cells(build.read(output), edited), previous.built_code
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
         built_code = _code_hashes(nb)
     ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
-    atomic_write_json(folder / "summary.json", {
-        "records": {r.name: r.value for r in records}, "figures": figures,
-        "observations": result.output.observations, "author": result.author,
-        "built_code": built_code, "edited_by_person": edited is not None})
-    return list(OUTPUTS)
+    Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,
+             author=result.author, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
 
 
 def _code_hashes(nb) -> list[str]:
@@ -179,7 +180,7 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
         nb.cells.append(build.code(source))
-    label = "the offline engine (computed from the table)" if author == "offline-engine" else author
+    label = "the offline engine (computed from the table)" if author == OFFLINE_ENGINE else author
     nb.cells.append(build.markdown("## Observations\n\n_Written by " + label + "._\n\n" +
                                    "\n".join(f"- {o}" for o in observations), author))
     return nb

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from aisci import gates
-from aisci.errors import AisciError, GateStop
+from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
+from aisci.errors import AisciError
 from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
-from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
+from aisci.fsutil import atomic_write_bytes
 from aisci.notebook import build
-from aisci.phases import novelty
 from aisci.records import read_records
 from aisci.search import compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -33,7 +33,9 @@ from aisci.search.replicas import aggregate_notebook
 from aisci.search.turns import Turns
 from aisci.study import now_iso
 
-OUTPUTS = ("experiments/summary.json",)
+CONSUMES = (Ideas, NoveltyDecisions)
+PRODUCES = (ExperimentSummary,)
+CONFIG = ("experiments", "search", "ideation.select", "gates")
 BASELINE = "baseline"
 BASELINE_NODE = f"{BASELINE}/node-0"
 PLAN_ROUNDS = 3  # a plan with problems goes back to the model twice before the node is given up
@@ -52,15 +54,10 @@ def inputs(ctx) -> Any:
             "experiments_gate": gates.decisions_digest(ctx.study, "experiments"), "notebooks": hashes}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     search = TreeSearch(ctx)
     search.run()
     search.write_summary()
-    return list(OUTPUTS)
-
-
-def summary(study) -> dict:
-    return read_json(study.path("experiments", "summary.json"), default={"nodes": []})
 
 
 class TreeSearch:
@@ -75,7 +72,7 @@ class TreeSearch:
         primary, metric = self.template.primary()
         seeds = tuple(self.manifest.seeds) if self.manifest.has_seed_parameter else ()
         self.goal = Goal(primary, metric.direction, seeds)
-        self.ideas = {idea.name: idea for idea in novelty.novel_ideas(self.study)}
+        self.ideas = {idea.name: idea for idea in novel_ideas(self.study)}
         self.trees = {name: IdeaTree.load(self.experiments, name) for name in [BASELINE, *self.ideas]}
         self.exhausted: dict[str, set[str]] = {name: set() for name in self.trees}
         self.overrides = {k: self._coerce(k, v) for k, v in ctx.config.experiments.overrides.items()}
@@ -314,8 +311,9 @@ class TreeSearch:
                 node.started_at = now_iso()
                 tree.save(node)
                 self.ctx.say(f"running {node.id} ({node.kind})")
+                self.ctx.hooks.on_node_start(node)
                 job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                              sandbox=sandbox, env_extra=thread_env(self.ctx.config))  # the kernel's log stays in the node folder
+                              sandbox=sandbox, env_extra=thread_env(self.ctx.config))  # its log stays in the node folder
                 future = executor.submit(job)
                 if future.done():
                     self._finish(tree, node, future)
@@ -356,6 +354,7 @@ class TreeSearch:
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))
+        self.ctx.hooks.on_node_end(node)
 
     # --- a person's hand ---------------------------------------------------------------------------
     def _adopt_edits(self, tree: IdeaTree) -> None:
@@ -438,15 +437,12 @@ class TreeSearch:
                     for name in self.ideas}
         replicas = {name: self.trees[name].get(node_id).replicas for name, node_id in per_idea.items()
                     if node_id and self.trees[name].get(node_id).replicas}
-        data = {
-            "primary_metric": self.goal.primary, "direction": self.goal.direction,
-            "best": approved or (by_metric.id if by_metric else None),
-            "best_by_metric": by_metric.id if by_metric else None, "approved_best": approved,
-            "best_per_idea": per_idea, "replicas": replicas,
-            "search": self.settings.model_dump(mode="json"),
-            "nodes": [n.summary_row() for n in nodes],
-        }
-        atomic_write_json(self.experiments / "summary.json", data)
+        ExperimentSummary(
+            primary_metric=self.goal.primary, direction=self.goal.direction,
+            best=approved or (by_metric.id if by_metric else None),
+            best_by_metric=by_metric.id if by_metric else None, approved_best=approved,
+            best_per_idea=per_idea, replicas=replicas, search=self.settings.model_dump(mode="json"),
+            nodes=nodes).save(self.study)
         for name in self.ideas:
             if per_idea[name] is None:
                 self.ctx.warn(f"no node of idea {name} finished with {self.goal.primary} (see experiments/{name}/*/node.json)")
@@ -454,8 +450,7 @@ class TreeSearch:
         if base is not None and base.status != "done":
             self.ctx.warn(f"the baseline did not finish: {base.failure}")
         if self.ctx.config.gates.experiments == "stop" and not gates.decided(self.study, "experiments"):
-            raise GateStop("the experiments gate waits for a decision: "
-                           + gates.GATE_HELP["experiments"].format(study=self.study.root))
+            raise gates.stop(self.study, "experiments", [n.id for n in nodes if n.status == "done"])
 
     # --- helpers -------------------------------------------------------------------------------------
     def _node(self, node_id: str) -> Node:

@@ -28,7 +28,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from aisci import gates, results
+from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import TexMissing
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas, Paper
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
 from aisci.literature.attribution import load_table
 from aisci.literature.encoding import encode_text
@@ -50,15 +52,14 @@ from aisci.paper.figures import figures_tex, select
 from aisci.paper.numbers import Fact, as_number, numbers_in_text
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, read_section, write_section
 from aisci.paper.values import collect_values, values_tex
-from aisci.phases import experiments
-from aisci.phases.ideation import load_ideas
 
 PAPER_DIR = Path(__file__).resolve().parent.parent / "paper"
 METHOD_SECTIONS = ("method", "experimental_setup")
 DRAFT_SECTIONS = tuple(s for s in SECTIONS if s not in METHOD_SECTIONS)
-OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md", "paper/checks.json",
-           *(f"paper/sections/{s}.tex" for s in SECTIONS))
-APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
+CONSUMES = (Ideas, ExperimentSummary, Analysis)
+PRODUCES = (Paper,)
+CONFIG = ("study.topic", "paper", "experiments.timeout_s")
+APPENDIX_MARK = Paper.APPENDIX_MARK  # reviewers read the paper above it
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -151,14 +152,13 @@ def inputs(ctx) -> Any:
             "figures_gate": gates.decisions_digest(ctx.study, "figures")}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     writer = _Writer(ctx)
     writer.prepare()
     writer.draft()
     writer.revise()
     writer.build()
     writer.publish()
-    return list(OUTPUTS)
 
 
 class _Writer:
@@ -183,14 +183,14 @@ class _Writer:
         for sub in ("sections", "generated", "figures"):
             (self.paper / sub).mkdir(parents=True, exist_ok=True)
         self.style = style.load_style(self.cfg.style_dir, self.study.root)
-        self.summary = experiments.summary(self.study)
-        self.analysis = read_json(self.study.path("analysis", "summary.json"),
-                                  default={"figures": [], "observations": []})
+        # as the JSON the gathering code reads (the split of this class, issue 14, reads them typed)
+        self.summary = ExperimentSummary.load(self.study).as_json()
+        self.analysis = Analysis.load(self.study).as_json()
         self.values = collect_values(results.experiment_records(self.study.root),
                                      results.analysis_records(self.study.root))
         atomic_write_text(self.paper / "values.tex", values_tex(self.values))
         self.macros = {v.macro: v.text for v in self.values}
-        self.ideas = {i.name: i for i in load_ideas(self.study)}
+        self.ideas = {i.name: i for i in Ideas.load(self.study).ideas}
         query = " ".join([ctx.config.study.topic, ctx.template.manifest.title, *(i.title for i in self.ideas.values())])
         self.bib = bibliography.collect(ctx.template.references_bib, self.study.path("literature"),
                                         query=query, limit=self.cfg.max_references)
@@ -255,7 +255,7 @@ class _Writer:
             result = self.ctx.llm.run(DRAFT, facts=facts, **self._draft_inputs())
             draft = result.output
             if "title" in needed:
-                draft.title = latex.escape(draft.title) if result.author != "offline-engine" else draft.title
+                draft.title = latex.escape(draft.title) if result.author != OFFLINE_ENGINE else draft.title
             self._write_drafts(draft, needed, result.author, result.call_id)
 
     def _write_drafts(self, output: BaseModel, names: list[str], author: str, call_id: int | None) -> None:
@@ -447,7 +447,7 @@ class _Writer:
 
     def _note(self) -> str:
         writers = {m.author for m in self.meta.values()} - {PERSON}
-        if writers <= {"offline-engine"}:
+        if writers <= {OFFLINE_ENGINE}:
             return ("Written by aisci's offline engine: deterministic and model-free; no language model wrote this text. "
                     "The experiments and every number in it are real.")
         models = ", ".join(sorted(w.removeprefix("model:") for w in writers if w.startswith("model:")))

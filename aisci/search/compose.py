@@ -8,6 +8,7 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
 from aisci.notebook import build
 from aisci.template import parameters_cell_values
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     import nbformat
 
 HEADER_ROLE = "node-header"
-PERSON = "person"
 KIND_TITLES = {
     "baseline": "Baseline", "draft": "Draft", "debug": "Debug", "improve": "Improvement",
     "hyperparameter": "Hyperparameter run", "ablation": "Ablation", "replica": "Seed replica",
@@ -120,7 +120,7 @@ def apply_plan(parent: nbformat.NotebookNode, parameters: dict[str, Any], edits:
 
 def header_cell(*, kind: str, node_id: str, parent: str | None, author: str, title: str, rationale: str,
                 changes: dict[str, Any], edited_cells: list[int], extra: str = "") -> nbformat.NotebookNode:
-    banner = build.OFFLINE_BANNER if author == "offline-engine" else (
+    banner = build.OFFLINE_BANNER if author == OFFLINE_ENGINE else (
         "> **Edited by a person**; aisci added the edit to the tree as its own node." if author == PERSON else
         f"> Written by {build.author_label(author)} through aisci.")
     lines = [f"# {KIND_TITLES.get(kind, kind)}: {title}", "", banner, "",

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 from aisci.literature.bibfile import parse_bib
 from aisci.literature.build import reference_from_metadata
+from aisci.literature.casing import protect_case
 from aisci.literature.errors import SourceError
 from aisci.literature.identifiers import normalize_doi
 from aisci.literature.model import Reference
 from aisci.literature.sources.base import Source
-from aisci.literature.sources.http import Fetcher
 
 _ENTRY_TYPES = {"journal-article": "article", "proceedings-article": "inproceedings", "book-chapter": "incollection",
                 "book-section": "incollection", "book-part": "incollection", "reference-entry": "incollection",
@@ -72,8 +71,11 @@ class Crossref(Source):
         if not parsed.references:
             raise SourceError(self.name, f"no readable BibTeX for doi:{clean}")
         ref = parsed.references[0]
+        fields = {**ref.fields, "doi": ref.get("doi") or clean}
+        if fields.get("title") and "{" not in fields["title"]:  # publishers' BibTeX protects no capitals
+            fields["title"] = protect_case(fields["title"])
         # a copy, not setdefault: the parsed reference has already cached its (missing) DOI
-        return ref.copy(fields={**ref.fields, "doi": ref.get("doi") or clean})
+        return ref.copy(fields=fields)
 
     def _reference(self, item: dict) -> Reference | None:
         title = _first(item.get("title"))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import httpx
 
-from aisci import __version__
+from aisci.version import __version__
 from aisci.literature.errors import SourceError, SourceNotFound
 from aisci.literature.sources.cache import ResponseCache, request_key
 
