@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--topic", default="How weight decay shapes grokking")
     parser.add_argument("--keep", type=Path, help="make the studies here (default: a temporary folder)")
     parser.add_argument("--skip-serial", action="store_true", help="only the auto-parallel run and the reruns")
+    parser.add_argument("--reruns-of", type=Path, metavar="STUDY",
+                        help="only the reruns, on copies of this finished study (e.g. one made with the toy template)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="aisci-bench-study-"))
@@ -79,8 +81,8 @@ def main() -> None:
     from aisci.config import load_config
     from aisci.executors import node_slots
 
-    runs = {}
-    for mode in ("auto",) if args.skip_serial else ("serial", "auto"):
+    runs = {"auto": args.reruns_of.resolve()} if args.reruns_of else {}
+    for mode in () if args.reruns_of else ("auto",) if args.skip_serial else ("serial", "auto"):
         study = root / mode
         shutil.rmtree(study, ignore_errors=True)
         aisci("init", str(study), "--template", args.template, "--topic", args.topic)
