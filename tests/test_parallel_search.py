@@ -15,7 +15,7 @@ from aisci.cli import main
 from aisci.config import StudyConfig
 from aisci.executors import NodeJob, SerialExecutor, make_executor, node_slots, run_job, sandbox_settings, thread_env
 from aisci.executors.local import LocalExecutor
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import read_records
 from tests.conftest import TOY_TEMPLATE
 from tests.dask_cluster import dask_cluster

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from aisci.cli import main
-from aisci.notebook.execute import execute_notebook
+from aisci.execution.execute import execute_notebook
 from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study

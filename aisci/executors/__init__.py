@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aisci.executors.job import KERNEL_LOG, Executor, NodeJob, run_job
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.sandbox import SandboxSettings
 
 if TYPE_CHECKING:  # papermill loads with the first job, not with `import aisci.executors`
-    from aisci.notebook.execute import ExecutionResult
+    from aisci.execution.execute import ExecutionResult
 
 
 class SerialExecutor:
@@ -104,7 +104,7 @@ def make_executor(config, shared_folder: Path | None = None) -> Executor:
 
 def __getattr__(name: str):
     if name == "ExecutionResult":  # re-exported, loaded on first use
-        from aisci.notebook.execute import ExecutionResult
+        from aisci.execution.execute import ExecutionResult
         return ExecutionResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -26,7 +26,7 @@ from aisci.errors import ConfigError
 from aisci.executors.job import NodeJob, run_job
 
 if TYPE_CHECKING:
-    from aisci.notebook.execute import ExecutionResult
+    from aisci.execution.execute import ExecutionResult
 
 SHARED_STORAGE = ("the study folder must be on storage every Dask worker shares, at the same path "
                   "(see docs/cluster.md)")

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.sandbox import SandboxSettings
 
 if TYPE_CHECKING:  # papermill loads with the first job, not with `import aisci.executors`
-    from aisci.notebook.execute import ExecutionResult
+    from aisci.execution.execute import ExecutionResult
 
 KERNEL_LOG = "kernel.log"
 
@@ -33,7 +33,7 @@ class NodeJob:
 
 
 def run_job(job: NodeJob) -> ExecutionResult:
-    from aisci.notebook.execute import execute_notebook
+    from aisci.execution.execute import execute_notebook
 
     result = execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
                               parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),

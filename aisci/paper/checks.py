@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from aisci import results
 from aisci.constants import OFFLINE_ENGINE
 from aisci.paper.values import collect_values, parse_values_tex
-from aisci.template import DataSplits
+from aisci.manifest import DataSplits
 
 
 class Finding(BaseModel):

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from aisci.literature.attribution import split_sentences
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.paper.sections import strip_comments
 
 VOCABULARY = Path(__file__).with_name("claims_vocabulary.json")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from aisci.constants import PERSON
+from aisci.constants import PERSON  # noqa: F401 - who wrote a section, as the section files say
 from aisci.fsutil import atomic_write_text, sha256_of
 
 # the order of the paper; `title` holds the title as LaTeX text

@@ -17,7 +17,7 @@ from aisci.artifacts import Analysis, ExperimentSummary
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 

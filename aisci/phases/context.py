@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from aisci.errors import NotebookFailed
 from aisci.hooks import Hooks
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.study import Study, now_iso
-from aisci.template import Template
+from aisci.manifest import Template
 
 if TYPE_CHECKING:  # loaded when a phase runs a notebook, not when a phase is only planned
     import nbformat
 
     from aisci.llm import LLM
-    from aisci.notebook.execute import ExecutionResult
+    from aisci.execution.execute import ExecutionResult
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 
@@ -50,7 +50,7 @@ class PhaseContext:
             build.write(notebook, output)
         elif notebook != output:
             output.write_bytes(notebook.read_bytes())
-        from aisci.notebook.execute import execute_notebook
+        from aisci.execution.execute import execute_notebook
 
         started = now_iso()
         logs = self.study.state_dir / "logs"

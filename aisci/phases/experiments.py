@@ -23,7 +23,7 @@ from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_id
 from aisci.errors import AisciError
 from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import read_records
 from aisci.search import compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -321,7 +321,7 @@ class TreeSearch:
                     pending[future] = (tree, node)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
-        from aisci.notebook.execute import ExecutionResult
+        from aisci.execution.execute import ExecutionResult
 
         try:
             result = future.result()

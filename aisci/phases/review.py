@@ -20,7 +20,7 @@ from typing import Any
 
 from aisci.artifacts import Analysis, ExperimentSummary, Paper, Reviews
 from aisci.fsutil import atomic_write_json, sha256_of
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.paper.checks import Finding
 from aisci.records import display_payloads
 from aisci.review.form import MetaReview

@@ -35,7 +35,7 @@ from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256
 from aisci.literature.attribution import load_table
 from aisci.literature.encoding import encode_text
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.paper import (
     bibliography,
     citations,

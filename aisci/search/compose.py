@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
-from aisci.notebook import build
-from aisci.template import parameters_cell_values
+from aisci.execution import build
+from aisci.manifest import parameters_cell_values
 
 if TYPE_CHECKING:
     import nbformat
@@ -67,7 +67,7 @@ def without_header(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def read_parameters(nb: nbformat.NotebookNode, space: dict[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
     """The declared parameters as the notebook's parameters cell sets them (a person may
     have edited it); a value that cannot be read keeps the fallback's."""
-    from aisci.template import Parameter
+    from aisci.manifest import Parameter
 
     cell = next((c for c in nb.cells if c.cell_type == "code" and is_parameters_cell(c)), None)
     try:

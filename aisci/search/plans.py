@@ -151,7 +151,7 @@ TASKS = {"draft": WRITE_NODE, "improve": IMPROVE, "debug": DEBUG, "hyperparamete
 def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, code_cells: list[dict],
                   tried_ablations: list[str]) -> list[str]:
     """What is wrong with a plan before anything is written (sent back to the model)."""
-    from aisci.template import Parameter
+    from aisci.manifest import Parameter
 
     problems = []
     for name, value in plan.parameters.items():

@@ -79,7 +79,7 @@ class PaperPanel(Panel):
         authors = read_json(self.study.path("paper", "sections.json"), default={})
         locked = gates.locked_sections(self.study)
         return [head] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
-                         for name in SECTIONS if name in present or name in self._regenerating()]
+                         for name in Paper.SECTIONS if name in present or name in self._regenerating()]
 
     def _regenerating(self) -> set[str]:
         return {i for d in self.decisions() if d["action"] == "regenerate" for i in d.get("items", [])}

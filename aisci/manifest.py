@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from aisci.errors import TemplateError
-from aisci.notebook import build
+from aisci.execution import build
 
 if TYPE_CHECKING:
     import nbformat
@@ -396,7 +396,7 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
 def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
     finishes and records every declared metric as a number. Returns (problems, result)."""
-    from aisci.notebook.execute import execute_notebook
+    from aisci.execution.execute import execute_notebook
     from aisci.records import read_records
 
     workdir = Path(workdir)
