@@ -154,7 +154,9 @@ ax.invert_yaxis()
 ax.set_xlabel(PRIMARY.replace("_", " "))
 ax.tick_params(axis="y", labelsize=7)
 ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey, the best run in orange.")'''),
+improved = best is not None and best.kind != "baseline"  # the caption says what the colours show
+save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey"
+            + (", the best run in orange." if improved else "; no run beat it."))'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
     fig, ax = plt.subplots(figsize=(6, 3.2))
