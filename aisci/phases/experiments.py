@@ -23,7 +23,7 @@ from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_id
 from aisci.errors import AisciError
 from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes
-from aisci.execution import build
+from aisci.execution import bubblewrap, build
 from aisci.records import read_records
 from aisci.search import compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -87,6 +87,9 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
+        section = self.ctx.config.experiments
+        if section.sandboxed:  # fail closed before any node is planned to run
+            bubblewrap.require(section.allow_network)
         executor = make_executor(self.ctx.config, shared_folder=self.study.root)
         turns = Turns([BASELINE, *self.ideas], planned={BASELINE: 1})  # the baseline node is its first round
         pending: dict[Future, tuple[IdeaTree, Node]] = {}
@@ -301,7 +304,7 @@ class TreeSearch:
         """Submit every planned node not yet submitted; the executor starts each as soon as a
         worker is free (a serial executor has finished a node by the time submit returns: it
         is recorded at once, before the next one starts)."""
-        sandbox = sandbox_settings(self.ctx.config)
+        sandbox = sandbox_settings(self.ctx.config, read_only=(self.ctx.template.root,), hidden=(self.study.root,))
         submitted = {node.id for _, node in pending.values()}
         for tree in self.trees.values():
             for node in [n for n in tree.nodes if n.status == "running" and n.id not in submitted]:
@@ -313,7 +316,8 @@ class TreeSearch:
                 self.ctx.say(f"running {node.id} ({node.kind})")
                 self.ctx.hooks.on_node_start(node)
                 job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                              sandbox=sandbox, env_extra=thread_env(self.ctx.config))  # its log stays in the node folder
+                              sandbox=sandbox, pass_env=tuple(self.manifest.environment),
+                              env_extra=thread_env(self.ctx.config))  # the kernel's log stays in the node folder
                 future = executor.submit(job)
                 if future.done():
                     self._finish(tree, node, future)
@@ -350,7 +354,7 @@ class TreeSearch:
             atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
         tree.save(node)
         self.study.log_execution({"notebook": node.notebook, "label": node.id, "started_at": node.started_at,
-                                  "finished_at": node.finished_at, **result.as_dict()})
+                                  "finished_at": node.finished_at, "runs_study_code": True, **result.as_dict()})
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))
