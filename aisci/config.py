@@ -176,8 +176,12 @@ class ExperimentsSection(Section):
                                                                  "dask-kubernetes); unset: a LocalCluster")
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
-    sandbox: bool = Field(default=True, description="run each kernel in the bubblewrap sandbox "
-                                                    "(aisci/execution/sandbox.py); false is disclosed in the paper")
+    # studies from before say true / false: see _old_boolean
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap", description="where generated and hand-written code runs: bubblewrap "
+                                          "(aisci/execution/bubblewrap.py), or none (no sandbox; stated in the run log, "
+                                          "`aisci status` and the paper's disclosure)")
+    sandbox_reason: str = Field(default="", description="why sandbox = \"none\" (disclosed with it)")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,
                                   description="address space per kernel process, in MB")
     cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0,
@@ -185,6 +189,18 @@ class ExperimentsSection(Section):
     max_processes: int | None = Field(default=SandboxSettings.max_processes, ge=8,
                                       description="processes and threads of a kernel's whole tree")
     allow_network: bool = Field(default=False, description="let kernels reach the network")
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _old_boolean(cls, value):
+        """`sandbox = true` / `false` of earlier studies: the sandbox of its day, or none."""
+        if isinstance(value, bool):
+            return "bubblewrap" if value else "none"
+        return value
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox != "none"
 
 
 class SearchSection(Section):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import nbformat
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aisci.errors import TemplateError
 
@@ -95,6 +95,18 @@ class Manifest(BaseModel):
     metrics: dict[str, Metric] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(min_length=1)
     data: DataSplits | None = None
+    # variables the notebook needs from the environment (a data folder, ...): they reach its kernel
+    environment: list[str] = Field(default_factory=list)
+
+    @field_validator("environment")
+    @classmethod
+    def _no_secrets(cls, names: list[str]) -> list[str]:
+        from aisci.execution.kernel import is_secret
+
+        secret = [n for n in names if is_secret(n)]
+        if secret:
+            raise ValueError(f"environment: {secret[0]!r} looks like a credential; secrets never reach a notebook")
+        return names
 
     @model_validator(mode="after")
     def _primary_is_declared(self) -> Manifest:
@@ -385,10 +397,14 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
     return problems
 
 
-def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
+def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None,
+                          sandboxed: bool = True) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
-    finishes and records every declared metric as a number. Returns (problems, result)."""
+    finishes and records every declared metric as a number. Returns (problems, result).
+    The baseline is code someone else wrote (a model, in template-free mode): it runs in
+    the sandbox, workdir its only writable place, unless `sandboxed` is False."""
     from aisci.execution.execute import execute_notebook
+    from aisci.execution.sandbox import SandboxSettings
     from aisci.records import read_records
 
     workdir = Path(workdir)
@@ -396,7 +412,9 @@ def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | 
     notebook = workdir / "baseline.ipynb"
     notebook.write_bytes(template.baseline_path.read_bytes())
     limit = timeout_s or max(3 * template.manifest.time_budget_s, 60)
-    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit)
+    sandbox = SandboxSettings(read_only=(str(template.root),)) if sandboxed else None
+    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit, sandbox=sandbox,
+                              pass_env=tuple(template.manifest.environment))
     where = template.baseline_path
     if not result.ok:
         return [f"{where}: the baseline run {result.status}{_failing_cell(notebook)}: {result.reason}"], result

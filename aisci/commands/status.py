@@ -27,6 +27,7 @@ def handle(args) -> int:
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
         print(f"  {name:<12} {label}{when}")
+    print("  " + _sandbox_line(study.config.experiments))
     nodes = ExperimentSummary.load(study).nodes
     if nodes:
         counts: dict[str, int] = {}
@@ -49,6 +50,13 @@ def handle(args) -> int:
     else:
         print("waiting for you: nothing")
     return 0
+
+
+def _sandbox_line(section) -> str:
+    if section.sandboxed:
+        network = "network allowed" if section.allow_network else "no network"
+        return f"sandbox: bubblewrap ({network}; generated code sees only its own folder and the template)"
+    return f'sandbox: NONE (sandbox = "none": {section.sandbox_reason.strip() or "no reason given"})'
 
 
 def _outcomes(study: Study) -> list[str]:

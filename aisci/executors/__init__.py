@@ -14,6 +14,7 @@ sandbox status), whatever the notebook itself writes in its working directory.
 from __future__ import annotations
 
 from concurrent.futures import Future
+from pathlib import Path
 
 from aisci.executors.job import KERNEL_LOG, Executor, NodeJob, run_job
 from aisci.execution.execute import ExecutionResult
@@ -40,13 +41,16 @@ class SerialExecutor:
         self.close()
 
 
-def sandbox_settings(config) -> SandboxSettings | None:
-    """The sandbox of experiment nodes from a StudyConfig (or its `experiments` section)."""
+def sandbox_settings(config, *, read_only: tuple[Path, ...] = (), hidden: tuple[Path, ...] = ()) -> SandboxSettings | None:
+    """The sandbox of a study's kernels from a StudyConfig (or its `experiments` section):
+    None when the study says sandbox = "none". `read_only`: what the kernel may read besides
+    its own folder (the template); `hidden`: what it must not see (the study folder)."""
     section = getattr(config, "experiments", config)
-    if not section.sandbox:
+    if not section.sandboxed:
         return None
     return SandboxSettings(memory_mb=section.memory_mb, cpu_seconds=section.cpu_seconds,
-                           max_processes=section.max_processes, allow_network=section.allow_network)
+                           max_processes=section.max_processes, allow_network=section.allow_network,
+                           read_only=tuple(str(p) for p in read_only), hidden=tuple(str(p) for p in hidden))
 
 
 def make_executor(config) -> Executor:

@@ -26,12 +26,14 @@ class NodeJob:
     env_extra: dict[str, str] = field(default_factory=dict)
     sandbox: SandboxSettings | None = field(default_factory=SandboxSettings)  # None: the plain scrubbed kernel
     parameters: dict[str, Any] = field(default_factory=dict)  # papermill parameters, if any
+    pass_env: tuple[str, ...] = ()  # environment variables the template declares it needs
 
 
 def run_job(job: NodeJob) -> ExecutionResult:
     return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
                             parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
-                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
+                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox,
+                            pass_env=tuple(job.pass_env))
 
 
 class Executor(Protocol):

@@ -77,7 +77,9 @@ def run(ctx) -> None:
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
         built_code = _code_hashes(nb)
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
+    # a person may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis",
+                               study_code_reads=(ctx.study.path("experiments"), ctx.template.root))
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,

@@ -22,7 +22,7 @@ from aisci import gates
 from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
 from aisci.executors import NodeJob, make_executor, sandbox_settings
 from aisci.fsutil import atomic_write_bytes
-from aisci.execution import build
+from aisci.execution import bubblewrap, build
 from aisci.records import read_records
 from aisci.search import compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -85,6 +85,9 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
+        section = self.ctx.config.experiments
+        if section.sandboxed:  # fail closed before any node is planned to run
+            bubblewrap.require(section.allow_network)
         executor = make_executor(self.ctx.config)
         try:
             while True:
@@ -275,7 +278,7 @@ class TreeSearch:
     def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
         """Submit every node of the round, then take the results as they come (a serial
         executor has finished a node by the time submit returns: it is recorded at once)."""
-        sandbox = sandbox_settings(self.ctx.config)
+        sandbox = sandbox_settings(self.ctx.config, read_only=(self.ctx.template.root,), hidden=(self.study.root,))
         pending: dict[Future, tuple[IdeaTree, Node]] = {}
         for tree, node in batch:
             path = tree.notebook_path(node.id)
@@ -286,7 +289,7 @@ class TreeSearch:
             self.ctx.say(f"running {node.id} ({node.kind})")
             self.ctx.hooks.on_node_start(node)
             job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                          sandbox=sandbox)  # the kernel's log stays in the node folder
+                          sandbox=sandbox, pass_env=tuple(self.manifest.environment))  # the kernel's log stays in the node folder
             future = executor.submit(job)
             if future.done():  # a serial executor ran it already: record it before the next one starts
                 self._finish(tree, node, future)
@@ -322,7 +325,7 @@ class TreeSearch:
             atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
         tree.save(node)
         self.study.log_execution({"notebook": node.notebook, "label": node.id, "started_at": node.started_at,
-                                  "finished_at": node.finished_at, **result.as_dict()})
+                                  "finished_at": node.finished_at, "runs_study_code": True, **result.as_dict()})
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))
