@@ -44,7 +44,8 @@ class Study:
 
     # --- creating and opening -------------------------------------------------------
     @classmethod
-    def create(cls, root: Path, template: str, topic: str, llm: str | None = None) -> "Study":
+    def create(cls, root: Path, template: str, topic: str, llm: str | None = None, sandbox: str | None = None,
+               sandbox_reason: str = "") -> "Study":
         root = Path(root)
         if root.exists() and any(root.iterdir()):
             raise StudyError(f"{root} exists and is not empty; choose a new folder")
@@ -57,6 +58,12 @@ class Study:
         config.experiments.timeout_s = node_timeout_s(manifest.time_budget_s)
         if llm:
             config.llm.default = llm
+        if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
+            try:
+                config.experiments = type(config.experiments).model_validate(
+                    {**config.experiments.model_dump(), "sandbox": sandbox, "sandbox_reason": sandbox_reason})
+            except ValidationError:
+                raise ConfigError(f'sandbox {sandbox!r}: use "bubblewrap" or "none"') from None
         staging = root.with_name(f".{root.name}.creating")
         shutil.rmtree(staging, ignore_errors=True)
         try:

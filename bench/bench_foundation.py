@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from aisci.notebook.execute import execute_notebook
+from aisci.execution.execute import execute_notebook
 from aisci.phases import PHASES
 from aisci.manifest import load_template
 

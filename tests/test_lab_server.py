@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("pytest_jupyter", reason="pip install pytest-jupyter[server] (the test extras)")
 from pytest_jupyter.jupyter_server import *  # noqa: E402,F401,F403 — jp_fetch and the server fixtures, this module only
 
-from aisci.notebook import build  # noqa: E402
+from aisci.execution import build  # noqa: E402
 from tests.conftest import TOY_TEMPLATE  # noqa: E402
 from tests.lab_server import Client, make_importable  # noqa: E402
 from tests.study_helpers import init_study, set_config  # noqa: E402

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from aisci.cli import main
-from aisci.notebook.execute import execute_notebook
+from aisci.execution.execute import execute_notebook
 from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study
@@ -116,7 +116,7 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
-    assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
+    assert "best node: " in out and "paper: paper/paper.pdf (final: no integrity problem open), matches the sections" in out and re.search(r"review: (Accept|Reject), Overall", out)
 
 
 def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):
@@ -152,3 +152,14 @@ def test_a_persons_edit_to_the_analysis_notebook_is_run_kept_and_reaches_the_pap
     settled = len(executed_notebooks(study_copy))
     assert main(["run", str(study_copy), "--quiet"]) == 0  # the edit is now part of the study: nothing to redo
     assert len(executed_notebooks(study_copy)) == settled
+
+
+def test_reading_commands_and_a_noop_run_load_no_heavy_module(study_copy):
+    """`aisci status`, `tree`, `calls`, `approve` and a no-op `run` start in a fraction of a
+    second: none of them imports nbformat, papermill, pandas, matplotlib, torch, openai or dask."""
+    from tests.cli_imports import heavy_modules_loaded
+
+    for argv in (["status", str(study_copy)], ["tree", str(study_copy)], ["calls", str(study_copy)],
+                 ["run", str(study_copy), "--quiet"], ["approve", str(study_copy), "experiments", "baseline/node-0"]):
+        code, loaded = heavy_modules_loaded(argv)
+        assert code == 0 and loaded == [], argv

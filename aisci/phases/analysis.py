@@ -17,7 +17,7 @@ from aisci.artifacts import Analysis, ExperimentSummary
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
@@ -56,7 +56,7 @@ OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, t
 def inputs(ctx) -> Any:
     """The code of analysis.ipynb as it is on disk: a person's edit reruns this phase."""
     path = ctx.study.path("analysis", "analysis.ipynb")
-    return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
+    return {"notebook": _code_hashes(build.peek(path)) if path.exists() else None}
 
 
 def run(ctx) -> None:
@@ -77,7 +77,9 @@ def run(ctx) -> None:
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
         built_code = _code_hashes(nb)
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
+    # a person may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis",
+                               study_code_reads=(ctx.study.path("experiments"), ctx.template.root))
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,
@@ -154,7 +156,9 @@ ax.invert_yaxis()
 ax.set_xlabel(PRIMARY.replace("_", " "))
 ax.tick_params(axis="y", labelsize=7)
 ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey, the best run in orange.")'''),
+improved = best is not None and best.kind != "baseline"  # the caption says what the colours show
+save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey"
+            + (", the best run in orange." if improved else "; no run beat it."))'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
     fig, ax = plt.subplots(figsize=(6, 3.2))

@@ -34,7 +34,7 @@ from aisci.literature.errors import LiteratureError
 from aisci.literature.library import Library
 from aisci.literature.study_library import describe_library, open_library, seed_library
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.study import now_iso
 
 CONSUMES = ()
