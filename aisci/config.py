@@ -10,7 +10,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -170,10 +170,14 @@ class ExperimentsSection(Section):
     timeout_s: int = Field(default=900, gt=0, description="wall-time limit per experiment notebook (init: 15 times "
                                                           "the template's time budget)")
     executor: Literal["local", "dask"] = Field(default="local", description="local (a process pool) or dask")
-    workers: int = Field(default=1, ge=1, description="nodes run at once (local pool processes, or LocalCluster "
-                                                      "workers)")
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        default="auto", description="nodes run at once (local pool processes, or LocalCluster workers); \"auto\": as "
+                                    "many as the cores this process may use allow, `threads` each")
+    threads: int = Field(default=1, ge=1, description="CPU threads of each node's kernel (torch, OpenMP, BLAS): "
+                                                      "parallel nodes share the cores instead of each taking all")
     dask_scheduler: str | None = Field(default=None, description="e.g. \"tcp://head:8786\" (dask-jobqueue, "
-                                                                 "dask-kubernetes); unset: a LocalCluster")
+                                                                 "dask-kubernetes; see docs/cluster.md); unset: a "
+                                                                 "LocalCluster")
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
     # studies from before say true / false: see _old_boolean

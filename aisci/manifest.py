@@ -8,12 +8,15 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import nbformat
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aisci.errors import TemplateError
+from aisci.execution import build
+
+if TYPE_CHECKING:
+    import nbformat
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -156,7 +159,7 @@ class Template:
         return self.root / self.manifest.notebook
 
     def baseline(self) -> nbformat.NotebookNode:
-        return nbformat.read(str(self.baseline_path), as_version=4)
+        return build.read(self.baseline_path)
 
     def seed_ideas(self) -> list[dict]:
         path = self.root / "seed_ideas.json"
@@ -230,8 +233,8 @@ def template_problems(root: Path) -> list[str]:
                         f"{manifest.notebook!r})")
         return problems
     try:
-        notebook = nbformat.read(str(notebook_path), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
+        notebook = build.peek(notebook_path)  # checked as plain JSON: opening a study stays fast
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
         problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
     problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
@@ -375,10 +378,15 @@ def _record_problems(notebook, manifest: Manifest) -> list[str]:
 
 
 def _python_source(source: str) -> str:
-    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python. Plain
+    Python is returned as it is without loading IPython (a second of start-up)."""
+    try:
+        ast.parse(source)
+        return source
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(source)
+        return TransformerManager().transform_cell(source)
 
 
 def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
@@ -475,7 +483,7 @@ def _failing_cell(path: Path) -> str:
     """' in cell N (`its first line`)' for the cell with an error output, or ''. N counts the
     notebook's own cells (papermill adds error banners to the executed copy)."""
     try:
-        executed = nbformat.read(str(path), as_version=4)
+        executed = build.read(path)
     except Exception:  # noqa: BLE001 - not written: the kernel died before the first save
         return ""
     cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]

@@ -112,7 +112,7 @@ def config(**experiments):
 
 
 def test_the_config_picks_the_executor_and_the_sandbox():
-    assert isinstance(make_executor(config()), SerialExecutor)
+    assert isinstance(make_executor(config(workers=1)), SerialExecutor)  # the default, "auto", fits the cores
     with make_executor(config(workers=2)) as executor:
         assert isinstance(executor, LocalExecutor) and executor.workers == 2
     settings = sandbox_settings(config(memory_mb=1024, cpu_seconds=30, max_processes=16, allow_network=True))

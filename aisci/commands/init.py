@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aisci.config import dump_config
 from aisci.errors import AisciError
-from aisci.fsutil import atomic_write_text
-from aisci.llm.spec import parse_spec
-from aisci.study import Study
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 DEFAULT_TEMPLATE = "grokking"
 
@@ -27,6 +27,9 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.study import Study
+
     if args.llm:
         parse_spec(args.llm)  # a typo fails here, before a folder exists
     if args.task and args.template:
@@ -49,6 +52,9 @@ def _seed_library(study: Study) -> None:
 
 def _template_free(args) -> int:
     from aisci import templatefree
+    from aisci.config import dump_config
+    from aisci.fsutil import atomic_write_text
+    from aisci.study import Study
 
     target = Path(args.study)
     if target.exists() and any(target.iterdir()):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from aisci import gates
-from aisci.artifacts import ExperimentSummary
-from aisci.fsutil import read_json
-from aisci.llm.store import CallStore
-from aisci.runner import make_context, plan
-from aisci.study import Study
-from aisci.writeup.publishing import pdf_state
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -18,6 +15,12 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci import gates
+    from aisci.artifacts import ExperimentSummary
+    from aisci.llm.store import CallStore
+    from aisci.runner import make_context, plan
+    from aisci.study import Study
+
     study = Study.open(args.study)
     ctx = make_context(study)
     state = study.phase_state()
@@ -64,6 +67,10 @@ def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
     paper's open check problems, the meta-review's verdict. A result whose phase is out of date
     (say, the review after the paper's sections were edited and `aisci paper` rebuilt it) says so."""
+    from aisci.artifacts import ExperimentSummary
+    from aisci.fsutil import read_json
+    from aisci.writeup.publishing import pdf_state
+
     def dated(line: str, phase: str) -> str:
         return line + (f" — out of date: it predates the current {'paper' if phase != 'writeup' else 'sections'}; "
                        f"`aisci run {study.root}` redoes it" if phase in stale else "")

@@ -32,6 +32,7 @@ class ExecutionResult:
     reason: str = ""  # one line: what went wrong
     failed_cell: int | None = None
     traceback_tail: str = ""
+    ran_on: str = ""  # the machine and process (or Dask worker) that ran it
     notes: list[str] = field(default_factory=list)  # worth knowing even when it went well
     sandbox: str = "none"  # "bubblewrap" when the kernel ran inside the sandbox
 

@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,11 +19,13 @@ from aisci.config import LLMSection, BudgetSection
 from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import BudgetStop, LLMOutputError, ReplayMiss
 from aisci.fsutil import sha256_of
-from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
 from aisci.llm.pricing import cost_of, price_per_token
 from aisci.llm.spec import ModelSpec, parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
+
+if TYPE_CHECKING:  # the openai package loads with the first live call: the offline engine never needs it
+    from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
 
 REPAIR_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "repair.txt"
 
@@ -43,7 +45,7 @@ class LLM:
         self.budget = budget
         self.store = store
         self.override = override
-        self.retry = retry or RetryPolicy(llm.max_retries, llm.backoff_s, llm.max_backoff_s)
+        self.retry = retry  # None: made from the [llm] settings with the first backend
         self._backends: dict[ModelSpec, OpenAIBackend] = {}
         self.live_calls = 0  # calls that reached a server in this process
 
@@ -117,6 +119,10 @@ class LLM:
 
     def _backend(self, spec: ModelSpec) -> OpenAIBackend:
         if spec not in self._backends:
+            from aisci.llm.openai_backend import OpenAIBackend, RetryPolicy
+
+            if self.retry is None:
+                self.retry = RetryPolicy(self.settings.max_retries, self.settings.backoff_s, self.settings.max_backoff_s)
             self._backends[spec] = OpenAIBackend(spec, self.settings.timeout_s, self.retry)
         return self._backends[spec]
 

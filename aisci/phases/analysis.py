@@ -56,7 +56,7 @@ OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, t
 def inputs(ctx) -> Any:
     """The code of analysis.ipynb as it is on disk: a person's edit reruns this phase."""
     path = ctx.study.path("analysis", "analysis.ipynb")
-    return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
+    return {"notebook": _code_hashes(build.peek(path)) if path.exists() else None}
 
 
 def run(ctx) -> None:

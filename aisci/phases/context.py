@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from aisci.errors import NotebookFailed
 from aisci.executors import sandbox_settings
 from aisci.hooks import Hooks
-from aisci.llm import LLM
 from aisci.execution import build
-from aisci.execution.execute import ExecutionResult, execute_notebook
 from aisci.study import Study, now_iso
 from aisci.manifest import Template
+
+if TYPE_CHECKING:  # loaded when a phase runs a notebook, not when a phase is only planned
+    import nbformat
+
+    from aisci.llm import LLM
+    from aisci.execution.execute import ExecutionResult
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 
@@ -52,6 +54,8 @@ class PhaseContext:
             build.write(notebook, output)
         elif notebook != output:
             output.write_bytes(notebook.read_bytes())
+        from aisci.execution.execute import execute_notebook
+
         started = now_iso()
         logs = self.study.state_dir / "logs"
         logs.mkdir(exist_ok=True)
