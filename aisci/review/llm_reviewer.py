@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisci.config import BudgetSection, LLMSection, ReviewSection
 from aisci.errors import AisciError
@@ -36,7 +36,9 @@ from aisci.llm.tasks import PROMPTS_DIR, Task
 from aisci.review.form import MetaReview, ReviewForm
 from aisci.review.instructions import few_shot_text, load_examples, persona_text
 from aisci.review.meta import SUB_SCORES, apply_findings, decide_by_rule, ensemble_form, meta_review
-from aisci.review.rules import LogisticRule
+
+if TYPE_CHECKING:  # pandas loads only when a fitted rule is used
+    from aisci.review.rules import LogisticRule
 
 DEFAULT_STORE = "aisci-review-calls.sqlite"
 DETERMINISTIC_AUTHOR = "aisci (deterministic meta-review, no area-chair model)"
@@ -187,6 +189,8 @@ def study_rule(spec: str, base_dir: Path) -> LogisticRule | None:
     """[review] rule: "" (none) or "calibrated:PATH", PATH relative to the study folder."""
     if not spec:
         return None
+    from aisci.review.rules import LogisticRule
+
     path = Path(spec.split(":", 1)[1])
     return LogisticRule.load(path if path.is_absolute() else base_dir / path)
 

@@ -51,6 +51,10 @@ def merge_points(lists: list[list[str]], n_reviews: int) -> list[str]:
 def mean_scores(reviews: list[ReviewForm], extra: dict[str, float] | None = None) -> pd.Series:
     """The reviews' mean sub-scores and Overall, in the review table's column names, plus `extra`
     columns a fitted rule may read (the text model's `text_score`)."""
+    import pandas as pd
+
+    from aisci.review.benchdata import form_to_row
+
     table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
     means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
     for name, value in (extra or {}).items():
