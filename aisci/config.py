@@ -49,17 +49,30 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0)
 
 
+class ModelCapability(Section):
+    """What a model accepts, said up front (else learned from its first 400 answer and kept
+    in llm/models.json): the o-series and gpt-5 take no temperature and want
+    max_completion_tokens instead of max_tokens."""
+
+    temperature: bool = True
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+
+
 class LLMSection(Section):
     default: str = "offline"  # offline | openai:MODEL | ollama:MODEL | vllm:MODEL@URL | endpoint:NAME
     roles: dict[str, str] = Field(default_factory=dict)
     endpoints: dict[str, Endpoint] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
+    capabilities: dict[str, ModelCapability] = Field(default_factory=dict)  # by model name
     cache: Literal["live", "replay", "off"] = "live"
     timeout_s: float = Field(default=120, gt=0)
     max_retries: int = Field(default=5, ge=0, le=20)
     backoff_s: float = Field(default=1.0, ge=0)
     max_backoff_s: float = Field(default=30.0, ge=0)
     temperature: float = Field(default=0.7, ge=0, le=2)
+    # malformed answers (bad JSON, schema-invalid, cut off): each attempt is a fresh request plus
+    # one repair round; after this many attempts the task gives up
+    output_attempts: int = Field(default=3, ge=1, le=10)
 
     def model_for(self, role: str) -> str:
         return self.roles.get(role, self.default)

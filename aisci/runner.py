@@ -33,7 +33,9 @@ class RunReport:
 
 
 def make_context(study: Study, llm_override: str | None = None, say: Callable[[str], None] = print) -> PhaseContext:
-    return PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), say=say)
+    ctx = PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), say=say)
+    ctx.llm.warn = ctx.warn  # the model's one-time warnings join the run's notes
+    return ctx
 
 
 def fingerprint(ctx: PhaseContext, name: str, upstream_digest: str | None) -> str:
