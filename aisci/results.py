@@ -30,7 +30,7 @@ def experiment_records(study_dir: str | Path) -> dict[str, list[Record]]:
     root = Path(study_dir)
     found = {}
     for node in _summary(study_dir)["nodes"]:
-        if node["status"] == "done":
+        if node["status"] == "done" and node.get("notebook"):
             found[node["id"]] = read_records(root / node["notebook"], label=node["notebook"])
     return found
 
@@ -45,8 +45,10 @@ def histories(study_dir: str | Path) -> dict[str, pd.DataFrame]:
     root = Path(study_dir)
     curves = {}
     for node in _summary(study_dir)["nodes"]:
+        if node["status"] != "done" or not node.get("notebook"):  # failed and never-run nodes have no curve
+            continue
         path = root / Path(node["notebook"]).parent / "history.csv"
-        if node["status"] == "done" and path.exists():
+        if path.exists():
             curves[node["id"]] = pd.read_csv(path)
     return curves
 

@@ -24,7 +24,8 @@ OUTPUTS = ("analysis/summary.json",)
 
 
 class Observations(BaseModel):
-    observations: list[str] = Field(min_length=1, max_length=8)
+    # no upper bound: a model may note something about each of many runs
+    observations: list[str] = Field(min_length=1)
 
 
 def _offline_observe(inputs: dict[str, Any]) -> Observations:

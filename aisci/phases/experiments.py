@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aisci import gates
-from aisci.errors import GateStop
+from aisci.errors import GateStop, LLMOutputError
 from aisci.executors import NodeJob, make_executor, sandbox_settings
 from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
@@ -137,7 +137,7 @@ class TreeSearch:
         inputs = self._task_inputs(tree, step, parent, parent_nb)
         problems: list[str] = []
         uses: list = []
-        composed = None
+        composed = plan = None
         for _ in range(PLAN_ROUNDS):
             try:
                 result = self.ctx.llm.run(task, **inputs, problems=problems)
@@ -145,6 +145,9 @@ class TreeSearch:
                 self.exhausted[tree.idea].add(step.kind if step.kind == "draft" else f"{step.kind}:{parent.id}")
                 self.ctx.say(f"{tree.idea}: no {step.kind} node from {parent.id} ({exc})")
                 return None
+            except LLMOutputError as exc:  # no usable answer at all: the node fails, the search goes on
+                problems = [str(exc)]
+                break
             uses.append(result)
             plan = result.output
             problems = plan_problems(step.kind, plan, self.space, inputs["parent"]["code_cells"],
@@ -156,13 +159,12 @@ class TreeSearch:
                 break
         node_id = tree.new_id()
         common = {"id": node_id, "idea": tree.idea, "kind": step.kind, "parent": parent.id, "stage": step.stage,
-                  "author": uses[-1].author, "rationale": plan.rationale, "follows_human": step.follows_human,
-                  "task": self._task_use(task.name, uses), "created_at": now_iso()}
+                  "author": uses[-1].author if uses else f"model:{self.ctx.llm.spec_for(task.role).model}",
+                  "rationale": plan.rationale if plan else "", "follows_human": step.follows_human,
+                  "task": self._task_use(task.name, uses) if uses else None, "created_at": now_iso()}
         if problems:
-            node = Node(**common, status="invalid", parameters=parent.parameters,
-                        failure=f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])
-            tree.add(node)
-            self.ctx.warn(f"{node_id}: not run — {node.failure}")
+            self._write_invalid(tree, Node(**common, parameters=parent.parameters, failure=(
+                f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])), parent_nb)
             return None
         parameters, changes, edited, nb = composed
         node = Node(**common, parameters=parameters, changes=changes, edited_cells=edited,
@@ -212,7 +214,7 @@ class TreeSearch:
                                      edited_cells=[])
         self._write_new(tree, node, compose.with_header(nb, header, author, node_id, "replica"))
 
-    def _write_new(self, tree: IdeaTree, node: Node, nb) -> None:
+    def _write_new(self, tree: IdeaTree, node: Node, nb, status: str = "running") -> None:
         """The notebook and aisci's copy first, node.json last: a kill in between leaves a
         folder without node.json, which the next run reuses."""
         folder = tree.folder(node.id)
@@ -223,8 +225,20 @@ class TreeSearch:
         node.notebook = self.study.relative(tree.notebook_path(node.id))
         node.code_hash = build.code_hash(nb)
         node.code_key = compose.code_key(nb)
-        node.status = "running"
+        node.status = status
         tree.add(node)
+
+    def _write_invalid(self, tree: IdeaTree, node: Node, parent_nb) -> None:
+        """A plan that never became valid: a failed node (status `invalid`) with its reason and
+        its parent's notebook, unchanged and not run, so every reader finds a whole record and
+        a debug round can start from it."""
+        header = compose.header_cell(
+            kind=node.kind, node_id=node.id, parent=node.parent, author=node.author, title=self.ideas[tree.idea].title,
+            rationale=node.rationale, changes={}, edited_cells=[],
+            extra=f"**Not run.** {node.failure}. The code below is the parent's, unchanged.")
+        nb = compose.apply_plan(parent_nb, node.parameters, {}, node.author)[0]
+        self._write_new(tree, node, compose.with_header(nb, header, node.author, node.id, node.kind), status="invalid")
+        self.ctx.warn(f"{node.id}: not run — {node.failure}")
 
     def _task_inputs(self, tree: IdeaTree, step: Step, parent: Node, parent_nb) -> dict[str, Any]:
         idea = self.ideas[tree.idea]
@@ -368,7 +382,8 @@ class TreeSearch:
                          f"{human.notebook}, and {node.notebook} is back as it ran")
 
     def _honour_rerun_requests(self) -> None:
-        nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes if n.finished}
+        nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes
+                 if n.finished and n.status != "invalid"}  # a plan never run has nothing to rerun
         for node_id in gates.rerun_requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
             tree, node = nodes[node_id]
             nb = build.clear_outputs(build.read(tree.pristine_path(node.id)))

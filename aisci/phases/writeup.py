@@ -44,12 +44,13 @@ from aisci.paper import (
     verify,
 )
 from aisci.paper.claims import Evidence
+from aisci.paper.outcome import study_outcome
 from aisci.paper.compile import CompileResult, chktex, compile_pdf, tex_available
 from aisci.paper.figures import figures_tex, select
 from aisci.paper.numbers import Fact, as_number, numbers_in_text
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, read_section, write_section
 from aisci.paper.values import collect_values, values_tex
-from aisci.phases import experiments
+from aisci.phases import experiments, novelty
 from aisci.phases.ideation import load_ideas
 
 PAPER_DIR = Path(__file__).resolve().parent.parent / "paper"
@@ -198,6 +199,16 @@ class _Writer:
                                 for p in figure_problems]
         self.evidence = Evidence.from_study(self.study.root, self.summary, ctx.template.manifest)
         self.facts = self._number_facts()
+        self.outcome = self._outcome()
+
+    def _outcome(self):
+        """aisci's own account when no idea ran, every run failed or nothing beat the baseline."""
+        verdicts = read_json(self.study.path("ideas", "novelty.json"), default={})
+        tested = novelty.novel_ideas(self.study)
+        primary, metric = self.ctx.template.primary()
+        return study_outcome(self.summary.get("nodes", []), ideas_proposed=len(self.ideas), ideas_passed=len(tested),
+                             not_novel=sum(1 for d in verdicts.values() if isinstance(d, dict) and d.get("novel") is False),
+                             primary=primary, direction=metric.direction, best=self.summary.get("best"))
 
     def _number_facts(self) -> list[Fact]:
         manifest, summary = self.ctx.template.manifest, self.summary
@@ -359,6 +370,7 @@ class _Writer:
         atomic_write_text(self.paper / "generated" / "results_table.tex",
                           latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
         atomic_write_text(self.paper / "generated" / "figures.tex", figures_tex(self.figures))
+        atomic_write_text(self.paper / "generated" / "outcome.tex", self.outcome.to_latex() if self.outcome else "")
         style.install(self.style, self.paper)
         self.bib.write(self.paper / "references.bib")
         self._write_tex()
@@ -465,7 +477,7 @@ class _Writer:
             title=self.texts["title"], note=self._note(), bodies=self.texts, values=self.macros,
             table_tex=(self.paper / "generated" / "results_table.tex").read_text(encoding="utf-8"),
             figures=self.figures, bib=self.bib.by_key(), cited=cited, appendix_mark=APPENDIX_MARK,
-            appendix=disclosure.to_markdown(record))
+            appendix=disclosure.to_markdown(record), outcome=self.outcome.to_markdown() if self.outcome else "")
         atomic_write_text(self.paper / "paper.md", markdown)
         page = render.paper_html(markdown, latex.to_markdown(self.texts["title"], self.macros))
         if page is not None:

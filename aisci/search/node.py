@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aisci.fsutil import atomic_write_json, read_json
 
 KINDS = ("baseline", "draft", "debug", "improve", "hyperparameter", "ablation", "replica", "human")
-FAILED = ("failed", "timed_out", "died")
+FAILED = ("failed", "timed_out", "died", "invalid")  # invalid: the plan never validated, the node never ran
 FINISHED = ("done", *FAILED)
 # kinds whose result is a candidate for an idea's best node (an ablation removes a part of
 # the best node and a replica repeats it: neither is a new solution)
