@@ -258,9 +258,13 @@ def _check_model_specs(llm: "LLMSection", where: str) -> None:
             raise ConfigError(f"{where}: {key}: {exc}") from None
 
 
-def dump_config(config: StudyConfig) -> str:
+def dump_config(config: StudyConfig, note: str = "") -> str:
     header = (
         "# aisci study configuration. API keys never go here: an endpoint names the\n"
         "# environment variable holding its key (api_key_env).\n"
     )
+    if note:
+        import textwrap
+
+        header += "".join(f"# {line}\n" for line in textwrap.wrap(note, 96))
     return header + tomli_w.dumps(config.model_dump(mode="json", exclude_none=True))

@@ -31,3 +31,21 @@ def test_no_task_answer_caps_a_list():
 def test_observations_of_a_big_study_validate():
     from aisci.phases.analysis import Observations
     assert len(Observations(observations=[f"run {i} is fine" for i in range(60)]).observations) == 60
+
+
+def test_init_with_a_model_writes_ais2_shaped_defaults(tmp_path, toy_template):
+    import tomllib
+
+    from tests.study_helpers import init_study
+    study = init_study(tmp_path / "m", toy_template, "--llm", "openai:gpt-4o")
+    text = (study / "aisci.toml").read_text()
+    config = tomllib.loads(text)
+    assert (config["search"]["num_drafts"], config["search"]["max_debug_depth"], config["search"]["num_seeds"]) == (3, 3, 3)
+    assert 12 <= config["search"]["max_nodes"] <= 20
+    assert (config["review"]["num_reviews"], config["review"]["num_reflections"]) == (5, 5)
+    assert "# [search] and [review] follow The AI Scientist v2's shape" in text
+    offline = tomllib.loads((init_study(tmp_path / "o", toy_template) / "aisci.toml").read_text())
+    assert offline["search"]["max_nodes"] == 2 and "AI Scientist v2" not in (tmp_path / "o" / "aisci.toml").read_text()
+    small = tomllib.loads((init_study(tmp_path / "q", toy_template, "--llm", "openai:gpt-4o", "--small")
+                           / "aisci.toml").read_text())
+    assert small["search"] == offline["search"]

@@ -14,7 +14,8 @@ from tests.study_helpers import init_study, set_config
 def test_schema_valid_nonsense_study_finishes_and_says_what_happened(tmp_path, toy_template, monkeypatch, fake_llm):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     fake_llm.respond_with(nonsense_responder(seed=3))
-    study = init_study(tmp_path / "s", toy_template, "--llm", f"openai:nonsense-model@{fake_llm.base_url}")
+    study = init_study(tmp_path / "s", toy_template, "--llm", f"openai:nonsense-model@{fake_llm.base_url}",
+                       "--small")
     set_config(study, "literature", sources=[])
     assert main(["run", str(study), "--quiet"]) == 0
     summary = json.loads((study / "experiments" / "summary.json").read_text())
