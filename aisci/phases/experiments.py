@@ -25,7 +25,7 @@ from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
 from aisci.notebook import build
 from aisci.phases import novelty
 from aisci.records import read_records
-from aisci.search import compose
+from aisci.search import cellplan, compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
 from aisci.search.plans import TASKS, NothingToTry, plan_problems
 from aisci.search.policy import Goal, Step, next_steps
@@ -150,11 +150,13 @@ class TreeSearch:
                 break
             uses.append(result)
             plan = result.output
-            problems = plan_problems(step.kind, plan, self.space, inputs["parent"]["code_cells"],
+            problems = plan_problems(step.kind, plan, self.space, compose.without_header(parent_nb),
                                      inputs.get("tried_ablations", []))
-            if not problems:
+            if not problems:  # checked statically before anything runs: a failing check goes back to the model
                 composed = self._compose(tree, step, parent, parent_nb, plan, result.author)
-                problems = self._duplicate(tree, step, composed)
+                problems = (cellplan.static_problems(compose.without_header(parent_nb), composed[3],
+                                                     list(self.manifest.metrics))
+                            or self._duplicate(tree, step, composed))
             if not problems:
                 break
         node_id = tree.new_id()
@@ -168,7 +170,8 @@ class TreeSearch:
             return None
         parameters, changes, edited, nb = composed
         node = Node(**common, parameters=parameters, changes=changes, edited_cells=edited,
-                    ablation=getattr(plan, "ablation", None))
+                    ablation=getattr(plan, "ablation", None),
+                    diff=cellplan.notebook_diff(compose.without_header(parent_nb), nb, parent.id, node_id))
         header = compose.header_cell(kind=step.kind, node_id=node_id, parent=parent.id, author=node.author,
                                      title=idea.title, rationale=plan.rationale, changes=changes,
                                      edited_cells=edited, extra=self._kind_note(step, idea))
@@ -179,8 +182,7 @@ class TreeSearch:
         parameters = dict(parent.parameters)
         parameters.update({k: self._coerce(k, v) for k, v in plan.parameters.items()})
         parameters.update(self.overrides)
-        edits = {edit.index: edit.source for edit in plan.cells}
-        nb, edited = compose.apply_plan(parent_nb, parameters, edits, author)
+        nb, edited = compose.apply_plan(parent_nb, parameters, plan.cells, author)
         edited = [i for i in edited if i not in self._parameters_index(nb)]
         changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
         return parameters, changes, edited, nb
@@ -268,6 +270,11 @@ class TreeSearch:
             inputs["baseline_metrics"] = base.metrics if base else {}
         elif step.kind == "ablation":
             inputs["tried_ablations"] = [n.ablation for n in tree.of_kind("ablation") if n.ablation]
+            # what the best node changed in the code: an ablation of a method change takes it out
+            base = self._node(BASELINE_NODE)
+            inputs["code_changes"] = cellplan.notebook_diff(
+                compose.without_header(self._notebook_of(base)), compose.without_header(parent_nb), base.id,
+                parent.id) or "(none: the best node changed parameters only)"
         elif step.kind == "debug":
             before = self._node(parent.parent or BASELINE_NODE)
             inputs["before_failure"] = self._describe(before, self._notebook_of(before), with_failure=False)
@@ -275,7 +282,7 @@ class TreeSearch:
 
     def _describe(self, node: Node, nb, with_failure: bool = True) -> dict[str, Any]:
         described = {"id": node.id, "kind": node.kind, "parameters": node.parameters, "metrics": node.metrics,
-                     "code_cells": compose.cells_for_prompt(nb)}
+                     "cells": compose.cells_for_prompt(nb)}
         if with_failure and node.failed:
             described.update({"failure": node.failure, "failed_cell_source": node.failed_cell_source,
                               "traceback_tail": node.traceback_tail})

@@ -57,6 +57,7 @@ class Node(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     changes: dict[str, Any] = Field(default_factory=dict)  # parameters that differ from the parent's
     edited_cells: list[int] = Field(default_factory=list)  # code cells (by position) changed from the parent
+    diff: str = ""  # the cells changed from the parent, as a unified diff (markdown and code, headed by cell id)
     seed: int | None = None  # replicas
     ablation: str | None = None  # ablations: what was taken out
     follows_human: bool = False  # made because a person's node had no child yet
