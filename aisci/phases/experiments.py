@@ -255,7 +255,9 @@ class TreeSearch:
                          "metrics": {k: m.direction for k, m in self.manifest.metrics.items()}},
             "parameter_space": self.space,
             "idea": {"name": idea.name, "title": idea.title, "hypothesis": idea.hypothesis,
-                     "parameters": {k: v for k, v in idea.parameters.items() if k in self.space}},
+                     "parameters": {k: v for k, v in idea.parameters.items() if k in self.space},
+                     "method_change": getattr(idea, "method_change", ""),
+                     "cells_touched": list(getattr(idea, "cells_touched", []))},
             "parent": self._describe(parent, parent_nb),
             "tried": tried,
             # never moved by the offline engine: the seed (replicas set it), the study's overrides, and
