@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 from aisci.fsutil import atomic_write_json, read_json, sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
-from aisci.phases import experiments
+from aisci.errors import NotebookError
+from aisci.executors import sandbox_settings
+from aisci.phases import analysis_cells, experiments, novelty
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
@@ -71,15 +73,34 @@ def run(ctx) -> list[str]:
         ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
                 "(delete it to have aisci write it afresh)")
         nb, built_code = _mark_person_cells(build.read(output), edited), previous["built_code"]
+    notes: list[str] = []
+    parameters = {"study_dir": ctx.study.root_from(folder)}
+    if edited is not None:
+        ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis")
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+        cells, cells_author = analysis_cells.write_cells(ctx.llm, analysis_cells.study_for_prompt(
+            summary, novelty.novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, summary),
+            primary, metric.direction))
+        if cells:  # model-written code: the sandboxed kernel, a fix round per failing cell, then dropped
+            nb = analysis_cells.append(nb, cells, cells_author)
+            outcome, notes = analysis_cells.run_with_repair(
+                nb, run=lambda current: ctx.execute(current, output, parameters=parameters, label="analysis",
+                                                    sandbox=sandbox_settings(ctx.config)),
+                executed=lambda: build.read(output),
+                fix=lambda source, error, tail: ctx.llm.run(analysis_cells.FIX, source=source, error=error,
+                                                            traceback=tail).output,
+                say=ctx.say)
+            if not outcome.ok:
+                raise NotebookError(f"analysis/analysis.ipynb {outcome.status}: {outcome.reason}")
+        else:
+            ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis")
         built_code = _code_hashes(nb)
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     atomic_write_json(folder / "summary.json", {
         "records": {r.name: r.value for r in records}, "figures": figures,
-        "observations": result.output.observations, "author": result.author,
+        "observations": result.output.observations, "author": result.author, "notes": notes,
         "built_code": built_code, "edited_by_person": edited is not None})
     return list(OUTPUTS)
 

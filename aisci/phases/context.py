@@ -37,7 +37,7 @@ class PhaseContext:
 
     def execute(self, notebook: nbformat.NotebookNode | Path, output: Path, *, cwd: Path | None = None,
                 timeout_s: float = PHASE_NOTEBOOK_TIMEOUT_S, parameters: dict[str, Any] | None = None,
-                label: str = "") -> ExecutionResult:
+                label: str = "", sandbox=None) -> ExecutionResult:
         """Write (if given a notebook) and execute it in place through papermill; log the run."""
         output = Path(output)
         if not isinstance(notebook, Path):
@@ -48,7 +48,7 @@ class PhaseContext:
         logs = self.study.state_dir / "logs"
         logs.mkdir(exist_ok=True)
         result = execute_notebook(output, output, cwd=cwd or output.parent, timeout_s=timeout_s,
-                                  parameters=parameters, kernel_log=logs / "kernels.log")
+                                  parameters=parameters, kernel_log=logs / "kernels.log", sandbox=sandbox)
         self.study.log_execution({"notebook": self.study.relative(output), "label": label, "started_at": started,
                                   "finished_at": now_iso(), **result.as_dict()})
         return result

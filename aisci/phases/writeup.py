@@ -44,6 +44,7 @@ from aisci.paper import (
     verify,
 )
 from aisci.paper.claims import Evidence
+from aisci.paper import code_diff
 from aisci.paper.outcome import study_outcome
 from aisci.paper.compile import CompileResult, chktex, compile_pdf, tex_available
 from aisci.paper.figures import figures_tex, select
@@ -200,6 +201,7 @@ class _Writer:
         self.evidence = Evidence.from_study(self.study.root, self.summary, ctx.template.manifest)
         self.facts = self._number_facts()
         self.outcome = self._outcome()
+        self.code_changes = code_diff.best_run_diff(self.study, self.summary)
 
     def _outcome(self):
         """aisci's own account when no idea ran, every run failed or nothing beat the baseline."""
@@ -371,6 +373,8 @@ class _Writer:
                           latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
         atomic_write_text(self.paper / "generated" / "figures.tex", figures_tex(self.figures))
         atomic_write_text(self.paper / "generated" / "outcome.tex", self.outcome.to_latex() if self.outcome else "")
+        atomic_write_text(self.paper / "generated" / "code_changes.tex",
+                          code_diff.appendix_tex(self.summary.get("best"), self.code_changes))
         style.install(self.style, self.paper)
         self.bib.write(self.paper / "references.bib")
         self._write_tex()
@@ -477,7 +481,9 @@ class _Writer:
             title=self.texts["title"], note=self._note(), bodies=self.texts, values=self.macros,
             table_tex=(self.paper / "generated" / "results_table.tex").read_text(encoding="utf-8"),
             figures=self.figures, bib=self.bib.by_key(), cited=cited, appendix_mark=APPENDIX_MARK,
-            appendix=disclosure.to_markdown(record), outcome=self.outcome.to_markdown() if self.outcome else "")
+            appendix=disclosure.to_markdown(record) + code_diff.appendix_markdown(self.summary.get("best"),
+                                                                                  self.code_changes),
+            outcome=self.outcome.to_markdown() if self.outcome else "")
         atomic_write_text(self.paper / "paper.md", markdown)
         page = render.paper_html(markdown, latex.to_markdown(self.texts["title"], self.macros))
         if page is not None:
@@ -634,7 +640,9 @@ class _Writer:
         base_path = self.study.path(baseline["notebook"]) if baseline and baseline.get("notebook") else None
         base_params = (baseline or {}).get("parameters", {})
         if best and best is not baseline and best.get("notebook") and base_path:
-            changes = notebooks.notebook_text(self.study.path(best["notebook"]), leave_out=notebooks.sources(base_path))
+            # the method section describes the code change: the diff of the cells, else the new code
+            changes = self.code_changes or notebooks.notebook_text(self.study.path(best["notebook"]),
+                                                                   leave_out=notebooks.sources(base_path))
         else:
             changes = "(the best run is the baseline itself)"
         return {
