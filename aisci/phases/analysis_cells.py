@@ -121,8 +121,10 @@ def _model_code(nb) -> list[int]:
 
 
 def _failed_model_cell(executed: nbformat.NotebookNode) -> int | None:
-    """The index of the model cell with an error output (papermill's injected cell aside)."""
-    cells = [c for c in executed.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    """The index of the model cell with an error output, counted as in the notebook aisci
+    wrote (the cells papermill adds, its injected parameters and error banners, aside)."""
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    cells = [c for c in executed.cells if not added & set(c.get("metadata", {}).get("tags", []))]
     for index, cell in enumerate(cells):
         if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return index if cell.get("metadata", {}).get("aisci", {}).get("role") == ROLE else None
