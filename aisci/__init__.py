@@ -1,9 +1,7 @@
 """aisci: automated ML research as a chain of executable notebooks."""
 
 from aisci.records import record
-
-__version__ = "0.1.0"
-STUDY_FORMAT_VERSION = 1
+from aisci.version import STUDY_FORMAT_VERSION, __version__
 
 __all__ = ["record", "__version__", "STUDY_FORMAT_VERSION"]
 

@@ -6,19 +6,22 @@ run from the command line take the same path and leave the same files:
     api.init("my-study", template="grokking", topic="How weight decay shapes grokking")
     api.run_phase("my-study", "ideation")   # runs what is out of date up to this phase
     api.run("my-study")                     # the rest
+
+A run tells whoever watches it what happens through hooks (aisci.hooks): pass
+`hooks=Hooks(on_node_end=...)` to follow the phases, the experiment nodes and the gates.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aisci import gates
+from aisci.constants import check_phase
 from aisci.errors import GateStop, StudyError
-from aisci.phases import PHASES
+from aisci.hooks import Hooks
 from aisci.runner import run_study
 from aisci.study import Study
 
@@ -33,6 +36,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     live_calls: int = 0
     stopped_at: str | None = None  # the gate that waits for a decision
+    waiting_items: list[str] = field(default_factory=list)  # what waits there (ideas, nodes), where known
     message: str = ""
 
     @property
@@ -67,39 +71,39 @@ def init(study_dir: str | Path, template: str = "grokking", topic: str = "", llm
 
 
 def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = None, progress: bool | None = None,
-        on_phase: Callable[[str], None] | None = None) -> Outcome:
+        hooks: Hooks | None = None, on_phase: Callable[[str], None] | None = None) -> Outcome:
     """Run (or resume) the study up to `until` (default: every phase). A phase whose inputs
-    did not change is skipped. `on_phase(name)` is called after each phase (e.g. to refresh
-    a cost meter). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
+    did not change is skipped. `hooks` are told what happens (aisci.hooks); `on_phase(name)`
+    is a shorthand for a callback after each phase, run or skipped (e.g. to refresh a cost
+    meter). `progress` shows the terminal progress bars (default: unless AISCI_NO_PROGRESS is
+    set). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
     study = Study.open(Path(study_dir))
-    if until is not None and until not in PHASES:
-        raise StudyError(f"unknown phase {until!r} (phases: {', '.join(PHASES)})")
+    if until is not None:
+        check_phase(until)
     if progress is None:
         progress = not os.environ.get("AISCI_NO_PROGRESS")
+    subscribers = Hooks()
+    if progress:
+        from aisci.progress import ProgressBars
+
+        subscribers.extend(ProgressBars().hooks())
+    subscribers.extend(hooks)
+    if on_phase is not None:
+        subscribers.subscribe(on_phase_end=lambda event: on_phase(event.phase))
     outcome = Outcome(study=study.root)
-    names = list(PHASES)[: list(PHASES).index(until) + 1] if until else list(PHASES)
-    steps = names if on_phase else names[-1:]  # with a callback, one runner call per phase
+    # what ran is known phase by phase, so a run a gate stops still says what it did
+    subscribers.subscribe(on_phase_end=lambda event: (outcome.ran if event.ran else outcome.skipped).append(event.phase))
     try:
-        for name in steps:
-            report = run_study(study, llm_override=llm, until=name, progress=progress)
-            outcome.ran += [n for n in report.ran if n not in outcome.ran]
-            outcome.skipped = [n for n in report.skipped if n not in outcome.ran]
-            outcome.notes += [n for n in report.notes if n not in outcome.notes]
-            outcome.live_calls += report.live_calls
-            if on_phase:
-                on_phase(name)
+        report = run_study(study, llm_override=llm, until=until, hooks=subscribers)
+        outcome.notes, outcome.live_calls = report.notes, report.live_calls
     except GateStop as stop:
-        found = re.search(r"the (\w+) gate waits", str(stop))
-        outcome.stopped_at = found[1] if found else next(iter(gates.waiting(study)), "?")
-        outcome.message = str(stop)
+        outcome.stopped_at, outcome.waiting_items, outcome.message = stop.gate, stop.items, str(stop)
     return outcome
 
 
 def run_phase(study_dir: str | Path, phase: str, **kwargs) -> Outcome:
     """Bring the study up to date through `phase` (earlier phases first, if they are not)."""
-    if phase not in PHASES:
-        raise StudyError(f"unknown phase {phase!r} (phases: {', '.join(PHASES)})")
-    return run(study_dir, until=phase, **kwargs)
+    return run(study_dir, until=check_phase(phase), **kwargs)
 
 
 def status(study_dir: str | Path) -> dict:
@@ -110,7 +114,116 @@ def status(study_dir: str | Path) -> dict:
     study = Study.open(Path(study_dir))
     state = study.phase_state()
     phases = {}
-    for name, _fingerprint, current in plan(make_context(study, say=lambda _m: None)):
+    for name, _fingerprint, current in plan(make_context(study, say=lambda _message: None)):
         phases[name] = "done" if current else ("out of date" if name in state else "not run")
     return {"study": str(study.root), "topic": study.config.study.topic, "phases": phases,
             "waiting": gates.waiting(study), "final_decision": gates.final_decision(study), "llm": cost_text(study)}
+
+
+# --- many studies, and runs as jobs (what `aisci list` and the JupyterLab extension use) -----
+def list_studies(root: str | Path = ".") -> list[dict]:
+    """Every study under `root` (each folder with an aisci.toml) at a glance: see aisci.studies.card."""
+    from aisci import studies
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise StudyError(f"{root}: no such folder")
+    return [studies.card(path, root) for path in studies.find(root)]
+
+
+def study_card(study_dir: str | Path, root: str | Path | None = None) -> dict:
+    """One study's phases, cost, best node, paper, review and run (as `list_studies` shows it)."""
+    from aisci import studies
+
+    Study.open(Path(study_dir))  # a one-line error for a folder that is not a study
+    return studies.card(Path(study_dir), Path(root) if root else None)
+
+
+def experiment_tree(study_dir: str | Path) -> dict:
+    from aisci import studies
+
+    return studies.tree(Study.open(Path(study_dir)))
+
+
+def decisions(study_dir: str | Path) -> dict:
+    """Every decision taken so far, and the gates waiting for one with their items."""
+    from aisci import studies
+
+    study = Study.open(Path(study_dir))
+    return {"decisions": study.decisions(), "waiting": studies.gate_items(study)}
+
+
+def decide(study_dir: str | Path, gate: str, verdict: str, items: list[str], note: str = "", by: str = "api") -> dict:
+    """Approve or reject items at a gate: the same decisions.jsonl entry `aisci approve` writes."""
+    from aisci.commands.approve import ACTIONS, _resolve
+
+    study = Study.open(Path(study_dir))
+    if gate not in gates.ALL_GATES:
+        raise StudyError(f"unknown gate {gate!r} (gates: {', '.join(gates.ALL_GATES)})")
+    if verdict not in ("approve", "reject"):
+        raise StudyError(f"unknown verdict {verdict!r} (approve or reject)")
+    if not items:
+        raise StudyError("name at least one item to decide on")
+    approve, reject = ACTIONS.get(gate, ("approve", "reject"))
+    return study.record_decision(gate, approve if verdict == "approve" else reject,
+                                 items=_resolve(study, gate, [str(i) for i in items]), by=by, note=note)
+
+
+def start_run(study_dir: str | Path, until: str | None = None) -> dict:
+    """Start `aisci run` on the study as a job in its own process group (see aisci.jobs)."""
+    from aisci import jobs
+
+    return jobs.start(Study.open(Path(study_dir)), until)
+
+
+def stop_run(study_dir: str | Path) -> dict:
+    from aisci import jobs
+
+    return jobs.stop(Study.open(Path(study_dir)))
+
+
+def run_log(study_dir: str | Path, offset: int = 0) -> dict:
+    from aisci import jobs
+
+    return jobs.log_since(Study.open(Path(study_dir)), offset)
+
+
+def new_study(study_dir: str | Path, template: str, topic: str, llm: str | None = None,
+              gate_policy: str | None = None) -> Study:
+    """What `aisci init` does (the study, its library seeded with the template's references),
+    with every gate's policy set to `gate_policy` (auto or stop) when given."""
+    from aisci.commands.init import _seed_library
+    from aisci.config import dump_config
+    from aisci.fsutil import atomic_write_text
+    from aisci.llm.spec import parse_spec
+
+    if gate_policy not in (None, "auto", "stop"):
+        raise StudyError(f"unknown gate policy {gate_policy!r} (auto or stop)")
+    if llm:
+        parse_spec(llm)
+    if not topic.strip():
+        raise StudyError("give the study a topic")
+    study = Study.create(Path(study_dir), template, topic.strip(), llm)
+    _seed_library(study)
+    if gate_policy:
+        for gate in gates.GATE_HELP:
+            setattr(study.config.gates, gate, gate_policy)
+        atomic_write_text(study.path("aisci.toml"), dump_config(study.config))
+    return study
+
+
+def model_requirements(spec: str) -> dict:
+    """Which environment variable a model spec reads its key from, and whether it is set. Never
+    the value."""
+    from aisci.llm.spec import parse_spec
+
+    model = parse_spec(spec)
+    variable = model.api_key_env
+    return {"spec": spec, "provider": model.provider, "model": model.label, "env": variable,
+            "set": bool(variable and os.environ.get(variable))}
+
+
+def templates() -> list[str]:
+    from aisci.template import available_templates
+
+    return list(available_templates())

@@ -11,7 +11,7 @@ import pkgutil
 import sys
 
 import aisci.commands
-from aisci import __version__
+from aisci.version import __version__
 from aisci.errors import AisciError
 
 

@@ -64,7 +64,7 @@ def selection(study, gate: str, candidates: list[str], scores: list[float], k: i
     if chosen is not None:
         return [c for c in chosen if c in candidates and c not in excluded]
     if getattr(study.config.gates, gate) == "stop":
-        raise GateStop(f"the {gate} gate waits for a decision: " + GATE_HELP[gate].format(study=study.root))
+        raise stop(study, gate, candidates)
     return auto_selection(study, gate, candidates, scores, k)
 
 
@@ -73,6 +73,11 @@ def auto_selection(study, gate: str, candidates: list[str], scores: list[float],
     leaving out what they rejected."""
     by_score = sorted(candidates, key=lambda c: -scores[candidates.index(c)])
     return [c for c in ordered(study, gate, by_score) if c not in rejected(study, gate)][:k]
+
+
+def stop(study, gate: str, items: Iterable[str] = ()) -> GateStop:
+    """The error a run stops with at a `stop` gate: which gate, what waits, and how to decide."""
+    return GateStop(gate, items, how=GATE_HELP[gate].format(study=study.root))
 
 
 def waiting(study) -> list[str]:

@@ -18,7 +18,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.display import display
 
 from aisci.errors import AisciError
-from aisci.phases import PHASES
+from aisci.constants import PHASE_NAMES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,11 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("use").add_argument("study")
     sub.add_parser("status").add_argument("study", nargs="?")
     run = sub.add_parser("run")
-    run.add_argument("phase", nargs="?", choices=list(PHASES))
+    run.add_argument("phase", nargs="?", choices=PHASE_NAMES)
     run.add_argument("--study")
     run.add_argument("--llm")
     panel = sub.add_parser("panel")
-    panel.add_argument("phase", choices=list(PHASES))
+    panel.add_argument("phase", choices=PHASE_NAMES)
     panel.add_argument("--study")
     sub.add_parser("cost").add_argument("study", nargs="?")
     return parser
@@ -82,9 +82,11 @@ class AisciMagics(Magics):
 
     def _run(self, args):
         from aisci import api
+        from aisci.hooks import Hooks
 
-        outcome = api.run(self._study(args.study), until=args.phase, llm=args.llm, on_phase=self._refresh_meters)
-        return outcome
+        # the cost meters follow the run: after each phase and each experiment node
+        hooks = Hooks(on_phase_end=self._refresh_meters, on_node_end=self._refresh_meters)
+        return api.run(self._study(args.study), until=args.phase, llm=args.llm, hooks=hooks)
 
     def _panel(self, args):
         from aisci.widgets import panel_for

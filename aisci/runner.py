@@ -1,27 +1,40 @@
-"""Run a study's phases in order, resumably.
+"""Run a study's phases in order, resumably and exactly.
 
-Each phase has a fingerprint: its name, the aisci version, the configuration, the digests
-of every earlier phase's outputs and its own extra inputs (gate decisions, edited
-notebooks). A phase whose fingerprint matches its last finished run, with its outputs on
-disk, is not redone: a rerun of a finished study executes nothing and calls no model.
+Each phase module declares what it reads and writes, next to its code:
+
+    CONSUMES = (Ideas, NoveltyDecisions)     artifacts of earlier phases (aisci.artifacts)
+    PRODUCES = (ExperimentSummary,)          the artifacts it writes: its outputs
+    CONFIG = ("experiments", "search", ...)  the aisci.toml sections or dotted keys it reads
+    def inputs(ctx): ...                     anything else it reads (gate decisions, edited files)
+
+A phase's fingerprint covers only those: its name, the aisci version, its config keys, the
+model answering its role, the bytes of the files it consumes and its own inputs. A phase
+whose fingerprint matches its last finished run, with its outputs on disk as they were, is
+not redone. So a phase that reruns but writes byte-identical outputs does not make the
+phases after it rerun; a change to `[review] num_reviews` reruns the review alone; and a
+rerun of a finished study executes nothing and calls no model.
+
+The runner tells subscribers what happens through hooks (aisci.hooks): the CLI progress
+bars, the widgets, the magics and the JupyterLab server extension all listen there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-from tqdm.auto import tqdm
-
-from aisci import __version__
-from aisci.config import ROLES
-from aisci.errors import StudyError
+from aisci.version import __version__
+from aisci.errors import GateStop, StudyError
 from aisci.fsutil import file_digest, sha256_of
+from aisci.hooks import Hooks, PhaseEvent
 from aisci.llm import LLM
-from aisci.phases import PHASES
+from aisci.phases import PHASES, check_phase
 from aisci.phases.context import PhaseContext
 from aisci.study import Study, now_iso
+
+LLM_KEYS = ("llm.temperature",)  # read by every phase that asks a model (a task's default temperature)
 
 
 @dataclass
@@ -32,76 +45,123 @@ class RunReport:
     live_calls: int = 0
 
 
-def make_context(study: Study, llm_override: str | None = None, say: Callable[[str], None] = print) -> PhaseContext:
-    ctx = PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), say=say)
+def make_context(study: Study, llm_override: str | None = None, say: Callable[[str], None] | None = None,
+                 hooks: Hooks | None = None) -> PhaseContext:
+    """The context phases run in. Messages go to `hooks.on_message`, plus `say` if given;
+    with neither, they are printed."""
+    hooks = Hooks().extend(hooks)
+    if say is not None:
+        hooks.subscribe(on_message=say)
+    elif not hooks.has("on_message"):
+        hooks.subscribe(on_message=print)
+    ctx = PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), hooks=hooks)
     ctx.llm.warn = ctx.warn  # the model's one-time warnings join the run's notes
     return ctx
 
 
-def fingerprint(ctx: PhaseContext, name: str, upstream_digest: str | None) -> str:
-    config = ctx.config.model_dump(mode="json")
-    config["llm"].pop("cache", None)  # how answers are fetched does not change them
-    config.pop("budget", None)
-    models = {role: ctx.llm.spec_for(role).model for role in ROLES}
-    return sha256_of({"phase": name, "aisci": __version__, "config": config, "models": models,
-                      "upstream": upstream_digest, "inputs": PHASES[name].inputs(ctx)})
+# --- what each phase declares -------------------------------------------------------------------
+def outputs(name: str) -> tuple[str, ...]:
+    """The files a phase leaves: those of the artifacts it produces."""
+    return tuple(path for artifact in PHASES[name].PRODUCES for path in artifact.FILES)
+
+
+def producer(artifact) -> str:
+    return next(name for name, module in PHASES.items() if artifact in module.PRODUCES)
+
+
+def config_view(config, keys: Iterable[str]) -> dict:
+    """The values of the given sections or dotted keys of aisci.toml."""
+    dumped = config.model_dump(mode="json")
+    view = {}
+    for key in keys:
+        value = dumped
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        view[key] = value
+    return view
+
+
+def fingerprint(ctx: PhaseContext, name: str) -> str:
+    module = PHASES[name]
+    spec = ctx.llm.spec_for(name)
+    consumed = {path: file_digest(ctx.study.path(path)) for artifact in module.CONSUMES for path in artifact.FILES}
+    return sha256_of({"phase": name, "aisci": __version__,
+                      "config": config_view(ctx.config, (*module.CONFIG, *LLM_KEYS)),
+                      "model": {"provider": spec.provider, "model": spec.model, "base_url": spec.base_url},
+                      "consumes": consumed, "inputs": module.inputs(ctx)})
 
 
 def output_digest(ctx: PhaseContext, name: str) -> str | None:
-    digests = {path: file_digest(ctx.study.path(path)) for path in PHASES[name].OUTPUTS}
+    digests = {path: file_digest(ctx.study.path(path)) for path in outputs(name)}
     return None if None in digests.values() else sha256_of(digests)
+
+
+def is_current(ctx: PhaseContext, name: str, fp: str) -> bool:
+    entry = ctx.study.phase_state().get(name, {})
+    return entry.get("fingerprint") == fp and output_digest(ctx, name) == entry.get("output_digest")
+
+
+def phases_through(until: str | None) -> list[str]:
+    """The phases a run up to `until` looks at, in order (all of them for None)."""
+    names = list(PHASES)
+    return names if until is None else names[: names.index(check_phase(until)) + 1]
 
 
 def plan(ctx: PhaseContext) -> list[tuple[str, str, bool]]:
     """(phase, fingerprint, up to date?) for each phase, without running anything. A phase
-    after an out-of-date one is out of date too (its upstream will change)."""
-    state = ctx.study.phase_state()
-    rows, upstream, stale = [], [], False
+    that consumes what an out-of-date phase produces is out of date too (it may change)."""
+    rows, stale = [], set()
     for name in PHASES:
-        fp = fingerprint(ctx, name, sha256_of(upstream))
-        entry = state.get(name, {})
-        current = not stale and entry.get("fingerprint") == fp and output_digest(ctx, name) == entry.get("output_digest")
+        fp = fingerprint(ctx, name)
+        current = is_current(ctx, name, fp) and not any(producer(a) in stale for a in PHASES[name].CONSUMES)
         rows.append((name, fp, current))
-        stale = stale or not current
-        upstream.append(entry.get("output_digest"))
+        if not current:
+            stale.add(name)
     return rows
 
 
+# --- running ----------------------------------------------------------------------------------------
 def run_study(study: Study, *, llm_override: str | None = None, until: str | None = None,
-              redo: Iterable[str] = (), say: Callable[[str], None] = print, progress: bool = True) -> RunReport:
-    """Run the phases in order, skipping those whose fingerprint and outputs match their last
-    finished run. `redo` names phases to run again anyway (after an aisci upgrade, say); what
-    follows a redone phase reruns when the redone phase's outputs changed."""
-    for name in [until, *redo]:
-        if name is not None and name not in PHASES:
-            raise StudyError(f"unknown phase {name!r} (phases: {', '.join(PHASES)})")
-    redo = set(redo)
+              redo: Iterable[str] = (), hooks: Hooks | None = None,
+              say: Callable[[str], None] | None = None) -> RunReport:
+    """Run the phases in order, skipping those that are up to date. `redo` names phases to
+    run again anyway (after an aisci upgrade, say); what follows a redone phase reruns when
+    the redone phase's outputs changed. A gate that stops the run raises GateStop after
+    telling `hooks.on_gate`."""
+    redo = {check_phase(name) for name in redo}
+    names = phases_through(until)
     report = RunReport()
     with study.lock():
-        ctx = make_context(study, llm_override, say=lambda m: tqdm.write(m) if progress else say(m))
-        upstream: list[str | None] = []  # output digests of every phase before this one
-        names = list(PHASES)[: list(PHASES).index(until) + 1] if until else list(PHASES)
-        bar = tqdm(names, desc="aisci", unit="phase", disable=not progress)
-        for name in bar:
-            bar.set_postfix_str(name)
-            fp = fingerprint(ctx, name, sha256_of(upstream))
-            entry = study.phase_state().get(name, {})
-            if (name not in redo and entry.get("fingerprint") == fp
-                    and output_digest(ctx, name) == entry.get("output_digest")):
+        ctx = make_context(study, llm_override, say=say, hooks=hooks)
+        for index, name in enumerate(names):
+            fp = fingerprint(ctx, name)
+            event = PhaseEvent(name, index, len(names), up_to_date=name not in redo and is_current(ctx, name, fp))
+            ctx.hooks.on_phase_start(event)
+            if event.up_to_date:
                 report.skipped.append(name)
-                upstream.append(entry["output_digest"])
+                ctx.hooks.on_phase_end(event)
                 continue
-            study.clear_phase_state(name)
-            started, clock = now_iso(), time.monotonic()
-            PHASES[name].run(ctx)
-            digest = output_digest(ctx, name)
-            # the phase's own inputs describe the state its outputs now match (nodes it wrote, sections)
-            fp = fingerprint(ctx, name, sha256_of(upstream))
-            upstream.append(digest)
-            study.save_phase_state(name, {"fingerprint": fp, "output_digest": digest, "started_at": started,
-                                          "finished_at": now_iso(), "duration_s": round(time.monotonic() - clock, 2)})
+            _run_phase(ctx, name, event)
             report.ran.append(name)
-        bar.close()
         report.notes = ctx.notes
         report.live_calls = ctx.llm.live_calls
     return report
+
+
+def _run_phase(ctx: PhaseContext, name: str, event: PhaseEvent) -> None:
+    ctx.study.clear_phase_state(name)
+    started, clock = now_iso(), time.monotonic()
+    try:
+        PHASES[name].run(ctx)
+    except GateStop as stop:
+        ctx.hooks.on_gate(stop)
+        raise
+    except BaseException as error:
+        ctx.hooks.on_phase_error(event, error)
+        raise
+    # taken after the run: the phase's own inputs describe the state its outputs now match
+    # (the nodes it wrote, the papers it added to the library)
+    duration = round(time.monotonic() - clock, 2)
+    ctx.study.save_phase_state(name, {"fingerprint": fingerprint(ctx, name), "output_digest": output_digest(ctx, name),
+                                      "started_at": started, "finished_at": now_iso(), "duration_s": duration})
+    ctx.hooks.on_phase_end(dataclasses.replace(event, ran=True, duration_s=duration))

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
-from aisci import STUDY_FORMAT_VERSION, __version__
+from aisci.version import STUDY_FORMAT_VERSION, __version__
 from aisci.config import CONFIG_FILE, StudyConfig, StudySection, dump_config, load_config
 from aisci.errors import ConfigError, StudyError
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json

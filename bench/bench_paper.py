@@ -40,7 +40,7 @@ def main() -> None:
     Study.create(study_dir, args.template, "the learning rate and step count of a toy fit")
 
     started = time.monotonic()
-    run_study(Study.open(study_dir), until="analysis", progress=False, say=lambda m: None)
+    run_study(Study.open(study_dir), until="analysis", say=lambda m: None)
     print(f"study up to the analysis ({Path(args.template).name}, offline engine): {time.monotonic() - started:.1f} s")
 
     ctx = make_context(Study.open(study_dir), say=lambda m: None)

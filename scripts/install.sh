@@ -25,4 +25,16 @@ python -m pip install -q -e '.[test]'
 # the browser tests (JupyterLab + Playwright's Python package only: never `playwright install`) and the
 # Binder configuration check (repo2docker --no-build needs no Docker); until pyproject's test extras list them
 python -m pip install -q jupyterlab playwright jupyter-repo2docker
+# the JupyterLab extension, built from source (TypeScript, with Node 20 and jlpm) into a wheel that carries the
+# prebuilt frontend and the server extension; `jupyter labextension list` and `jupyter server extension list` show it
+if command -v node >/dev/null 2>&1; then
+  rm -rf extensions/jupyterlab-aisci/jupyterlab_aisci/labextension  # a development build is never shipped
+  python -m pip install -q ./extensions/jupyterlab-aisci
+  jupyter labextension list 2>&1 | grep -q "jupyterlab-aisci.*enabled.*OK" \
+    || { echo "install.sh: jupyterlab-aisci is not enabled in JupyterLab" >&2; exit 1; }
+  jupyter server extension list 2>&1 | grep -q "jupyterlab_aisci.*enabled" \
+    || { echo "install.sh: the jupyterlab_aisci server extension is not enabled" >&2; exit 1; }
+else
+  echo "install.sh: no Node.js: skipping the JupyterLab extension (extensions/jupyterlab-aisci needs Node 20 to build)" >&2
+fi
 echo "install.sh: aisci $(python -c 'import aisci; print(aisci.__version__)') installed"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aisci.cli import main
-from aisci.literature.fakeserver import FakeLiteratureServer, FakePaper
+from tests.fake_literature_server import FakeLiteratureServer, FakePaper
 
 BIB = """@article{hochreiter1997long,
   title = {Long Short-Term Memory},

@@ -5,12 +5,13 @@ the response cache, API keys that are sent but never stored, and offline mode.""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 import time
 
 import pytest
 
 from aisci.literature.errors import SourceError, SourceNotFound
-from aisci.literature.fakeserver import FakeLiteratureServer, FakePaper
+from tests.fake_literature_server import FakeLiteratureServer, FakePaper
 from aisci.literature.library import Library
 from aisci.literature.sources import RetryPolicy, make_sources, search_all
 from aisci.literature.sources.http import parse_retry_after
@@ -246,7 +247,10 @@ def test_semantic_scholar_preprint_quirks():
     refs = _mock_source(SemanticScholar, payload).search("attention")
     assert len(refs) == 1  # the untitled record is dropped, not a crash
     ref = refs[0]
-    assert (ref.key, ref.entry_type, ref.arxiv_id, ref.year) == ("vaswani2017attention", "misc", "1706.03762", 2017)
+    # journal "ArXiv" is no venue; the conference in `venue` is kept (NeurIPS), with the eprint
+    assert (ref.key, ref.entry_type, ref.arxiv_id, ref.year) == ("vaswani2017attention", "inproceedings", "1706.03762",
+                                                                 2017)
+    assert ref.get("booktitle") == "Neural Information Processing Systems" and ref.get("eprint") == "1706.03762"
     assert "volume" not in ref.fields and ref.surnames == ["vaswani", "shazeer"]
 
 
@@ -313,3 +317,15 @@ def test_requests_to_one_source_are_spaced_by_its_minimum_interval(server, tmp_p
     times = [r.at for r in server.requests if r.source == "openalex"]
     assert len(times) == 4
     assert min(b - a for a, b in zip(times, times[1:])) >= 0.28
+
+
+def test_test_servers_live_with_the_tests_not_in_the_package():
+    """Issue 19 item 6: the fake literature server is test scaffolding; the wheel ships none."""
+    import importlib.util
+
+    import aisci
+
+    package = Path(aisci.__file__).parent
+    assert importlib.util.find_spec("aisci.literature.fakeserver") is None
+    assert not [p for p in package.rglob("*.py") if "fake" in p.stem.lower()]
+    assert (Path(__file__).parent / "fake_literature_server.py").is_file()

@@ -12,10 +12,11 @@ import pytest
 
 from aisci.cli import main
 from aisci.config import LITERATURE_SOURCES, StudyConfig, StudySection
-from aisci.literature.fakeserver import FakeLiteratureServer, FakePaper
+from tests.fake_literature_server import FakeLiteratureServer, FakePaper
 from aisci.literature.library import Library
 from aisci.literature.sources import SOURCES
-from aisci.phases.novelty import first_query, novel_ideas, offline_reason
+from aisci.artifacts import novel_ideas
+from aisci.phases.novelty import first_query, offline_reason
 from aisci.study import Study
 from tests.fake_llm_server import reply
 from tests.study_helpers import init_study, set_config
@@ -119,9 +120,9 @@ def test_model_rounds_decision_evidence_and_papers_added(study, fake_llm):
 
 
 def first_query_of_seed(study) -> str:
-    from aisci.phases.ideation import load_ideas
+    from aisci.artifacts import Ideas
 
-    return first_query(next(i for i in load_ideas(Study.open(study)) if i.name == "small_lr"))
+    return first_query(next(i for i in Ideas.load(Study.open(study)).ideas if i.name == "small_lr"))
 
 
 def test_a_429_storm_ends_with_a_warning_and_the_local_library(study, fake_llm, capsys):

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from aisci.cli import main
-from aisci.literature.fakeserver import FakeLiteratureServer
-from aisci.phases.novelty import novel_ideas
+from aisci.artifacts import novel_ideas
+from tests.fake_literature_server import FakeLiteratureServer
 from aisci.study import Study
 from tests.study_helpers import copy_study, init_study, set_config
 

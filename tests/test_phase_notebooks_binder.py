@@ -25,6 +25,8 @@ def test_binder_files_install_aisci_on_the_cpu_build_of_torch_with_tex():
     assert set(TEX) <= set(apt)
     post_build = BINDER / "postBuild"
     assert os.access(post_build, os.X_OK) and "pip install --no-cache-dir ." in post_build.read_text()
+    # the JupyterLab extension, built from source with the Node of repo2docker's environment
+    assert "pip install --no-cache-dir ./extensions/jupyterlab-aisci" in post_build.read_text()
     assert (BINDER / "runtime.txt").read_text().strip() == "python-3.11"
     # the demo runs the offline engine: nothing in binder/ names a model or a key
     assert not re.search(r"(?i)api_key|openai:|OPENAI", "".join(p.read_text() for p in BINDER.iterdir()))

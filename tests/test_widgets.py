@@ -99,9 +99,9 @@ def test_ideas_panel_reorder_and_edit(study):
     assert decision["after"] == {"title": "A better title", "parameters": {"lr": 0.3, "steps": 10}}
     assert set(decision["before"]) == {"title", "parameters"}
     assert "edited by you" in text_of(IdeasPanel(study.root)) and "A better title" in text_of(IdeasPanel(study.root))
-    from aisci.phases.ideation import load_ideas
+    from aisci.artifacts import Ideas
 
-    edited = {i.name: i for i in gates.apply_idea_edits(study, load_ideas(study))}[before[1]]
+    edited = {i.name: i for i in gates.apply_idea_edits(study, Ideas.load(study).ideas)}[before[1]]
     assert edited.parameters == {"lr": 0.3, "steps": 10}
 
 

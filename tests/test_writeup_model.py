@@ -55,7 +55,7 @@ def analysed(tmp_path_factory) -> Path:
     """A toy study run by the offline engine up to the analysis; each test works on a copy."""
     root = tmp_path_factory.mktemp("writeup-model") / "study"
     Study.create(root, str(Path(__file__).parent / "fixtures" / "toy"), "learning rate on a toy fit")
-    run_study(Study.open(root), until="analysis", progress=False, say=lambda m: None)
+    run_study(Study.open(root), until="analysis", say=lambda m: None)
     return root
 
 

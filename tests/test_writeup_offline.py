@@ -28,7 +28,7 @@ needs_tex = pytest.mark.skipif(not tex_available(),
 def finished(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("writeup-offline") / "study"
     Study.create(root, str(Path(__file__).parent / "fixtures" / "toy"), "learning rate on a toy fit")
-    run_study(Study.open(root), progress=False, say=lambda m: None)
+    run_study(Study.open(root), say=lambda m: None)
     return root
 
 
@@ -44,7 +44,7 @@ def checks_of(root: Path) -> dict:
 
 
 def rerun(root: Path):
-    return run_study(Study.open(root), progress=False, say=lambda m: None)
+    return run_study(Study.open(root), say=lambda m: None)
 
 
 def run_writeup(root: Path):

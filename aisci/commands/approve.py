@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aisci.errors import AisciError
 from aisci.gates import ALL_GATES
-from aisci.phases.ideation import load_ideas
+from aisci.artifacts import Ideas
 from aisci.study import Study
 from aisci.widgets.data import figures, node_records, section_names
 
@@ -60,7 +60,7 @@ def _known(items: list[str], known: list[str], what: str, hint: str) -> list[str
 
 def _idea_names(study: Study, items: list[str]) -> list[str]:
     """Ranks (as shown by the ideation notebook, best score first) become idea names."""
-    ranked = [i.name for i in sorted(load_ideas(study), key=lambda i: -i.score)]
+    ranked = [i.name for i in sorted(Ideas.load(study).ideas, key=lambda i: -i.score)]
     if not ranked:
         raise AisciError("no ideas yet: run `aisci run STUDY --until ideation` first")
     names = []

@@ -44,7 +44,7 @@ def handle(args) -> int:
 
 
 def _seed_library(study: Study) -> None:
-    from aisci.phases.ideation import open_library, seed_library
+    from aisci.literature.study_library import open_library, seed_library
 
     warn = lambda message: print(f"warning: {message}")  # noqa: E731
     with open_library(study, warn) as library:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
+from aisci.constants import PHASE_NAMES
 from aisci.llm.spec import parse_spec
-from aisci.phases import PHASES
 from aisci.runner import run_study
 from aisci.study import Study
 
@@ -17,10 +17,10 @@ def register(subparsers) -> None:
                     "vllm:MODEL@URL, endpoint:NAME ([llm.endpoints.NAME] in aisci.toml).")
     parser.add_argument("study")
     parser.add_argument("--llm", help="model for every role, overriding aisci.toml")
-    parser.add_argument("--until", choices=list(PHASES), help="stop after this phase")
+    parser.add_argument("--until", choices=PHASE_NAMES, help="stop after this phase")
     parser.add_argument("--cache", choices=["live", "replay", "off"],
                         help="call store mode: live (replay hits, call on misses), replay (a miss is an error), off")
-    parser.add_argument("--redo", action="append", default=[], choices=list(PHASES), metavar="PHASE",
+    parser.add_argument("--redo", action="append", default=[], choices=PHASE_NAMES, metavar="PHASE",
                         help="run this phase again even if it is up to date (repeatable); what follows reruns "
                              "when its outputs change. Finished experiment nodes are never re-executed")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -33,8 +33,12 @@ def handle(args) -> int:
         parse_spec(args.llm, study.config.llm)
     if args.cache:
         study.config.llm.cache = args.cache
-    progress = not args.quiet and not os.environ.get("AISCI_NO_PROGRESS")
-    report = run_study(study, llm_override=args.llm, until=args.until, redo=args.redo, progress=progress)
+    hooks = None
+    if not args.quiet and not os.environ.get("AISCI_NO_PROGRESS"):
+        from aisci.progress import ProgressBars
+
+        hooks = ProgressBars().hooks()
+    report = run_study(study, llm_override=args.llm, until=args.until, redo=args.redo, hooks=hooks)
     for note in report.notes:
         print(f"note: {note}")
     done = "nothing to do: every phase is up to date" if not report.ran else f"ran: {', '.join(report.ran)}"

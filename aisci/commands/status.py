@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aisci import gates
+from aisci.artifacts import ExperimentSummary
 from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
-from aisci.phases import experiments
 from aisci.runner import make_context, plan
 from aisci.study import Study
 
@@ -26,11 +26,11 @@ def handle(args) -> int:
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
         print(f"  {name:<12} {label}{when}")
-    nodes = experiments.summary(study)["nodes"]
+    nodes = ExperimentSummary.load(study).nodes
     if nodes:
         counts: dict[str, int] = {}
         for node in nodes:
-            counts[node["status"]] = counts.get(node["status"], 0) + 1
+            counts[node.status] = counts.get(node.status, 0) + 1
         print("  experiment nodes: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
     for line in _outcomes(study):
         print("  " + line)
@@ -54,13 +54,13 @@ def _outcomes(study: Study) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
     paper's open check problems, the meta-review's verdict."""
     lines = []
-    summary = experiments.summary(study)
-    best = next((n for n in summary["nodes"] if n["id"] == summary.get("best")), None)
+    summary = ExperimentSummary.load(study)
+    best = summary.best_node
     if best is not None:
-        primary = summary.get("primary_metric")
-        value = best["metrics"].get(primary)
+        primary = summary.primary_metric
+        value = best.metrics.get(primary)
         shown = f" ({primary} = {value:.4g})" if isinstance(value, (int, float)) else ""
-        lines.append(f"best node: {best['id']}{shown}")
+        lines.append(f"best node: {best.id}{shown}")
     checks = read_json(study.path("paper", "checks.json"))
     if checks:
         pdf = study.path("paper", "paper.pdf")

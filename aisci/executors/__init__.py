@@ -14,40 +14,12 @@ sandbox status), whatever the notebook itself writes in its working directory.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
 
-from aisci.notebook.execute import ExecutionResult, execute_notebook
+from aisci.executors.job import KERNEL_LOG, Executor, NodeJob, run_job
+from aisci.notebook.execute import ExecutionResult
 from aisci.notebook.sandbox import SandboxSettings
 
-KERNEL_LOG = "kernel.log"
-
-
-@dataclass(frozen=True)
-class NodeJob:
-    """Everything a worker needs to execute one node notebook (picklable)."""
-
-    notebook: Path  # executed in place
-    cwd: Path  # the node folder: the kernel's working directory
-    timeout_s: float
-    kernel_log: Path | None = None  # None: kernel.log in the node folder
-    env_extra: dict[str, str] = field(default_factory=dict)
-    sandbox: SandboxSettings | None = field(default_factory=SandboxSettings)  # None: the plain scrubbed kernel
-    parameters: dict[str, Any] = field(default_factory=dict)  # papermill parameters, if any
-
-
-def run_job(job: NodeJob) -> ExecutionResult:
-    return execute_notebook(job.notebook, job.notebook, cwd=job.cwd, timeout_s=job.timeout_s,
-                            parameters=dict(job.parameters) or None, env_extra=dict(job.env_extra),
-                            kernel_log=job.kernel_log or Path(job.cwd) / KERNEL_LOG, sandbox=job.sandbox)
-
-
-class Executor(Protocol):
-    def submit(self, job: NodeJob) -> Future[ExecutionResult]: ...
-
-    def close(self) -> None: ...
-
+__all__ = ["KERNEL_LOG", "Executor", "NodeJob", "SerialExecutor", "make_executor", "run_job", "sandbox_settings"]
 
 class SerialExecutor:
     def submit(self, job: NodeJob) -> Future[ExecutionResult]:

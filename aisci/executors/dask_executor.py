@@ -16,7 +16,7 @@ import uuid
 from concurrent.futures import Future
 
 from aisci.errors import ConfigError
-from aisci.executors import NodeJob, run_job
+from aisci.executors.job import NodeJob, run_job
 from aisci.notebook.execute import ExecutionResult
 
 

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from aisci.executors import NodeJob, run_job
+from aisci.executors.job import NodeJob, run_job
 from aisci.notebook.execute import ExecutionResult
 
 PRELOAD = ["aisci.executors", "papermill", "nbclient", "jupyter_client"]

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import bibtexparser
 from bibtexparser import model as bp
-from bibtexparser.middlewares import AddEnclosingMiddleware, RemoveEnclosingMiddleware
+from bibtexparser.middlewares import RemoveEnclosingMiddleware
 
 from aisci.fsutil import atomic_write_text
 from aisci.literature.dedupe import DuplicateFinder, merge_references, same_work_reason
 from aisci.literature.errors import BibImportError
+from aisci.literature.bibtex_writer import format_bibtex
 from aisci.literature.model import ImportReport, Merged, Reference, Skipped
 
 _VALID_KEY = re.compile(r"^[^\s,{}()\"=#%'~\\]+$")
-_MONTH_MACROS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
 
 @dataclass
@@ -232,28 +232,5 @@ def _quiet_bibtexparser():
 
 
 # --- writing ----------------------------------------------------------------------------------
-def format_bibtex(references: list[Reference]) -> str:
-    """BibTeX text for the references, written by bibtexparser."""
-    library = bibtexparser.Library()
-    blocks = []
-    for ref in references:
-        fields = []
-        for name, value in ref.fields.items():
-            if value in (None, ""):
-                continue
-            fld = bp.Field(name, value)
-            if name == "month" and value.strip().lower() in _MONTH_MACROS:
-                fld.enclosing = "no-enclosing"  # `month = jun` is a BibTeX macro, not the text "jun"
-            fields.append(fld)
-        blocks.append(bp.Entry(ref.entry_type or "misc", ref.key, fields))
-    library.add(blocks, fail_on_duplicate_key=False)
-    fmt = bibtexparser.BibtexFormat()
-    fmt.indent = "  "
-    fmt.block_separator = "\n"
-    stack = [AddEnclosingMiddleware(reuse_previous_enclosing=False, enclose_integers=False,
-                                    default_enclosing="{", allow_inplace_modification=True)]
-    return bibtexparser.write_string(library, unparse_stack=stack, bibtex_format=fmt)
-
-
 def write_bib(path: Path, references: list[Reference]) -> None:
     atomic_write_text(Path(path), format_bibtex(references))

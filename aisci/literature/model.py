@@ -172,7 +172,7 @@ class Reference:
 
     # --- serialisation --------------------------------------------------------------------
     def to_bibtex(self) -> str:
-        from aisci.literature.bibfile import format_bibtex
+        from aisci.literature.bibtex_writer import format_bibtex  # bibtexparser: loaded when used
 
         return format_bibtex([self])
 

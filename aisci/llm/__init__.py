@@ -2,6 +2,6 @@
 engine), the call store, token and cost accounting, budget stop, bounded retries."""
 
 from aisci.llm.client import LLM, TaskResult
-from aisci.llm.tasks import Task, get_task
+from aisci.llm.tasks import Task
 
-__all__ = ["LLM", "TaskResult", "Task", "get_task"]
+__all__ = ["LLM", "TaskResult", "Task"]

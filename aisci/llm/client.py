@@ -18,7 +18,8 @@ from typing import Any, Callable
 from pydantic import BaseModel, ValidationError
 
 from aisci.config import LLMSection, BudgetSection
-from aisci.errors import BudgetExceeded, LLMOutputError, ReplayMiss
+from aisci.constants import OFFLINE_ENGINE
+from aisci.errors import BudgetStop, LLMOutputError, ReplayMiss
 from aisci.fsutil import sha256_of
 from aisci.llm.capabilities import ModelMemory
 from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
@@ -27,7 +28,6 @@ from aisci.llm.spec import ModelSpec, parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
 
-OFFLINE_AUTHOR = "aisci offline engine (deterministic, model-free)"
 REPAIR_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "repair.txt"
 
 
@@ -95,10 +95,10 @@ class LLM:
         output = task.output.model_validate(task.offline(inputs).model_dump())
         key = sha256_of({"offline": task.name, "inputs": inputs})
         call_id = self.store.save(
-            request_key=key, task=task.name, model="offline-engine", engine="offline", request={"inputs": inputs},
+            request_key=key, task=task.name, model=OFFLINE_ENGINE, engine="offline", request={"inputs": inputs},
             response=output.model_dump_json(), attempts=1, prompt_tokens=0, completion_tokens=0, cost_usd=0.0,
             latency_s=0.0)
-        return TaskResult(output, "offline-engine", call_id, False)
+        return TaskResult(output, OFFLINE_ENGINE, call_id, False)
 
     # --- a live call, validated: a repair round, then fresh attempts ----------------------
     def _ask(self, spec: ModelSpec, task: Task, messages: list[dict], schema: dict, temperature: float):
@@ -151,16 +151,18 @@ class LLM:
         spent = self.store.totals()
         prompt_estimate = len(json.dumps(messages)) // 4
         if self.budget.max_tokens is not None and spent.tokens + prompt_estimate + max_tokens > self.budget.max_tokens:
-            raise BudgetExceeded(
+            raise BudgetStop(
                 f"token budget reached: {spent.tokens} used of {self.budget.max_tokens}, the next call may need "
-                f"{prompt_estimate + max_tokens}; everything so far is saved — raise [budget] max_tokens in aisci.toml and rerun")
+                f"{prompt_estimate + max_tokens}; everything so far is saved — raise [budget] max_tokens in aisci.toml and rerun",
+                spent=spent.tokens, limit=self.budget.max_tokens, unit="tokens")
         prices = price_per_token(spec.model, self.settings)
         if self.budget.max_usd is not None and prices is not None:
             estimate = prompt_estimate * prices[0] + max_tokens * prices[1]
             if spent.cost_usd + estimate > self.budget.max_usd:
-                raise BudgetExceeded(
+                raise BudgetStop(
                     f"budget reached: ${spent.cost_usd:.4f} spent of ${self.budget.max_usd:.2f}, the next call may cost "
-                    f"${estimate:.4f}; everything so far is saved — raise [budget] max_usd in aisci.toml and rerun")
+                    f"${estimate:.4f}; everything so far is saved — raise [budget] max_usd in aisci.toml and rerun",
+                    spent=spent.cost_usd, limit=self.budget.max_usd, unit="usd")
 
 
 def _warn_on_stderr(message: str) -> None:

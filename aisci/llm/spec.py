@@ -10,9 +10,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aisci.config import LLMSection
+from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import ConfigError
+
+if TYPE_CHECKING:  # the config validates specs with this module
+    from aisci.config import LLMSection
 
 OFFLINE = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"
@@ -38,7 +42,7 @@ class ModelSpec:
 def parse_spec(text: str, llm: LLMSection | None = None) -> ModelSpec:
     text = text.strip()
     if text == OFFLINE:
-        return ModelSpec(OFFLINE, "offline-engine")
+        return ModelSpec(OFFLINE, OFFLINE_ENGINE)
     kind, sep, rest = text.partition(":")
     if not sep or not rest:
         raise ConfigError(f"model {text!r}: expected offline, openai:MODEL, ollama:MODEL, vllm:MODEL@URL or endpoint:NAME")

@@ -1,5 +1,8 @@
 """Named LLM tasks: a prompt template (a text file), a pydantic output model, and an
-offline implementation. A phase never talks to a model except through a task."""
+offline implementation. A phase never talks to a model except through a task.
+
+A task is a frozen value, owned by the module that defines it; there is no global registry
+(so `dataclasses.replace` makes a private variant without touching anyone else's)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,6 @@ from pydantic import BaseModel
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 T = TypeVar("T", bound=BaseModel)
 
-_REGISTRY: dict[str, "Task"] = {}
-
-
 @dataclass(frozen=True)
 class Task(Generic[T]):
     name: str  # also the prompt file: prompts/<name>.txt
@@ -26,9 +26,6 @@ class Task(Generic[T]):
     temperature: float | None = None  # None: the study's [llm] temperature
     max_tokens: int = 4096
     description: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        _REGISTRY[self.name] = self
 
     def prompt_path(self) -> Path:
         return PROMPTS_DIR / f"{self.name}.txt"
@@ -54,10 +51,3 @@ def _split_prompt(text: str, name: str) -> tuple[str, str]:
     system, user = system_part.split("[user]", 1)
     return system.strip(), user.strip()
 
-
-def get_task(name: str) -> Task:
-    return _REGISTRY[name]
-
-
-def all_tasks() -> dict[str, Task]:
-    return dict(_REGISTRY)

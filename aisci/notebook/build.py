@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from aisci.constants import AISCI_AUTHOR, OFFLINE_ENGINE
 from aisci.fsutil import atomic_write_text, sha256_of
 
 OFFLINE_BANNER = (
@@ -15,17 +16,16 @@ OFFLINE_BANNER = (
     "No language model wrote this notebook; the experiments it runs and the numbers it reports are real."
 )
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-AISCI_AUTHOR = "aisci"  # cells aisci writes itself (loading records, plotting), not an LLM task
 
 
 def author_label(author: str) -> str:
-    return "the aisci offline engine (deterministic, model-free)" if author == "offline-engine" else author
+    return "the aisci offline engine (deterministic, model-free)" if author == OFFLINE_ENGINE else author
 
 
 def notebook(title: str, author: str, intro: str = "") -> nbformat.NotebookNode:
     nb = new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"},
                                 "aisci": {"author": author}})
-    banner = OFFLINE_BANNER if author == "offline-engine" else f"> Written by {author_label(author)} through aisci."
+    banner = OFFLINE_BANNER if author == OFFLINE_ENGINE else f"> Written by {author_label(author)} through aisci."
     nb.cells.append(markdown(f"# {title}\n\n{banner}" + (f"\n\n{intro}" if intro else ""), author))
     return nb
 

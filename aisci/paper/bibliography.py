@@ -11,6 +11,7 @@ from pathlib import Path
 from aisci.fsutil import atomic_write_text
 from aisci.literature.attribution import CanonicalReference
 from aisci.literature.bibfile import format_bibtex, read_bib
+from aisci.literature.bibvalue import safe_reference
 from aisci.literature.dedupe import same_work_reason
 from aisci.literature.library import BIB_NAME, Library
 from aisci.literature.model import Reference
@@ -58,7 +59,13 @@ class Bibliography:
         return self.add(Entry(canonical.reference.copy(source="attribution-table"), "attribution-table"))
 
     def write(self, path: Path) -> None:
-        references = [_clean(e.reference) for e in self.entries]
+        """references.bib, every field made safe to typeset; what could not be kept as it
+        was is added to `notes` (the writeup reports them)."""
+        references = []
+        for entry in self.entries:
+            safe, notes = safe_reference(entry.reference)
+            references.append(safe)
+            self.notes += [note for note in notes if note not in self.notes]
         atomic_write_text(Path(path), HEADER + (format_bibtex(references) if references else ""))
 
     def provenance(self) -> list[dict]:
@@ -84,8 +91,3 @@ def collect(template_bib: Path, literature_dir: Path, *, query: str, limit: int)
         for ref in references[:limit]:
             bibliography.add(Entry(ref, "library"))
     return bibliography
-
-
-def _clean(ref: Reference) -> Reference:
-    """Without aisci's bookkeeping fields (x-aisci-*), which BibTeX styles do not know."""
-    return ref.copy(fields={k: v for k, v in ref.fields.items() if not k.startswith("x-")})

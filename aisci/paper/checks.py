@@ -31,6 +31,7 @@ import tomllib
 from pydantic import BaseModel, Field, ValidationError
 
 from aisci import results
+from aisci.constants import OFFLINE_ENGINE
 from aisci.paper.values import collect_values, parse_values_tex
 from aisci.template import DataSplits
 
@@ -162,7 +163,7 @@ def check_method_code(study_dir: str | Path) -> list[Finding]:
             f"skipped: reviews/{COMPARISON_FILE} is not a comparison aisci can read ({type(exc).__name__}); rerun "
             "the review phase"))]
     sources = study_sources(root, record.get("code_max_chars", 40000))
-    who = OFFLINE_AUTHOR_LABEL if record["author"] == "offline-engine" else record["author"]
+    who = OFFLINE_AUTHOR_LABEL if record["author"] == OFFLINE_ENGINE else record["author"]
     findings = []
     if record.get("sources_digest") != sources.digest:
         findings.append(Finding(check="method_code", ok=True, skipped=True, section="method", detail=(

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from aisci import __version__
+from aisci.constants import OFFLINE_ENGINE
+from aisci.version import __version__
+from aisci.artifacts import ExperimentSummary
 from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.paper import latex
@@ -57,8 +59,8 @@ class Disclosure(BaseModel):
 
     @property
     def model_free(self) -> bool:
-        return all(u.model == "offline-engine" for u in self.usage) and all(
-            s.author in ("offline-engine", PERSON) for s in self.sections)
+        return all(u.model == OFFLINE_ENGINE for u in self.usage) and all(
+            s.author in (OFFLINE_ENGINE, PERSON) for s in self.sections)
 
 
 def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosure:
@@ -90,9 +92,7 @@ def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosu
 
 
 def _nodes(study) -> list[dict]:
-    from aisci.phases.experiments import summary
-
-    return summary(study).get("nodes", [])
+    return ExperimentSummary.load(study).as_json()["nodes"]
 
 
 def _study_notebooks(study) -> list[Path]:
@@ -104,7 +104,7 @@ def _study_notebooks(study) -> list[Path]:
 
 # --- words ------------------------------------------------------------------------------------------
 def who(author: str) -> str:
-    if author == "offline-engine":
+    if author == OFFLINE_ENGINE:
         return "aisci's offline engine (deterministic, model-free)"
     if author.startswith("model:"):
         return f"the language model {author.removeprefix('model:')}"
@@ -165,7 +165,7 @@ def _usage_text(d: Disclosure) -> list[str]:
     cost = sum(u.cost_usd for u in d.usage)
     head = (f"Up to this writeup the study made {calls} task call{'s' if calls != 1 else ''}, using {tokens} "
             f"language-model tokens at a cost of ${cost:.2f} (the review comes after).")
-    return [head] + [f"{who(u.model) if u.model != 'offline-engine' else 'the offline engine'}: {u.calls} "
+    return [head] + [f"{who(u.model) if u.model != OFFLINE_ENGINE else 'the offline engine'}: {u.calls} "
                      f"call{'s' if u.calls != 1 else ''}, {u.tokens} tokens, ${u.cost_usd:.4f}" for u in d.usage]
 
 

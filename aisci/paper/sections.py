@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from aisci.constants import PERSON
 from aisci.fsutil import atomic_write_text, sha256_of
 
 # the order of the paper; `title` holds the title as LaTeX text
@@ -22,7 +23,6 @@ HEADINGS = {"title": "Title", "abstract": "Abstract", "introduction": "Introduct
             "related_work": "Related Work", "method": "Method", "experimental_setup": "Experimental Setup",
             "results": "Results", "discussion": "Discussion", "limitations": "Limitations",
             "conclusion": "Conclusion"}
-PERSON = "person"
 _STAMP = re.compile(r"^% aisci: written by (?P<author>.+?) \(sha256 (?P<digest>[0-9a-f]{16})\)\s*$")
 _HINT = ("% Edit this file freely: aisci keeps an edited section on every rerun and discloses it as written by a "
          "person.\n% Delete it to have aisci write the section again.\n")

@@ -1,13 +1,15 @@
-"""The phases of a study, in order. Each is a module with one entry point, `run(ctx)`,
-and `inputs(ctx)`: what besides the upstream phase's outputs decides its result."""
+"""The phases of a study, in order. Each is a module with one entry point, `run(ctx)`, and
+the declarations the runner reads (see aisci/runner.py): `CONSUMES` and `PRODUCES`
+(artifacts, aisci/artifacts.py), `CONFIG` (the aisci.toml keys it reads) and `inputs(ctx)`
+(anything else its result depends on). A phase never imports another phase: what it needs
+from an earlier one is an artifact."""
 
-from aisci.phases import analysis, experiments, ideation, novelty, review, writeup
+from __future__ import annotations
 
-PHASES = {
-    "ideation": ideation,
-    "novelty": novelty,
-    "experiments": experiments,
-    "analysis": analysis,
-    "writeup": writeup,
-    "review": review,
-}
+import importlib
+
+from aisci.constants import PHASE_NAMES, check_phase
+
+PHASES = {name: importlib.import_module(f"aisci.phases.{name}") for name in PHASE_NAMES}
+
+__all__ = ["PHASES", "PHASE_NAMES", "check_phase"]

@@ -13,16 +13,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci.fsutil import atomic_write_json, read_json, sha256_of
+from aisci.artifacts import Analysis, ExperimentSummary, novel_ideas
+from aisci.constants import OFFLINE_ENGINE
+from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
+from aisci import analysis_cells
 from aisci.errors import NotebookError
 from aisci.executors import sandbox_settings
-from aisci.phases import analysis_cells, experiments, novelty
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
-OUTPUTS = ("analysis/summary.json",)
+CONSUMES = (ExperimentSummary,)
+PRODUCES = (Analysis,)
+CONFIG = ()
 
 
 class Observations(BaseModel):
@@ -59,28 +63,30 @@ def inputs(ctx) -> Any:
     return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
 
 
-def run(ctx) -> list[str]:
-    summary = experiments.summary(ctx.study)
+def run(ctx) -> None:
+    summary = ExperimentSummary.load(ctx.study)
     primary, metric = ctx.template.primary()
-    table = [{k: n[k] for k in ("id", "idea", "kind", "status", "metrics", "parameters")} for n in summary["nodes"]]
+    rows = [n.model_dump(mode="json") for n in summary.nodes]
+    table = [{k: row[k] for k in ("id", "idea", "kind", "status", "metrics", "parameters")} for row in rows]
     result = ctx.llm.run(OBSERVE, primary_metric=primary, direction=metric.direction, table=table)
     folder = ctx.study.path("analysis")
     (folder / "figures").mkdir(parents=True, exist_ok=True)
     output = folder / "analysis.ipynb"
-    previous = read_json(folder / "summary.json", default={})
-    edited = _edited_by_person(output, previous.get("built_code"))
+    previous = Analysis.load(ctx.study)
+    edited = _edited_by_person(output, previous.built_code)
     if edited is not None:
         ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
                 "(delete it to have aisci write it afresh)")
-        nb, built_code = _mark_person_cells(build.read(output), edited), previous["built_code"]
+        nb, built_code = _mark_person_cells(build.read(output), edited), previous.built_code
     notes: list[str] = []
     parameters = {"study_dir": ctx.study.root_from(folder)}
     if edited is not None:
         ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis")
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+        nodes = {"nodes": rows, "replicas": summary.model_dump(mode="json").get("replicas", {})}
         cells, cells_author = analysis_cells.write_cells(ctx.llm, analysis_cells.study_for_prompt(
-            summary, novelty.novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, summary),
+            nodes, novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, nodes),
             primary, metric.direction))
         if cells:  # model-written code: the sandboxed kernel, a fix round per failing cell, then dropped
             nb = analysis_cells.append(nb, cells, cells_author)
@@ -98,11 +104,8 @@ def run(ctx) -> list[str]:
         built_code = _code_hashes(nb)
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
-    atomic_write_json(folder / "summary.json", {
-        "records": {r.name: r.value for r in records}, "figures": figures,
-        "observations": result.output.observations, "author": result.author, "notes": notes,
-        "built_code": built_code, "edited_by_person": edited is not None})
-    return list(OUTPUTS)
+    Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,
+             author=result.author, notes=notes, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
 
 
 def _code_hashes(nb) -> list[str]:
@@ -201,7 +204,7 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
         nb.cells.append(build.code(source))
-    label = "the offline engine (computed from the table)" if author == "offline-engine" else author
+    label = "the offline engine (computed from the table)" if author == OFFLINE_ENGINE else author
     nb.cells.append(build.markdown("## Observations\n\n_Written by " + label + "._\n\n" +
                                    "\n".join(f"- {o}" for o in observations), author))
     return nb

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 
-from aisci.errors import NotebookError
+from aisci.errors import NotebookFailed
+from aisci.hooks import Hooks
 from aisci.llm import LLM
 from aisci.notebook import build
 from aisci.notebook.execute import ExecutionResult, execute_notebook
@@ -24,12 +25,15 @@ class PhaseContext:
     study: Study
     llm: LLM
     template: Template
-    say: Callable[[str], None] = print
+    hooks: Hooks = field(default_factory=lambda: Hooks(on_message=print))
     notes: list[str] = field(default_factory=list)  # warnings to show at the end of the run
 
     @property
     def config(self):
         return self.study.config
+
+    def say(self, message: str) -> None:
+        self.hooks.on_message(message)
 
     def warn(self, message: str) -> None:
         self.notes.append(message)
@@ -57,5 +61,19 @@ class PhaseContext:
         """A phase's own notebook must succeed: it only shows and checks what the phase made."""
         result = self.execute(nb, output, **kw)
         if not result.ok:
-            raise NotebookError(f"{self.study.relative(output)} {result.status}: {result.reason}")
+            raise _failure(self.study.relative(output), output, result)
         return result
+
+
+def _failure(relative: str, output: Path, result: ExecutionResult) -> NotebookFailed:
+    """The failing cell's id and error, from the executed notebook's error output; for a
+    timeout or a dead kernel (no error output), the status and its reason."""
+    try:
+        cells = build.read(output).cells
+    except Exception:  # noqa: BLE001 - a notebook cut short by a dead kernel may not parse
+        cells = []
+    for cell in cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error":
+                return NotebookFailed(relative, cell.get("id"), out.get("ename", ""), str(out.get("evalue", ""))[:300])
+    return NotebookFailed(relative, None, result.status, result.reason)

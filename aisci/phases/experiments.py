@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from aisci import gates
-from aisci.errors import GateStop, LLMOutputError
+from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
+from aisci.errors import LLMOutputError
 from aisci.executors import NodeJob, make_executor, sandbox_settings
-from aisci.fsutil import atomic_write_bytes, atomic_write_json, read_json
+from aisci.fsutil import atomic_write_bytes
 from aisci.notebook import build
-from aisci.phases import novelty
 from aisci.records import read_records
 from aisci.search import cellplan, compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -32,7 +32,9 @@ from aisci.search.policy import Goal, Step, next_steps
 from aisci.search.replicas import aggregate_notebook
 from aisci.study import now_iso
 
-OUTPUTS = ("experiments/summary.json",)
+CONSUMES = (Ideas, NoveltyDecisions)
+PRODUCES = (ExperimentSummary,)
+CONFIG = ("experiments", "search", "ideation.select", "gates")
 BASELINE = "baseline"
 BASELINE_NODE = f"{BASELINE}/node-0"
 PLAN_ROUNDS = 3  # a plan with problems goes back to the model twice before the node is given up
@@ -51,15 +53,10 @@ def inputs(ctx) -> Any:
             "experiments_gate": gates.decisions_digest(ctx.study, "experiments"), "notebooks": hashes}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     search = TreeSearch(ctx)
     search.run()
     search.write_summary()
-    return list(OUTPUTS)
-
-
-def summary(study) -> dict:
-    return read_json(study.path("experiments", "summary.json"), default={"nodes": []})
 
 
 class TreeSearch:
@@ -74,7 +71,7 @@ class TreeSearch:
         primary, metric = self.template.primary()
         seeds = tuple(self.manifest.seeds) if self.manifest.has_seed_parameter else ()
         self.goal = Goal(primary, metric.direction, seeds)
-        self.ideas = {idea.name: idea for idea in novelty.novel_ideas(self.study)}
+        self.ideas = {idea.name: idea for idea in novel_ideas(self.study)}
         self.trees = {name: IdeaTree.load(self.experiments, name) for name in [BASELINE, *self.ideas]}
         self.exhausted: dict[str, set[str]] = {name: set() for name in self.trees}
         self.overrides = {k: self._coerce(k, v) for k, v in ctx.config.experiments.overrides.items()}
@@ -113,7 +110,7 @@ class TreeSearch:
         for cell in nb.cells:
             cell.metadata.setdefault("aisci", {}).setdefault("author", author)
         parameters = {**self.template.defaults(), **self.overrides}
-        nb, _ = compose.apply_plan(nb, parameters, {}, author)
+        nb, _ = compose.apply_plan(nb, parameters, [], author)
         header = compose.header_cell(
             kind="baseline", node_id=BASELINE_NODE, parent=None, author=author, title=self.manifest.title,
             rationale="The template's baseline with its parameters at their defaults"
@@ -204,7 +201,7 @@ class TreeSearch:
         parent = self._node(step.parent)
         parameters = {**parent.parameters, self.manifest.seed_parameter: step.seed, **self.overrides}
         author = build.AISCI_AUTHOR
-        nb, _ = compose.apply_plan(self._notebook_of(parent), parameters, {}, author)
+        nb, _ = compose.apply_plan(self._notebook_of(parent), parameters, [], author)
         node_id = tree.new_id()
         changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
         node = Node(id=node_id, idea=tree.idea, kind="replica", parent=parent.id, stage=step.stage, author=author,
@@ -238,7 +235,7 @@ class TreeSearch:
             kind=node.kind, node_id=node.id, parent=node.parent, author=node.author, title=self.ideas[tree.idea].title,
             rationale=node.rationale, changes={}, edited_cells=[],
             extra=f"**Not run.** {node.failure}. The code below is the parent's, unchanged.")
-        nb = compose.apply_plan(parent_nb, node.parameters, {}, node.author)[0]
+        nb = compose.apply_plan(parent_nb, node.parameters, [], node.author)[0]
         self._write_new(tree, node, compose.with_header(nb, header, node.author, node.id, node.kind), status="invalid")
         self.ctx.warn(f"{node.id}: not run — {node.failure}")
 
@@ -311,6 +308,7 @@ class TreeSearch:
             node.started_at = now_iso()
             tree.save(node)
             self.ctx.say(f"running {node.id} ({node.kind})")
+            self.ctx.hooks.on_node_start(node)
             job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
                           sandbox=sandbox)  # the kernel's log stays in the node folder
             future = executor.submit(job)
@@ -352,6 +350,7 @@ class TreeSearch:
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))
+        self.ctx.hooks.on_node_end(node)
 
     # --- a person's hand ---------------------------------------------------------------------------
     def _adopt_edits(self, tree: IdeaTree) -> None:
@@ -435,15 +434,12 @@ class TreeSearch:
                     for name in self.ideas}
         replicas = {name: self.trees[name].get(node_id).replicas for name, node_id in per_idea.items()
                     if node_id and self.trees[name].get(node_id).replicas}
-        data = {
-            "primary_metric": self.goal.primary, "direction": self.goal.direction,
-            "best": approved or (by_metric.id if by_metric else None),
-            "best_by_metric": by_metric.id if by_metric else None, "approved_best": approved,
-            "best_per_idea": per_idea, "replicas": replicas,
-            "search": self.settings.model_dump(mode="json"),
-            "nodes": [n.summary_row() for n in nodes],
-        }
-        atomic_write_json(self.experiments / "summary.json", data)
+        ExperimentSummary(
+            primary_metric=self.goal.primary, direction=self.goal.direction,
+            best=approved or (by_metric.id if by_metric else None),
+            best_by_metric=by_metric.id if by_metric else None, approved_best=approved,
+            best_per_idea=per_idea, replicas=replicas, search=self.settings.model_dump(mode="json"),
+            nodes=nodes).save(self.study)
         for name in self.ideas:
             if per_idea[name] is None:
                 self.ctx.warn(f"no node of idea {name} finished with {self.goal.primary} (see experiments/{name}/*/node.json)")
@@ -451,8 +447,7 @@ class TreeSearch:
         if base is not None and base.status != "done":
             self.ctx.warn(f"the baseline did not finish: {base.failure}")
         if self.ctx.config.gates.experiments == "stop" and not gates.decided(self.study, "experiments"):
-            raise GateStop("the experiments gate waits for a decision: "
-                           + gates.GATE_HELP["experiments"].format(study=self.study.root))
+            raise gates.stop(self.study, "experiments", [n.id for n in nodes if n.status == "done"])
 
     # --- helpers -------------------------------------------------------------------------------------
     def _node(self, node_id: str) -> Node:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci import gates
+from aisci.artifacts import Ideas
 from aisci.fsutil import atomic_write_json, file_digest, read_json, sha256_of
 from aisci.ideas import (
     Idea,
@@ -31,15 +31,17 @@ from aisci.ideas import (
     offline_differences,
     template_background,
 )
-from aisci.literature.bibfile import read_bib
 from aisci.literature.errors import LiteratureError
 from aisci.literature.library import Library
+from aisci.literature.study_library import describe_library, open_library, seed_library
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.search import cellplan
 from aisci.study import now_iso
 
-OUTPUTS = ("ideas/ideas.json",)
+CONSUMES = ()
+PRODUCES = (Ideas,)
+CONFIG = ("study", "ideation", "literature.user_library", "novelty.similarity_threshold")
 ARCHIVE = ("ideas", "archive.json")
 MODEL_REFLECTIONS = 3  # [ideation] reflections when unset and a model writes the ideas
 ABSTRACT_CHARS = 600  # of each paper's abstract shown to the model
@@ -134,61 +136,11 @@ def inputs(ctx) -> Any:
             "user_library": file_digest(user) if user is not None else None}
 
 
-def run(ctx) -> list[str]:
-    return _Ideation(ctx).run()
+def run(ctx) -> None:
+    _Ideation(ctx).run()
 
 
-# --- the functions other phases and the panels call -----------------------------------------------
-def load_ideas(study) -> list[Idea]:
-    data = read_json(study.path("ideas", "ideas.json"), default={"ideas": []})
-    return [Idea.model_validate(i) for i in data["ideas"]]
-
-
-def approved_ideas(study) -> list[Idea]:
-    """The ideas the ideas gate let through, in the order chosen, as a person edited them."""
-    ideas = gates.apply_idea_edits(study, load_ideas(study))
-    chosen = gates.selection(study, "ideas", [i.name for i in ideas], [i.score for i in ideas],
-                             study.config.ideation.select)
-    by_name = {i.name: i for i in ideas}
-    return [by_name[n] for n in chosen]
-
-
-def open_library(study, warn=lambda message: None) -> Library:
-    """The study library, with the user library attached when one is configured (a missing
-    one is warned about, not fatal: the study library still answers)."""
-    user = study.config.literature.user_library_path(study.root)
-    try:
-        return Library.for_study(study.root, user_library=user)
-    except LiteratureError as exc:
-        warn(f"{exc}; searching the study library only")
-        return Library.for_study(study.root)
-
-
-def seed_library(library: Library, bib: Path, warn) -> None:
-    """The template's references go into the study library (once: merged by identity). At
-    `aisci init`, so `aisci lit search` finds them at once, and again at ideation for a study
-    whose template's references.bib changed."""
-    if not bib.exists():
-        return
-    try:
-        if all(library.find(ref) is not None for ref in read_bib(bib).references):
-            return
-        report = library.add_bib(bib)
-    except LiteratureError as exc:
-        warn(f"the template's references.bib was not added to the study library: {exc}")
-        return
-    if report.skipped:
-        warn(f"template references.bib: {len(report.skipped)} entr{'y' if len(report.skipped) == 1 else 'ies'}"
-             f" skipped ({report.skipped[0].describe()})")
-
-
-def describe_library(library: Library) -> str:
-    text = f"study library ({len(library)} entries)"
-    if library.user is not None:
-        text += f" + user library {library.user.bib_path.name} ({len(library.user)} entries)"
-    return text
-
-
+# --- the library search behind each idea ---------------------------------------------------------
 def idea_query(idea) -> str:
     """The library query behind an idea: its title and hypothesis (terms are OR-ed and BM25-ranked)."""
     return f"{idea.title} {idea.hypothesis}"
@@ -216,7 +168,7 @@ def rerun_retrieval(study_dir, name: str):
     from aisci.study import Study
 
     study = Study.open(study_dir)
-    idea = next((i for i in load_ideas(study) if i.name == name), None)
+    idea = next((i for i in Ideas.load(study).ideas if i.name == name), None)
     if idea is None:
         raise LiteratureError(f"no idea {name!r} in {study.path('ideas', 'ideas.json')}")
     recorded = {p.key for p in idea.retrieval.papers} if idea.retrieval else set()
@@ -246,7 +198,7 @@ class _Ideation:
         self.earlier = [*self.seeds, *self.archived]
         self.dropped: list[dict] = []
 
-    def run(self) -> list[str]:
+    def run(self) -> None:
         ctx = self.ctx
         with open_library(ctx.study, ctx.warn) as library:
             self._seed_library(library)
@@ -256,13 +208,10 @@ class _Ideation:
             for idea in ideas:
                 idea.rubric = self._rubric(idea, ideas)
             ideas = [self._reflect(idea, ideas, library) for idea in ideas]
-        atomic_write_json(ctx.study.path("ideas", "ideas.json"), {
-            "author": self.author, "ideas": [i.model_dump() for i in ideas], "dropped": self.dropped,
-            "reflections": self.reflections, "earlier_ideas": len(self.earlier), "library": self.searched,
-            "request": self.request})
+        Ideas(author=self.author, ideas=ideas, dropped=self.dropped, reflections=self.reflections,
+              earlier_ideas=len(self.earlier), library=self.searched, request=self.request).save(ctx.study)
         self._archive(ideas)
         ctx.execute_phase_notebook(self._notebook(ideas), ctx.study.path("ideas", "ideation.ipynb"), label="ideation")
-        return list(OUTPUTS)
 
     def _propose(self, library: Library) -> list[Idea]:
         result = self.ctx.llm.run(PROPOSE, **self._task_inputs(library))

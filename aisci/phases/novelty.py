@@ -23,23 +23,21 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aisci import gates
-from aisci.errors import GateStop
-from aisci.fsutil import atomic_write_json, file_digest, read_json
+from aisci.artifacts import Ideas, NoveltyDecisions, approved_ideas
+from aisci.constants import OFFLINE_ENGINE
+from aisci.fsutil import file_digest
 from aisci.ideas import STOPWORDS, coverage, idea_terms, template_background
 from aisci.literature.dedupe import DuplicateFinder
 from aisci.literature.errors import LiteratureError
 from aisci.literature.library import Library
 from aisci.literature.model import Hit, Reference
 from aisci.llm.tasks import Task
+from aisci.literature.study_library import describe_library, open_library
 from aisci.notebook import build
-from aisci.phases.ideation import (
-    approved_ideas,
-    describe_library,
-    load_ideas,
-    open_library,
-)
 
-OUTPUTS = ("ideas/novelty.json",)
+CONSUMES = (Ideas,)
+PRODUCES = (NoveltyDecisions,)
+CONFIG = ("novelty", "literature", "ideation.select", "gates.ideas")
 ABSTRACT_CHARS = 600  # of each paper's abstract shown to the model
 FIRST_QUERY_WORDS = 12  # online sources rank short queries better (arXiv requires every word)
 
@@ -95,7 +93,7 @@ def inputs(ctx) -> Any:
             "user_library": file_digest(user) if user is not None else None}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     ideas = approved_ideas(ctx.study)
     with open_library(ctx.study, ctx.warn) as library:
         searcher = _Searcher(ctx.study, library, offline_reason(ctx.config, ctx.llm.uses_offline_engine("novelty")))
@@ -103,21 +101,8 @@ def run(ctx) -> list[str]:
             decisions = {idea.name: _Check(ctx, library, searcher, idea).run() for idea in ideas}
         finally:
             searcher.close()
-    atomic_write_json(ctx.study.path("ideas", "novelty.json"), decisions)
+    NoveltyDecisions.model_validate({"decisions": decisions}).save(ctx.study)
     ctx.execute_phase_notebook(_notebook(decisions, ctx), ctx.study.path("ideas", "novelty.ipynb"), label="novelty")
-    return list(OUTPUTS)
-
-
-def novel_ideas(study) -> list:
-    """Approved ideas that pass the novelty gate: judged novel, or overridden by a person.
-    The latest verdict naming an idea wins: approve lets a "not novel" idea go on, reject
-    stops a novel one."""
-    decisions = read_json(study.path("ideas", "novelty.json"), default={})
-    if study.config.gates.novelty == "stop" and not gates.decided(study, "novelty"):
-        raise GateStop("the novelty gate waits for a decision: " + gates.GATE_HELP["novelty"].format(study=study.root))
-    verdicts = gates.item_verdicts(study, "novelty")
-    return [idea for idea in approved_ideas(study) if verdicts.get(idea.name) != "reject"
-            and (verdicts.get(idea.name) == "approve" or decisions.get(idea.name, {}).get("novel", True))]
 
 
 # --- searching --------------------------------------------------------------------------------------
@@ -322,7 +307,7 @@ class _Check:
         known = {p["key"] for p in self.papers}
         evidence = [e.model_dump() for e in decision.evidence if e.key in known]
         ignored = [e.key for e in decision.evidence if e.key not in known]
-        offline = author == "offline-engine"
+        offline = author == OFFLINE_ENGINE
         return {
             "novel": decision.novel, "evidence": evidence, "summary": decision.summary, "author": author,
             "method": ("offline engine: the share of the idea's terms a paper mentions (metric names and baseline "
@@ -355,18 +340,18 @@ def rerun_queries(study_dir, name: str, online: bool = False):
     from aisci.study import Study
 
     study = Study.open(study_dir)
-    decision = read_json(study.path("ideas", "novelty.json"), default={}).get(name)
-    idea = next((i for i in load_ideas(study) if i.name == name), None)
+    decision = NoveltyDecisions.load(study).decisions.get(name)
+    idea = next((i for i in Ideas.load(study).ideas if i.name == name), None)
     if decision is None or idea is None:
         raise LiteratureError(f"no novelty decision for {name!r} in {study.path('ideas', 'novelty.json')}")
-    recorded = {p["key"] for p in decision["papers"]}
+    recorded = {p["key"] for p in decision.papers}
     words = idea_terms(idea, template_background(study.template().manifest))
     rows = []
     with open_library(study) as library:
         reason = offline_reason(study.config, False) if online else "re-run over the local library only"
         searcher = _Searcher(study, library, reason)
         try:
-            for query in decision["queries"]:
+            for query in decision.queries:
                 hits, warnings, _ = searcher.search(query)
                 for warning in warnings:
                     print(f"note: {warning}")
@@ -383,7 +368,7 @@ def rerun_queries(study_dir, name: str, online: bool = False):
 
 
 def _notebook(decisions: dict, ctx):
-    authors = {d["author"] for d in decisions.values()} or {"offline-engine"}
+    authors = {d["author"] for d in decisions.values()} or {OFFLINE_ENGINE}
     author = min(authors)
     offline = ctx.llm.uses_offline_engine("novelty")
     if offline:

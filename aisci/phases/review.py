@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from aisci.artifacts import Analysis, ExperimentSummary, Paper, Reviews
 from aisci.fsutil import atomic_write_json, sha256_of
 from aisci.notebook import build
 from aisci.paper.checks import Finding
-from aisci.phases.writeup import APPENDIX_MARK
 from aisci.records import display_payloads
 from aisci.review.form import MetaReview
 from aisci.review.inputs import read_paper
 from aisci.review.llm_reviewer import LLMReviewer
 from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
 
-OUTPUTS = ("reviews/meta-review.json", "reviews/checks.json")
+CONSUMES = (Paper, ExperimentSummary, Analysis)
+PRODUCES = (Reviews,)
+CONFIG = ("review",)
 CHECKS_MIME = "application/vnd.aisci.checks+json"
 
 
@@ -40,11 +42,11 @@ def inputs(ctx) -> Any:
             for name in names}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     folder = ctx.study.path("reviews")
     folder.mkdir(exist_ok=True)
     settings = ctx.config.review
-    paper_text = read_paper(ctx.study.path("paper", "paper.md")).text.split(APPENDIX_MARK)[0]
+    paper_text = read_paper(Paper.path(ctx.study)).text.split(Paper.APPENDIX_MARK)[0]
     reviewer = LLMReviewer(ctx.llm, settings, ctx.study.root, name="study")
 
     runs = reviewer.reviews(paper_text)
@@ -74,7 +76,6 @@ def run(ctx) -> list[str]:
     failed = [f for f in findings if not f.ok and not f.skipped]
     if failed:
         ctx.warn(f"{len(failed)} grounded check(s) failed (see reviews/checks.json), e.g. {failed[0].detail}")
-    return list(OUTPUTS)
 
 
 def _checks_from(nb) -> list[dict]:

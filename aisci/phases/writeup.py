@@ -28,9 +28,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from aisci import gates, results
+from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import TexMissing
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas, Paper, novel_ideas
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json, sha256_of
 from aisci.literature.attribution import load_table
+from aisci.literature.encoding import encode_text
 from aisci.llm.tasks import Task
 from aisci.notebook import build
 from aisci.paper import (
@@ -51,15 +54,14 @@ from aisci.paper.figures import figures_tex, select
 from aisci.paper.numbers import Fact, as_number, numbers_in_text
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, read_section, write_section
 from aisci.paper.values import collect_values, values_tex
-from aisci.phases import experiments, novelty
-from aisci.phases.ideation import load_ideas
 
 PAPER_DIR = Path(__file__).resolve().parent.parent / "paper"
 METHOD_SECTIONS = ("method", "experimental_setup")
 DRAFT_SECTIONS = tuple(s for s in SECTIONS if s not in METHOD_SECTIONS)
-OUTPUTS = ("paper/main.tex", "paper/values.tex", "paper/references.bib", "paper/paper.md", "paper/checks.json",
-           *(f"paper/sections/{s}.tex" for s in SECTIONS))
-APPENDIX_MARK = "<!-- appendix: how this paper was made -->"  # reviewers read the paper above it
+CONSUMES = (Ideas, ExperimentSummary, Analysis)
+PRODUCES = (Paper,)
+CONFIG = ("study.topic", "paper", "experiments.timeout_s")
+APPENDIX_MARK = Paper.APPENDIX_MARK  # reviewers read the paper above it
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -152,14 +154,13 @@ def inputs(ctx) -> Any:
             "figures_gate": gates.decisions_digest(ctx.study, "figures")}
 
 
-def run(ctx) -> list[str]:
+def run(ctx) -> None:
     writer = _Writer(ctx)
     writer.prepare()
     writer.draft()
     writer.revise()
     writer.build()
     writer.publish()
-    return list(OUTPUTS)
 
 
 class _Writer:
@@ -184,14 +185,14 @@ class _Writer:
         for sub in ("sections", "generated", "figures"):
             (self.paper / sub).mkdir(parents=True, exist_ok=True)
         self.style = style.load_style(self.cfg.style_dir, self.study.root)
-        self.summary = experiments.summary(self.study)
-        self.analysis = read_json(self.study.path("analysis", "summary.json"),
-                                  default={"figures": [], "observations": []})
+        # as the JSON the gathering code reads (the split of this class, issue 14, reads them typed)
+        self.summary = ExperimentSummary.load(self.study).as_json()
+        self.analysis = Analysis.load(self.study).as_json()
         self.values = collect_values(results.experiment_records(self.study.root),
                                      results.analysis_records(self.study.root))
         atomic_write_text(self.paper / "values.tex", values_tex(self.values))
         self.macros = {v.macro: v.text for v in self.values}
-        self.ideas = {i.name: i for i in load_ideas(self.study)}
+        self.ideas = {i.name: i for i in Ideas.load(self.study).ideas}
         query = " ".join([ctx.config.study.topic, ctx.template.manifest.title, *(i.title for i in self.ideas.values())])
         self.bib = bibliography.collect(ctx.template.references_bib, self.study.path("literature"),
                                         query=query, limit=self.cfg.max_references)
@@ -206,7 +207,7 @@ class _Writer:
     def _outcome(self):
         """aisci's own account when no idea ran, every run failed or nothing beat the baseline."""
         verdicts = read_json(self.study.path("ideas", "novelty.json"), default={})
-        tested = novelty.novel_ideas(self.study)
+        tested = novel_ideas(self.study)
         primary, metric = self.ctx.template.primary()
         return study_outcome(self.summary.get("nodes", []), ideas_proposed=len(self.ideas), ideas_passed=len(tested),
                              not_novel=sum(1 for d in verdicts.values() if isinstance(d, dict) and d.get("novel") is False),
@@ -267,7 +268,7 @@ class _Writer:
             result = self.ctx.llm.run(DRAFT, facts=facts, **self._draft_inputs())
             draft = result.output
             if "title" in needed:
-                draft.title = latex.escape(draft.title) if result.author != "offline-engine" else draft.title
+                draft.title = latex.escape(draft.title) if result.author != OFFLINE_ENGINE else draft.title
             self._write_drafts(draft, needed, result.author, result.call_id)
 
     def _write_drafts(self, output: BaseModel, names: list[str], author: str, call_id: int | None) -> None:
@@ -377,6 +378,10 @@ class _Writer:
                           code_diff.appendix_tex(self.summary.get("best"), self.code_changes))
         style.install(self.style, self.paper)
         self.bib.write(self.paper / "references.bib")
+        changed = [n for n in self.bib.notes if ": " in n and "left out" not in n]
+        if changed:
+            self.ctx.warn(f"references.bib: {len(changed)} field(s) could not be written as the source gave them, "
+                          f"e.g. {changed[0]} (all in paper/checks.json, bibliography_notes)")
         self._write_tex()
         (self.paper / "paper.pdf").unlink(missing_ok=True)  # never leave a PDF of other sources
         if not self.cfg.compile:
@@ -458,7 +463,7 @@ class _Writer:
 
     def _note(self) -> str:
         writers = {m.author for m in self.meta.values()} - {PERSON}
-        if writers <= {"offline-engine"}:
+        if writers <= {OFFLINE_ENGINE}:
             return ("Written by aisci's offline engine: deterministic and model-free; no language model wrote this text. "
                     "The experiments and every number in it are real.")
         models = ", ".join(sorted(w.removeprefix("model:") for w in writers if w.startswith("model:")))
@@ -605,7 +610,7 @@ class _Writer:
             "num_finished": value("num_finished_runs"),
             "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
             "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
-            "related_itemize": latex.itemize([f"{latex.escape(e.reference.title or e.reference.key)}~\\cite{{{e.reference.key}}}"
+            "related_itemize": latex.itemize([f"{encode_text(e.reference.title or e.reference.key).latex}~\\cite{{{e.reference.key}}}"
                                               for e in self.bib.entries]) or "(the study's bibliography is empty)",
             "notebook_steps_itemize": latex.itemize([latex.prose(s) for s in notebooks.outline(self.ctx.template.baseline())])
                                       or "(the notebook has no markdown headings)",

@@ -15,7 +15,6 @@ that misquotes cannot fail a check.
 from __future__ import annotations
 
 import ast
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from aisci.artifacts import ExperimentSummary, Paper
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.notebook import build
@@ -72,9 +72,7 @@ class Sources:
 # --- what is compared ------------------------------------------------------------------------------
 def method_sections(paper_markdown: str) -> str:
     """The Method / Experimental Setup sections of the paper's Markdown, above the appendix."""
-    from aisci.phases.writeup import APPENDIX_MARK
-
-    body = paper_markdown.split(APPENDIX_MARK)[0]
+    body = paper_markdown.split(Paper.APPENDIX_MARK)[0]
     kept, keep = [], False
     for line in body.splitlines():
         if line.startswith("## "):
@@ -88,8 +86,7 @@ def study_sources(study_dir: str | Path, max_chars: int = 40000) -> Sources:
     root = Path(study_dir)
     paper = root / "paper" / "paper.md"
     method = method_sections(paper.read_text(encoding="utf-8")) if paper.exists() else ""
-    summary = json.loads((root / "experiments" / "summary.json").read_text(encoding="utf-8")) \
-        if (root / "experiments" / "summary.json").exists() else {"nodes": []}
+    summary = ExperimentSummary.load(root).as_json()
     # every run the paper may describe: a failed or timed-out run also set its parameters
     ran = [n for n in summary["nodes"] if n.get("notebook") and (root / n["notebook"]).exists()]
     best = summary.get("best") or next((n["id"] for n in ran if n.get("status") == "done"), "")

@@ -10,13 +10,13 @@ from typing import Any
 
 import nbformat
 
+from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
 from aisci.notebook import build
 from aisci.search import cellplan
 from aisci.template import parameters_cell_values
 
 HEADER_ROLE = "node-header"
-PERSON = "person"
 KIND_TITLES = {
     "baseline": "Baseline", "draft": "Draft", "debug": "Debug", "improve": "Improvement",
     "hyperparameter": "Hyperparameter run", "ablation": "Ablation", "replica": "Seed replica",
@@ -123,7 +123,7 @@ def apply_plan(parent: nbformat.NotebookNode, parameters: dict[str, Any], change
 
 def header_cell(*, kind: str, node_id: str, parent: str | None, author: str, title: str, rationale: str,
                 changes: dict[str, Any], edited_cells: list[int], extra: str = "") -> nbformat.NotebookNode:
-    banner = build.OFFLINE_BANNER if author == "offline-engine" else (
+    banner = build.OFFLINE_BANNER if author == OFFLINE_ENGINE else (
         "> **Edited by a person**; aisci added the edit to the tree as its own node." if author == PERSON else
         f"> Written by {build.author_label(author)} through aisci.")
     lines = [f"# {KIND_TITLES.get(kind, kind)}: {title}", "", banner, "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,34 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aisci.fsutil import atomic_write_json, read_json
 
-KINDS = ("baseline", "draft", "debug", "improve", "hyperparameter", "ablation", "replica", "human")
-FAILED = ("failed", "timed_out", "died", "invalid")  # invalid: the plan never validated, the node never ran
-FINISHED = ("done", *FAILED)
+
+
+class NodeKind(StrEnum):
+    """How a node came about (a StrEnum: it compares equal to its value in node.json)."""
+
+    BASELINE = "baseline"
+    DRAFT = "draft"
+    DEBUG = "debug"
+    IMPROVE = "improve"
+    HYPERPARAMETER = "hyperparameter"
+    ABLATION = "ablation"
+    REPLICA = "replica"
+    HUMAN = "human"
+
+
+class NodeStatus(StrEnum):
+    RUNNING = "running"  # planned, or cut short by a kill: runs (again) on the next run
+    DONE = "done"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    DIED = "died"
+    INVALID = "invalid"  # a plan that never became valid, never run
+
+
+KINDS = tuple(NodeKind)
+FAILED = (NodeStatus.FAILED, NodeStatus.TIMED_OUT, NodeStatus.DIED,
+          NodeStatus.INVALID)  # invalid: a failed node whose plan never validated (never ran)
+FINISHED = (NodeStatus.DONE, *FAILED)
 # kinds whose result is a candidate for an idea's best node (an ablation removes a part of
 # the best node and a replica repeats it: neither is a new solution)
 CANDIDATE_KINDS = ("baseline", "draft", "debug", "improve", "hyperparameter", "human")
@@ -44,13 +70,14 @@ class TaskUse(BaseModel):
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # assignments are validated: `node.status = "done"` stores NodeStatus.DONE
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     id: str  # "<idea>/node-N"
     idea: str
-    kind: str
+    kind: NodeKind
     parent: str | None = None
-    status: str = "running"  # running | done | failed | timed_out | died | invalid (a plan never run)
+    status: NodeStatus = NodeStatus.RUNNING
     stage: str | None = None  # staged mode: implementation | tuning | research | ablation
     author: str = ""
     rationale: str = ""

@@ -7,6 +7,7 @@ import difflib
 import json
 from pathlib import Path
 
+from aisci.artifacts import Analysis, ExperimentSummary, Paper
 from aisci.fsutil import read_json
 from aisci.notebook import build
 from aisci.study import Study
@@ -34,8 +35,7 @@ def node_records(study: Study) -> list[dict]:
         if isinstance(node, dict) and "id" in node:
             node.setdefault("notebook", study.relative(path.parent / "experiment.ipynb"))
             nodes[node["id"]] = node
-    summary = read_json(study.path("experiments", "summary.json"), default={"nodes": []})
-    for row in summary.get("nodes", []):
+    for row in ExperimentSummary.load(study).as_json()["nodes"]:
         nodes.setdefault(row["id"], row)
     roots = {}  # a parent may be named by its idea ("baseline"): that idea's first node
     for key in sorted(nodes, key=_natural):
@@ -53,8 +53,8 @@ def _natural(node_id: str) -> list:
 
 
 def best_by_metric(study: Study) -> str | None:
-    summary = read_json(study.path("experiments", "summary.json"), default={})
-    return summary.get("best_by_metric", summary.get("best"))  # "best" honours a person's approval
+    summary = ExperimentSummary.load(study)
+    return summary.best_by_metric or summary.best  # "best" honours a person's approval
 
 
 def node_tree(nodes: list[dict]) -> list[tuple[int, dict]]:
@@ -107,14 +107,12 @@ def code_diff(study: Study, node: dict, parent: dict | None) -> str:
 
 # --- analysis and paper ----------------------------------------------------------------------
 def figures(study: Study) -> list[dict]:
-    return read_json(study.path("analysis", "summary.json"), default={}).get("figures", [])
+    return Analysis.load(study).figures
 
 
 def section_names(study: Study) -> list[str]:
-    from aisci.phases.writeup import SECTIONS
-
     folder = study.path("paper", "sections")
-    return [name for name in SECTIONS if (folder / f"{name}.tex").exists()]
+    return [name for name in Paper.SECTIONS if (folder / f"{name}.tex").exists()]
 
 
 def findings(study: Study, where: tuple[str, ...] = ("reviews", "paper")) -> list[dict]:

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 
 from aisci import gates
 from aisci.errors import GateStop
-from aisci.phases.ideation import load_ideas
+from aisci.artifacts import Ideas
 from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import novelty_decisions
 
@@ -25,7 +25,7 @@ class IdeasPanel(Panel):
 
     # --- state, all from disk ------------------------------------------------------------------
     def ideas(self) -> list:
-        return gates.apply_idea_edits(self.study, load_ideas(self.study))
+        return gates.apply_idea_edits(self.study, Ideas.load(self.study).ideas)
 
     def order(self) -> list[str]:
         ideas = sorted(self.ideas(), key=lambda i: -i.score)

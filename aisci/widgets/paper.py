@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from aisci import gates
+from aisci.artifacts import Paper
 from aisci.fsutil import atomic_write_text, read_json
 from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import findings, findings_for_section, section_names
@@ -66,13 +67,11 @@ class PaperPanel(Panel):
 
     # --- view ------------------------------------------------------------------------------------
     def body(self) -> list[widgets.Widget]:
-        from aisci.phases.writeup import SECTIONS
-
         present = section_names(self.study)
         if not present:
             return [widgets.HTML("No paper yet: run the writeup phase (05_writeup.ipynb).")]
         found = self.findings()
-        placed = {id(f) for name in SECTIONS for f in findings_for_section(name, found)}
+        placed = {id(f) for name in Paper.SECTIONS for f in findings_for_section(name, found)}
         general = [f for f in found if id(f) not in placed]
         failed = [f for f in found if not f["ok"]]
         head = widgets.HTML(f"<p>{len(found) - len(failed)} of {len(found)} checks pass."

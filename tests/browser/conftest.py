@@ -41,6 +41,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "jupyterlab-aisci"
+
+
+def extension_setup(base: Path) -> tuple[str, dict]:
+    """Config lines and environment that load jupyterlab-aisci: installed (pip, as CI and Binder do),
+    or else built in this checkout (`jlpm build` in extensions/jupyterlab-aisci), found through
+    PYTHONPATH and JUPYTER_PATH."""
+    import importlib.util
+
+    env: dict[str, str] = {}
+    if importlib.util.find_spec("jupyterlab_aisci") is None:
+        built = EXTENSION / "jupyterlab_aisci" / "labextension"
+        if not (built / "package.json").exists():
+            return "", env
+        data = base / "data"
+        (data / "labextensions").mkdir(parents=True)
+        (data / "labextensions" / "jupyterlab-aisci").symlink_to(built)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXTENSION), os.environ.get("PYTHONPATH")]))
+        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
+    return "c.ServerApp.jpserver_extensions = {'jupyterlab_aisci': True}\n", env
+
+
 @dataclass
 class Lab:
     url: str
@@ -67,14 +89,15 @@ def lab(tmp_path_factory):
     root.mkdir()
     port = _free_port()
     config = base / "jupyter_test_config.py"
+    extension_config, extension_env = extension_setup(base)
     config.write_text(
         "from jupyterlab.galata import configure_jupyter_server\n"
         "configure_jupyter_server(c)  # token-less, no xsrf check, app exposed to the page: tests only\n"
         f"c.ServerApp.ip = '127.0.0.1'\nc.ServerApp.port = {port}\nc.ServerApp.root_dir = {str(root)!r}\n"
         f"c.LabApp.user_settings_dir = {str(base / 'settings')!r}\nc.ServerApp.open_browser = False\nc.ServerApp.allow_root = True  # CI runs as root\nc.LabApp.news_url = None\nc.LabApp.check_for_updates_class = "
-        "'jupyterlab.NeverCheckForUpdate'\n")
+        "'jupyterlab.NeverCheckForUpdate'\n" + extension_config)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "AISCI_NO_PROGRESS": "1"}
+           "AISCI_NO_PROGRESS": "1", **extension_env}
     settings = base / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)  # no "get notified about Jupyter news?" toast over the screenshots
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')

@@ -1,5 +1,7 @@
 """arXiv: the Atom API (`GET /query?search_query=…`), at most one request every 3 seconds
-as arXiv asks. The API reports a bad query as an Atom entry titled "Error"."""
+as arXiv asks. The API reports a bad query as an Atom entry titled "Error" whose summary
+gives the reason (sent with HTTP 400 now, with 200 before); the reason is what the user
+sees. Titles and abstracts are TeX: their $math$ stays math."""
 
 from __future__ import annotations
 
@@ -43,13 +45,13 @@ class ArXiv(Source):
         root = self.fetcher.get(f"{self.base_url}/query",
                                 params={"search_query": search_query, "start": 0,
                                         "max_results": max(1, min(limit, 100)), "sortBy": "relevance"},
-                                accept="application/atom+xml", parse=_parse_feed)
+                                accept="application/atom+xml", parse=_parse_feed, error_reason=error_reason)
+        reason = _error_in_feed(root)
+        if reason:
+            raise SourceError(self.name, reason)
         refs = []
         for entry in root.findall("atom:entry", _NS):
-            entry_id = _text(entry, "atom:id")
-            if "/api/errors" in entry_id:
-                raise SourceError(self.name, f"query rejected: {_text(entry, 'atom:summary')}")
-            ref = self._reference(entry, entry_id)
+            ref = self._reference(entry, _text(entry, "atom:id"))
             if ref:
                 refs.append(ref)
         return refs
@@ -67,11 +69,26 @@ class ArXiv(Source):
             year=int(published[:4]) if published[:4].isdigit() else None,
             doi=_text(entry, "arxiv:doi") or None,
             arxiv_id=arxiv_id,
+            howpublished=" ".join(_text(entry, "arxiv:journal_ref").split()) or None,
             abstract=" ".join(_text(entry, "atom:summary").split()) or None,
             url=f"https://arxiv.org/abs/{arxiv_id}",
             primary_class=category.get("term") if category is not None else None,
             source=self.name,
+            markup="tex",
         )
+
+
+def error_reason(body: str) -> str | None:
+    """The one-line reason of arXiv's error feed, or None if `body` is not one."""
+    return _error_in_feed(ET.fromstring(body))
+
+
+def _error_in_feed(root: ET.Element) -> str | None:
+    for entry in root.findall("atom:entry", _NS):
+        if "/api/errors" in _text(entry, "atom:id"):
+            summary = " ".join(_text(entry, "atom:summary").split()) or "no reason given"
+            return f"query rejected: {summary}"
+    return None
 
 
 def _parse_feed(body: str) -> ET.Element:

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 from aisci.literature.bibfile import parse_bib
 from aisci.literature.build import reference_from_metadata
+from aisci.literature.casing import protect_case
 from aisci.literature.errors import SourceError
 from aisci.literature.identifiers import normalize_doi
 from aisci.literature.model import Reference
 from aisci.literature.sources.base import Source
-from aisci.literature.sources.http import Fetcher
 
-_TAG = re.compile(r"<[^>]+>")
 _ENTRY_TYPES = {"journal-article": "article", "proceedings-article": "inproceedings", "book-chapter": "incollection",
-                "book": "book", "monograph": "book", "edited-book": "book", "dissertation": "phdthesis",
-                "report": "techreport", "posted-content": "misc"}
-_SELECT = "DOI,title,author,issued,container-title,type,abstract,volume,issue,page,publisher"
+                "book-section": "incollection", "book-part": "incollection", "reference-entry": "incollection",
+                "book": "book", "monograph": "book", "edited-book": "book", "reference-book": "book",
+                "dissertation": "phdthesis", "report": "techreport", "report-component": "techreport",
+                "posted-content": "misc"}
+_SELECT = "DOI,title,author,issued,container-title,type,abstract,volume,issue,page,publisher,institution"
 
 
 class Crossref(Source):
@@ -34,9 +34,7 @@ class Crossref(Source):
         super().__init__(**kwargs)
         self.doi_base_url = (doi_base_url or self.default_doi_url).rstrip("/")
         # doi.org is another host: its own connection and its own rate limit, the same cache
-        self.doi_fetcher = Fetcher(self.name, cache=self.fetcher.cache,
-                                   min_interval_s=self.fetcher.limiter.min_interval_s, policy=self.fetcher.policy,
-                                   limiter_name=f"{self.name}@{self.doi_base_url}", sleep=self.fetcher._sleep)
+        self.doi_fetcher = self.fetcher.for_host(f"{self.name}@{self.doi_base_url}")
 
     def close(self) -> None:
         super().close()
@@ -73,8 +71,11 @@ class Crossref(Source):
         if not parsed.references:
             raise SourceError(self.name, f"no readable BibTeX for doi:{clean}")
         ref = parsed.references[0]
-        ref.fields.setdefault("doi", clean)
-        return ref
+        fields = {**ref.fields, "doi": ref.get("doi") or clean}
+        if fields.get("title") and "{" not in fields["title"]:  # publishers' BibTeX protects no capitals
+            fields["title"] = protect_case(fields["title"])
+        # a copy, not setdefault: the parsed reference has already cached its (missing) DOI
+        return ref.copy(fields=fields)
 
     def _reference(self, item: dict) -> Reference | None:
         title = _first(item.get("title"))
@@ -85,30 +86,44 @@ class Crossref(Source):
             if not isinstance(person, dict):
                 continue
             if person.get("family"):
-                authors.append(f"{person['family']}, {person.get('given', '')}".strip().rstrip(","))
+                parts = [person["family"], person.get("suffix") or "", person.get("given") or ""]
+                authors.append(", ".join(p.strip() for p in parts if p and p.strip()))
             elif person.get("name"):  # an organisation: one name, never split into first/last
                 authors.append("{" + person["name"] + "}")
         date_parts = ((item.get("issued") or {}).get("date-parts") or [[None]])[0] or [None]
         year = date_parts[0] if isinstance(date_parts[0], int) else None
-        abstract = _TAG.sub(" ", item.get("abstract") or "").strip() or None
         entry_type = _ENTRY_TYPES.get(item.get("type") or "", "misc")
+        institution = _first([i.get("name") for i in item.get("institution") or [] if isinstance(i, dict)])
+        # a chapter's containers are [series, book]: the book is the last
+        containers = item.get("container-title") or []
+        container = _first(list(reversed(containers)) if isinstance(containers, list) else containers)
+        publisher = (item.get("publisher") or "").strip() or None
+        # the issuer of a report or a thesis: the institution Crossref names, else the publisher
+        if entry_type in ("techreport", "phdthesis"):
+            venue = institution or publisher
+        elif entry_type == "misc":
+            venue = None
+        else:
+            venue = container or None
         return reference_from_metadata(
-            title=_TAG.sub("", title),
+            title=title,
             authors=authors,
             year=year,
-            venue=_first(item.get("container-title")) or None,
+            venue=venue,
+            howpublished=(container or institution or publisher) if entry_type == "misc" else None,
             entry_type=entry_type,
             doi=item.get("DOI"),
-            abstract=abstract,
+            abstract=item.get("abstract"),
             volume=item.get("volume"),
             number=item.get("issue"),
             pages=item.get("page"),
-            publisher=item.get("publisher"),
+            publisher=publisher if venue != publisher else None,
             source=self.name,
+            markup="html",  # Crossref carries HTML/JATS markup and entities in titles and abstracts
         )
 
 
 def _first(value) -> str:
     if isinstance(value, list):
-        value = value[0] if value else ""
+        value = next((v for v in value if isinstance(v, str) and v.strip()), "")
     return (value or "").strip() if isinstance(value, str) else ""

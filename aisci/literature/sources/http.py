@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import httpx
 
-from aisci import __version__
+from aisci.version import __version__
 from aisci.literature.errors import SourceError, SourceNotFound
 from aisci.literature.sources.cache import ResponseCache, request_key
 
@@ -110,11 +110,22 @@ class Fetcher:
         self.key_hint = key_hint  # e.g. "$S2_API_KEY", named (never shown) when access is refused
         self._client = client  # made on first use: answers from the cache need no connection
         self._client_lock = threading.Lock()
+        self._client_of: Fetcher | None = None  # another host of the same source: use its client
         self._sleep = sleep
         self.requests_sent = 0
 
+    def for_host(self, limiter_name: str) -> Fetcher:
+        """A fetcher for another host of this source (doi.org for Crossref): the same client,
+        cache, policy and clock, its own rate limit."""
+        sibling = Fetcher(self.source, cache=self.cache, min_interval_s=self.limiter.min_interval_s,
+                          policy=self.policy, limiter_name=limiter_name, key_hint=self.key_hint, sleep=self._sleep)
+        sibling._client_of = self
+        return sibling
+
     @property
     def client(self) -> httpx.Client:
+        if self._client_of is not None:
+            return self._client_of.client
         with self._client_lock:
             if self._client is None:
                 self._client = httpx.Client(follow_redirects=True,
@@ -122,14 +133,16 @@ class Fetcher:
             return self._client
 
     def close(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._client_of is None:
             self._client.close()
 
     def get(self, url: str, *, params: dict | None = None, headers: dict | None = None,
             secret_params: dict | None = None, secret_headers: dict | None = None,
-            accept: str = "application/json", parse: Callable[[str], Any] = str, use_cache: bool = True) -> Any:
+            accept: str = "application/json", parse: Callable[[str], Any] = str, use_cache: bool = True,
+            error_reason: Callable[[str], str | None] | None = None) -> Any:
         """The parsed answer to GET url?params. `parse` runs before caching, so an answer
-        that cannot be read is reported (SourceError) and never cached."""
+        that cannot be read is reported (SourceError) and never cached. `error_reason`
+        reads the reason out of an error answer's body (arXiv's error feed)."""
         params = {k: v for k, v in (params or {}).items() if v is not None}
         key = request_key(self.source, url, params, accept)
         if use_cache and self.cache is not None:
@@ -138,7 +151,7 @@ class Fetcher:
                 log.debug("%s: answered from cache: %s %s", self.source, url, params)
                 return parse(cached)
         body = self._fetch(url, {**params, **(secret_params or {})},
-                           {"Accept": accept, **(headers or {}), **(secret_headers or {})})
+                           {"Accept": accept, **(headers or {}), **(secret_headers or {})}, error_reason)
         try:
             parsed = parse(body)
         except Exception as exc:
@@ -148,7 +161,8 @@ class Fetcher:
             self.cache.put(key, source=self.source, url=url, params=params, body=body)
         return parsed
 
-    def _fetch(self, url: str, params: dict, headers: dict) -> str:
+    def _fetch(self, url: str, params: dict, headers: dict,
+               error_reason: Callable[[str], str | None] | None = None) -> str:
         policy = self.policy
         start = time.monotonic()
         deadline = start + policy.max_total_s
@@ -179,7 +193,8 @@ class Fetcher:
                     hint = f"; check {self.key_hint}" if self.key_hint else ""
                     raise SourceError(self.source, f"access refused (HTTP {status}){hint}")
                 if status not in RETRY_STATUSES:
-                    raise SourceError(self.source, f"HTTP {status}: {_snippet(response.text)}")
+                    told = _reason_in_body(error_reason, response.text)
+                    raise SourceError(self.source, told or f"HTTP {status}: {_snippet(response.text)}")
                 reason = "rate limited (HTTP 429)" if status == 429 else f"server error (HTTP {status})"
                 asked = parse_retry_after(response.headers.get("Retry-After"))
                 pause = asked if asked is not None else self._backoff(attempt)
@@ -210,6 +225,16 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         base = min(self.policy.max_backoff_s, self.policy.backoff_s * 2 ** (attempt - 1))
         return base * (0.5 + random.random() / 2)  # jitter: parallel clients do not retry in lockstep
+
+
+def _reason_in_body(error_reason: Callable[[str], str | None] | None, body: str) -> str | None:
+    if error_reason is None:
+        return None
+    try:
+        reason = error_reason(body)
+    except Exception:  # an error body we cannot read: the raw snippet says more than nothing
+        return None
+    return _snippet(reason) if reason else None
 
 
 def _snippet(text: str, limit: int = 160) -> str:

@@ -1,5 +1,9 @@
 """OpenAlex: `GET /works?search=…`. OpenAlex gives no BibTeX; entries are built from the
-metadata, the abstract rebuilt from its inverted index, the arXiv id read off the locations."""
+metadata, the abstract rebuilt from its inverted index, the arXiv id read off the locations.
+
+The entry type follows `type_crossref` where given (OpenAlex's own `type` calls conference
+papers "article"), else `type` and the kind of source. A thesis's school is the author's
+institution; a report's institution is the organisation that hosts its source."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from aisci.literature.model import Reference
 from aisci.literature.sources.base import Source
 
 _ENTRY_TYPES = {"book": "book", "book-chapter": "incollection", "dissertation": "phdthesis",
-                "report": "techreport", "preprint": "misc", "dataset": "misc"}
+                "report": "techreport", "preprint": "misc", "dataset": "misc", "proceedings-article": "inproceedings",
+                "journal-article": "article", "posted-content": "misc", "monograph": "book", "edited-book": "book",
+                "book-section": "incollection", "book-part": "incollection", "reference-entry": "incollection"}
 
 
 class OpenAlex(Source):
@@ -44,16 +50,25 @@ class OpenAlex(Source):
             return None
         location = work.get("primary_location") or {}
         source = location.get("source") or {}
-        venue = (source.get("display_name") or "").strip()
+        source_name = (source.get("display_name") or "").strip()
         arxiv_id = _arxiv_id(work)
-        if "arxiv" in venue.lower() or source.get("type") == "repository":
-            venue = ""
-        work_type = work.get("type") or ""
-        if work_type in _ENTRY_TYPES:
-            entry_type = _ENTRY_TYPES[work_type]
-        elif venue:
-            entry_type = "inproceedings" if source.get("type") == "conference" else "article"
+        on_arxiv = "arxiv" in source_name.lower()
+        repository = source.get("type") == "repository"
+        entry_type = _ENTRY_TYPES.get(work.get("type_crossref") or "") or _ENTRY_TYPES.get(work.get("type") or "")
+        if entry_type is None or (entry_type == "article" and source.get("type") == "conference"):
+            if source_name and not repository and not on_arxiv:
+                entry_type = "inproceedings" if source.get("type") == "conference" else "article"
+            else:
+                entry_type = "misc"
+        if entry_type == "phdthesis":
+            venue = _first_institution(work) or source.get("host_organization_name") or source_name
+        elif entry_type == "techreport":
+            venue = source.get("host_organization_name") or source_name or _first_institution(work)
+        elif entry_type == "misc" or repository or on_arxiv:
+            venue = None
         else:
+            venue = source_name
+        if entry_type in ("article", "inproceedings", "incollection") and not venue:
             entry_type = "misc"
         biblio = work.get("biblio") or {}
         first, last = biblio.get("first_page"), biblio.get("last_page")
@@ -63,7 +78,8 @@ class OpenAlex(Source):
             authors=[(a.get("author") or {}).get("display_name", "") for a in work.get("authorships") or []
                      if isinstance(a, dict)],
             year=work.get("publication_year"),
-            venue=venue or None,
+            venue=(venue or "").strip() or None,
+            howpublished=source_name if entry_type == "misc" and source_name and not on_arxiv else None,
             entry_type=entry_type,
             doi=work.get("doi"),
             arxiv_id=arxiv_id,
@@ -73,7 +89,17 @@ class OpenAlex(Source):
             number=biblio.get("issue"),
             pages=pages,
             source=self.name,
+            markup="html",  # OpenAlex titles carry <i>, <sup>, <sub> and entities
         )
+
+
+def _first_institution(work: dict) -> str | None:
+    for authorship in work.get("authorships") or []:
+        for institution in (authorship or {}).get("institutions") or []:
+            name = (institution or {}).get("display_name")
+            if name:
+                return name
+    return None
 
 
 def abstract_from_inverted_index(index: dict | None) -> str | None:

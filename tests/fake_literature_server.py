@@ -1,4 +1,4 @@
-"""A local stand-in for the online sources, for tests and offline demos.
+"""A local stand-in for the online sources, for tests.
 
 One HTTP server on 127.0.0.1 answers the way Semantic Scholar, OpenAlex, arXiv, Crossref
 and doi.org do (same paths, parameters and response shapes, a tiny corpus), and can be
