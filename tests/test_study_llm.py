@@ -49,6 +49,8 @@ def answer(request: dict):
         return reply({"parameters": {"lr": 0.1}, "rationale": "Remove the idea's change."})
     if task == "analysis_observe":
         return reply({"observations": ["The high_lr run's final_loss is below the baseline's."]})
+    if task == "analysis_cells":  # this model finds the base analysis enough
+        return reply({"cells": []})
     if task == "writeup_method":
         return reply({"method": SECTIONS["method"], "experimental_setup": SECTIONS["experimental_setup"]})
     if task == "writeup_draft":
