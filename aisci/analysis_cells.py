@@ -16,7 +16,7 @@ import nbformat
 from pydantic import BaseModel, Field
 
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 
 ROLE = "model-analysis"
 

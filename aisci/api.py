@@ -224,6 +224,6 @@ def model_requirements(spec: str) -> dict:
 
 
 def templates() -> list[str]:
-    from aisci.template import available_templates
+    from aisci.manifest import available_templates
 
     return list(available_templates())

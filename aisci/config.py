@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aisci.constants import PHASE_NAMES
 from aisci.errors import ConfigError
-from aisci.notebook.sandbox import SandboxSettings  # the limits' defaults are defined there, once
+from aisci.execution.sandbox import SandboxSettings  # the limits' defaults are defined there, once
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -192,7 +192,7 @@ class ExperimentsSection(Section):
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
     sandbox: bool = Field(default=True, description="run each kernel in the bubblewrap sandbox "
-                                                    "(aisci/notebook/sandbox.py); false is disclosed in the paper")
+                                                    "(aisci/execution/sandbox.py); false is disclosed in the paper")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,
                                   description="address space per kernel process, in MB")
     cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0,

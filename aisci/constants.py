@@ -22,4 +22,4 @@ PERSON = "person"  # a person's edit in JupyterLab or a text editor
 AISCI_AUTHOR = "aisci"  # code aisci writes itself (loading records, plotting), not an LLM task
 
 # The sandboxed kernel's default limits are defined once, on SandboxSettings
-# (aisci/notebook/sandbox.py: the launcher runs as a plain script and imports nothing of aisci).
+# (aisci/execution/sandbox.py: the launcher runs as a plain script and imports nothing of aisci).

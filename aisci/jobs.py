@@ -28,7 +28,8 @@ from aisci.study import Study, now_iso
 
 JOB_FILE = "job.json"
 LOG_FILE = "run.log"
-STOP_GRACE_S = 20.0  # how long a stopped run has to finish its cell and save, before it is terminated
+STOP_GRACE_S = 30.0  # how long a stopped run has to finish its cell and save, before it is terminated
+ANSWER_WITHIN_S = 5.0  # Stop answers after this long; a run still ending shows as running until it has
 
 _starting = threading.Lock()  # two clicks at once: one start wins, the other sees it running
 _children: dict[int, subprocess.Popen] = {}  # jobs this process started, reaped when they end
@@ -101,14 +102,25 @@ def stop(study: Study, grace_s: float = STOP_GRACE_S) -> dict:
     record["stop_requested_at"] = now_iso()
     atomic_write_json(study.state_dir / JOB_FILE, record)
     _signal(pgid, signal.SIGINT)
-    deadline = time.monotonic() + grace_s
-    while _alive(record["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(record["pid"]):
-        _signal(pgid, signal.SIGTERM)
-        time.sleep(1.0)
-        _signal(pgid, signal.SIGKILL)
+    if not _ended(record["pid"], min(grace_s, ANSWER_WITHIN_S)):  # the rest of the grace in the background
+        threading.Thread(target=_escalate, args=(record["pid"], pgid, grace_s - ANSWER_WITHIN_S), daemon=True).start()
     return job(study)
+
+
+def _ended(pid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def _escalate(pid: int, pgid: int, grace_s: float) -> None:
+    """A run that did not end within the grace after Ctrl-C is terminated, then killed."""
+    if _ended(pid, max(grace_s, 0.0)):
+        return
+    _signal(pgid, signal.SIGTERM)
+    if not _ended(pid, 5.0):
+        _signal(pgid, signal.SIGKILL)
 
 
 def log_since(study: Study, offset: int = 0, limit: int = 256_000) -> dict:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aisci.version import __version__
-from aisci.errors import GateStop, StudyError
+from aisci.errors import GateStop
 from aisci.fsutil import file_digest, sha256_of
 from aisci.hooks import Hooks, PhaseEvent
 from aisci.llm import LLM

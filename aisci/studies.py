@@ -14,6 +14,7 @@ from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.search.node import FINISHED
 from aisci.study import Study
+from aisci.writeup.publishing import pdf_state
 
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages", ".ipynb_checkpoints"}
 MAX_DEPTH = 6  # studies nested deeper than this under the server root are not looked for
@@ -65,8 +66,32 @@ def card(study_dir: Path, root: Path | None = None) -> dict:
     except AisciError as exc:  # a broken study is listed with its problem, not left out
         return {"path": name, "name": path.name, "error": str(exc)}
     job = jobs.job_at(path / ".aisci")
-    return {"path": name, "name": path.name, **facts, "phases": _with_run(facts["phases"], facts["waiting"], job),
-            "running": job["running"], "job": job, "cost": cost_at(path, facts["budget"])}
+    phases = _with_run(facts["phases"], facts["waiting"], job)
+    return {"path": name, "name": path.name, **facts, "phases": phases, "running": job["running"], "job": job,
+            "cost": cost_at(path, facts["budget"]), "progress": progress(path, phases) if job["running"] else None}
+
+
+def progress(root: Path, phases: list[dict]) -> dict:
+    """Where a running study is: its phase, the experiment node running, the nodes still to run in
+    this round, and a time estimate from the baseline's measured time (nodes run one at a time
+    unless [experiments] workers says otherwise)."""
+    running = next((p["name"] for p in phases if p["state"] == "running"), None)
+    done = sum(1 for p in phases if p["state"] == "done")
+    found = {"phase": running, "phases_done": done, "phases": len(phases), "node": None, "node_started_at": None,
+             "queued": 0, "baseline_s": None, "estimate_s": None}
+    if running != "experiments":
+        return found
+    nodes = [read_json(p, default={}) or {} for p in (root / "experiments").glob("*/*/node.json")]
+    baseline = next((n for n in nodes if n.get("kind") == "baseline" and n.get("duration_s")), None)
+    active = [n for n in nodes if n.get("status") == "running"]
+    started = sorted((n for n in active if n.get("started_at")), key=lambda n: n["started_at"])
+    if started:
+        found.update(node=started[-1]["id"], node_started_at=started[-1]["started_at"])
+    found["queued"] = len(active) - len(started)
+    if baseline:
+        found["baseline_s"] = baseline["duration_s"]
+        found["estimate_s"] = round(baseline["duration_s"] * len(active), 1)
+    return found
 
 
 def phase_states(study: Study, job: dict | None = None) -> list[dict]:
@@ -96,7 +121,6 @@ def _with_run(planned: list[dict], waiting: list[str], job: dict) -> list[dict]:
 # template and the notebooks. A sidebar asks every few seconds, so what a study's files say is kept
 # until one of them changes (a walk of stat() calls, far cheaper than the plan).
 _FACTS: dict[Path, tuple[int, dict]] = {}
-TRANSIENT = {".aisci/run.log", ".aisci/job.json", ".aisci/run.lock"}  # a run's own bookkeeping
 UNSTAMPED = "llm"  # the call store (even a read touches SQLite's journal): its totals are read each time
 
 
@@ -127,29 +151,43 @@ def _planned(study: Study) -> list[dict]:
     return rows
 
 
-def _stamp(root: Path) -> int:
-    """A number that changes when any file of the study (but a run's log and the call store) changes."""
-    entries = []
+_FOLDERS: dict[str, tuple[int, list[str]]] = {}  # folder -> (its mtime, its subfolders) when last read
+TOP_FILES = ("aisci.toml", "decisions.jsonl")  # written in place (appended, or by a person's editor)
 
-    def walk(folder: str, prefix: str) -> None:
+
+def _stamp(root: Path) -> int:
+    """A number that changes when the study changes: the modification times of its folders (aisci,
+    and JupyterLab when it saves, write a file to a temporary name and rename it, which changes the
+    folder's time) and of the files written in place. The call store is left out: its totals are
+    read each time. A folder whose time did not change is not listed again."""
+    stamps: list[tuple[str, int]] = []
+
+    def visit(folder: str) -> None:
         try:
-            scanned = list(os.scandir(folder))
+            mtime = os.stat(folder).st_mtime_ns
         except OSError:
             return
-        for entry in scanned:
-            path = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if path != UNSTAMPED:
-                    walk(entry.path, path + "/")
-            elif path not in TRANSIENT:
-                try:
-                    stat = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                entries.append((path, stat.st_mtime_ns, stat.st_size))
+        cached = _FOLDERS.get(folder)
+        if cached is None or cached[0] != mtime:
+            try:
+                subfolders = sorted(e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False))
+            except OSError:
+                return
+            _FOLDERS[folder] = cached = (mtime, subfolders)
+        stamps.append((folder, mtime))
+        for subfolder in cached[1]:
+            if subfolder != skipped:
+                visit(subfolder)
 
-    walk(str(root), "")
-    return hash(tuple(entries))
+    skipped = str(root / UNSTAMPED)
+    visit(str(root))
+    for name in TOP_FILES:
+        try:
+            stat = os.stat(root / name)
+        except OSError:
+            continue
+        stamps.append((name, stat.st_mtime_ns))
+    return hash(tuple(stamps))
 
 
 def waiting_gates(study: Study) -> list[str]:
@@ -162,15 +200,38 @@ def cost(study: Study) -> dict:
     return cost_at(study.root, study.config.budget.model_dump())
 
 
+_COSTS: dict[Path, tuple[tuple, dict]] = {}
+
+
 def cost_at(root: Path, budget: dict) -> dict:
     path = root / "llm" / "calls.sqlite"
     totals = {"calls": 0, "tokens": 0, "cost_usd": 0.0, "offline_tasks": 0}
     if path.exists():
-        store = CallStore(path)
-        live, offline = store.totals("openai-compatible"), store.totals("offline")
-        totals = {"calls": live.calls, "tokens": live.tokens, "cost_usd": round(live.cost_usd, 6),
-                  "offline_tasks": offline.calls}
+        key = _store_key(path)
+        cached = _COSTS.get(path)
+        if cached and cached[0] == key:  # no call stored since (a read leaves both files as they are)
+            totals = cached[1]
+        else:
+            store = CallStore(path)
+            live, offline = store.totals("openai-compatible"), store.totals("offline")
+            totals = {"calls": live.calls, "tokens": live.tokens, "cost_usd": round(live.cost_usd, 6),
+                      "offline_tasks": offline.calls}
+            _COSTS[path] = (_store_key(path), totals)
     return {**totals, "max_usd": budget.get("max_usd"), "max_tokens": budget.get("max_tokens")}
+
+
+def _store_key(path: Path) -> tuple:
+    """What changes when a call is stored: the database's size and time, or its write-ahead log's
+    size (a reader makes an empty log, touches its time, and removes it; it never changes its size)."""
+    found = []
+    for name in (path, f"{path}-wal"):
+        try:
+            stat = os.stat(name)
+        except OSError:
+            found.append(None)
+            continue
+        found.append((stat.st_size, stat.st_mtime_ns) if name is path else (stat.st_size or None))  # empty = none
+    return tuple(found)
 
 
 def best_node(study: Study) -> dict | None:
@@ -187,9 +248,10 @@ def paper(study: Study) -> dict | None:
     checks = read_json(study.path("paper", "checks.json"))
     if not checks:
         return None
-    pdf = study.path("paper", "paper.pdf")
-    return {"pdf": "paper/paper.pdf" if pdf.exists() else None, "open_problems": checks.get("open", 0),
-            "tex": "paper/main.tex"}
+    pdf = checks.get("pdf")  # paper/paper.pdf, or paper/paper-draft.pdf while problems are open
+    pdf = pdf if pdf and (study.root / pdf).exists() else None
+    return {"pdf": pdf, "final": bool(pdf) and pdf.endswith("/paper.pdf"), "open_problems": checks.get("open", 0),
+            "tex": "paper/main.tex", "state": pdf_state(study)}
 
 
 def review(study: Study) -> dict | None:
@@ -203,7 +265,7 @@ def tree(study: Study) -> dict:
     """The experiment tree: every node with its kind, status, metric and failure; the best one
     marked; a finished node whose notebook a person changed marked `edited` (the next run makes
     the edit a `human` node)."""
-    from aisci.notebook import build
+    from aisci.execution import build
     from aisci.widgets.data import node_records
 
     summary = ExperimentSummary.load(study)

@@ -21,7 +21,7 @@ from aisci.version import STUDY_FORMAT_VERSION, __version__
 from aisci.config import CONFIG_FILE, StudyConfig, StudySection, dump_config, load_config
 from aisci.errors import ConfigError, StudyError
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
-from aisci.template import Template, load_template, resolve_template
+from aisci.manifest import Template, load_template, resolve_template
 
 LAYOUT = ("template", "ideas", "literature", "experiments", "analysis", "paper", "reviews", "llm", ".aisci")
 

@@ -24,8 +24,8 @@ from aisci.llm import LLM
 from aisci.llm.spec import parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
-from aisci.notebook import build
-from aisci.template import (
+from aisci.execution import build
+from aisci.manifest import (
     MANIFEST,
     baseline_run_problems,
     load_template,

@@ -25,8 +25,8 @@ from concurrent.futures import wait
 from pathlib import Path
 
 from aisci.executors import NodeJob, SerialExecutor, run_job
-from aisci.notebook import build
-from aisci.notebook.sandbox import SandboxSettings, probe
+from aisci.execution import build
+from aisci.execution.sandbox import SandboxSettings, probe
 
 TOY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "toy"
 SANDBOX = SandboxSettings()  # the defaults an experiment node gets
@@ -102,7 +102,7 @@ def sandbox_startup(args, root: Path) -> dict:
             result = run_job(NodeJob(folder / "nb.ipynb", folder, timeout_s=60, sandbox=sandbox))
             times[kind].append(time.monotonic() - started)
             assert result.ok, result.reason
-    launcher = [sys.executable, "-I", str(Path(__import__("aisci.notebook.sandbox").notebook.sandbox.__file__)),
+    launcher = [sys.executable, "-I", str(Path(__import__("aisci.execution.sandbox").notebook.sandbox.__file__)),
                 "--nproc", "64", "--no-network", "--cgroup-name", "aisci-bench", "--", sys.executable, "-c", "pass"]
     bare = [sys.executable, "-c", "pass"]
     process = {"launcher": [], "bare": []}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-from aisci.notebook.execute import execute_notebook
+from aisci.execution.execute import execute_notebook
 from aisci.phases import PHASES
-from aisci.template import load_template
+from aisci.manifest import load_template
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ BINDER_LIMIT_MB = 2048
 
 def default_template() -> str:
     from aisci.errors import TemplateError
-    from aisci.template import load_template, resolve_template
+    from aisci.manifest import load_template, resolve_template
 
     try:
         load_template(resolve_template("grokking"))

@@ -16,8 +16,8 @@ from aisci.config import parse_config
 from aisci.errors import ConfigError
 from aisci.executors import NodeJob, SerialExecutor, make_executor, sandbox_settings
 from aisci.executors.local import LocalExecutor, _worker_death_as_result
-from aisci.notebook import build
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution import build
+from aisci.execution.sandbox import SandboxSettings
 from aisci.records import read_records
 
 SMALL = SandboxSettings(memory_mb=2048, cpu_seconds=60, max_processes=64)
@@ -132,8 +132,8 @@ import sys, time
 from pathlib import Path
 if __name__ == "__main__":
     from aisci.executors import NodeJob
-    from aisci.notebook import build
-    from aisci.notebook.sandbox import SandboxSettings
+    from aisci.execution import build
+    from aisci.execution.sandbox import SandboxSettings
     node = Path(sys.argv[2])
     nb = build.notebook("victim", build.AISCI_AUTHOR)
     nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))

@@ -23,7 +23,7 @@ from aisci.ideas import (
     template_background,
     terms,
 )
-from aisci.template import load_template
+from aisci.manifest import load_template
 from tests.study_helpers import init_study, set_config
 
 CRITERION = "differs from every retrieved paper in a stated way"

@@ -5,11 +5,14 @@ outputs come out byte-identical does not make the phases after it rerun."""
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from aisci import api
 from aisci.artifacts import ExperimentSummary
 from aisci.cli import main
+from aisci.config import Section, StudyConfig
 from aisci.constants import PHASE_NAMES
 from aisci.hooks import Hooks
 from aisci.runner import run_study
@@ -47,15 +50,42 @@ class Recorder:
         return [detail for hook, detail in self.calls if hook == name]
 
 
+class ConfigReads:
+    """Which aisci.toml keys each phase reads while it runs (every attribute read of a config
+    section, attributed to the phase the hooks say is running)."""
+
+    def __init__(self):
+        self.phase: str | None = None
+        self.reads: dict[str, set[str]] = {}
+        self.names = {field.annotation: name for name, field in StudyConfig.model_fields.items()}
+
+    def hooks(self) -> Hooks:
+        def start(event):
+            self.phase = event.phase
+        return Hooks(on_phase_start=start, on_phase_end=lambda event: setattr(self, "phase", None))
+
+    def patch(self):
+        original = Section.__getattribute__
+        recorder = self
+
+        def reading(section, name):
+            cls = original(section, "__class__")
+            if recorder.phase and name in cls.model_fields and cls in recorder.names:
+                recorder.reads.setdefault(recorder.phase, set()).add(f"{recorder.names[cls]}.{name}")
+            return original(section, name)
+        return mock.patch.object(Section, "__getattribute__", reading)
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     from tests.conftest import TOY_TEMPLATE
 
     study = init_study(tmp_path_factory.mktemp("incremental") / "s", TOY_TEMPLATE)
-    recorder = Recorder()
-    outcome = api.run(study, progress=False, hooks=recorder.hooks())
+    recorder, config_reads = Recorder(), ConfigReads()
+    with config_reads.patch():
+        outcome = api.run(study, progress=False, hooks=recorder.hooks().extend(config_reads.hooks()))
     assert outcome.finished and outcome.ran == list(PHASE_NAMES)
-    return study, recorder
+    return study, recorder, config_reads
 
 
 @pytest.fixture
@@ -70,8 +100,28 @@ def rerun(study) -> tuple[list[str], list[str]]:
     return report.ran, executed_notebooks(study)[before:]
 
 
+# how calls are made, not what they answer: left out of every fingerprint on purpose
+HOW_CALLS_ARE_MADE = {"llm.cache", "llm.timeout_s", "llm.max_retries", "llm.backoff_s", "llm.max_backoff_s",
+                      "llm.prices", "budget.max_usd", "budget.max_tokens"}
+
+
+def test_each_phase_declares_every_config_key_it_reads(first_run):
+    """The fingerprint covers only what a phase declares (CONFIG, plus the model of its role),
+    so a key it reads undeclared would leave a stale result after a change: none may."""
+    from aisci.phases import PHASES
+    from aisci.runner import LLM_KEYS
+
+    reads = first_run[2].reads
+    assert set(reads) == set(PHASE_NAMES)
+    for name, keys in reads.items():
+        declared = (*PHASES[name].CONFIG, *LLM_KEYS, "llm.default", "llm.roles", "llm.endpoints")
+        undeclared = {k for k in keys - HOW_CALLS_ARE_MADE
+                      if not any(k == d or k.startswith(d + ".") for d in declared)}
+        assert undeclared == set(), f"{name} reads {sorted(undeclared)} without declaring them in CONFIG"
+
+
 def test_hooks_report_every_phase_and_node_in_order(first_run):
-    study, recorder = first_run
+    study, recorder, _ = first_run
     assert recorder.of("phase_start") == [(name, False) for name in PHASE_NAMES]
     assert recorder.of("phase_end") == [(name, True) for name in PHASE_NAMES]
     nodes = ExperimentSummary.load(study).nodes

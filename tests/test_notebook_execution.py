@@ -3,9 +3,9 @@ failures reported, records read back."""
 
 from __future__ import annotations
 
-from aisci.notebook import build
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.kernel import scrubbed_env
+from aisci.execution import build
+from aisci.execution.execute import execute_notebook
+from aisci.execution.kernel import scrubbed_env
 from aisci.records import read_records
 
 

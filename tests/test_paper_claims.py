@@ -8,7 +8,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from aisci.paper.claims import Evidence, seeds_per_configuration, unrun_claims
-from aisci.template import load_template
+from aisci.manifest import load_template
 
 TOY = "tests/fixtures/toy"
 EVIDENCE = Evidence("import torch nn batchnorm1d self mlp nn linear lr 0 1 mnist loader", False, 1)

@@ -12,8 +12,8 @@ import nbformat
 import papermill
 import pytest
 
-from aisci import notebooks
-from aisci.notebooks import make
+from aisci import phase_notebooks as notebooks
+from aisci.phase_notebooks import make
 from tests.conftest import TOY_TEMPLATE
 from tests.study_helpers import executed_notebooks, init_study, set_config
 
@@ -27,7 +27,7 @@ def test_package_copies_top_level_copies_and_builder_agree():
     built = make.notebooks()
     assert sorted(built) == ["00_quickstart.ipynb", *(f"{n}.ipynb" for n in PHASE_NOTEBOOKS)] == notebooks.names()
     for name, text in built.items():
-        assert notebooks.path(name).read_text(encoding="utf-8") == text, f"run `python -m aisci.notebooks.make` ({name})"
+        assert notebooks.path(name).read_text(encoding="utf-8") == text, f"run `python -m aisci.phase_notebooks.make` ({name})"
         assert (REPO / "notebooks" / name).read_text(encoding="utf-8") == text, f"notebooks/{name} is out of step"
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aisci.notebook import build
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import (
+from aisci.execution import build
+from aisci.execution.execute import execute_notebook
+from aisci.execution.sandbox import (
     RUN_DIR_NAME,
     RUN_MARKER_ENV,
     SandboxRun,
@@ -232,7 +232,7 @@ def test_the_kernel_cannot_start_under_an_absurd_memory_limit(tmp_path):
 
 
 def test_signals_map_to_reasons():
-    from aisci.notebook.sandbox import describe_exit
+    from aisci.execution.sandbox import describe_exit
     settings = SandboxSettings(memory_mb=512, cpu_seconds=5)
     done = {"finished": True, "stop_reason": None}
     assert "SIGSEGV" in describe_exit({**done, "kernel_exit": {"signal": signal.SIGSEGV}}, settings)
@@ -245,9 +245,9 @@ def test_signals_map_to_reasons():
 KILLED_HOST = """
 import sys
 from pathlib import Path
-from aisci.notebook import build
-from aisci.notebook.execute import execute_notebook
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution import build
+from aisci.execution.execute import execute_notebook
+from aisci.execution.sandbox import SandboxSettings
 node = Path(sys.argv[1])
 nb = build.notebook("victim", build.AISCI_AUTHOR)
 nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from aisci.notebook import sandbox
-from aisci.notebook.sandbox import probe
+from aisci.execution import sandbox
+from aisci.execution.sandbox import probe
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox launcher is Linux-first")
 LAUNCHER = Path(sandbox.__file__).resolve()

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from aisci.cli import main
-from aisci.notebook.execute import execute_notebook
+from aisci.execution.execute import execute_notebook
 from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study
@@ -116,7 +116,7 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
-    assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
+    assert "best node: " in out and "paper: paper/paper.pdf (final: no integrity problem open), matches the sections" in out and re.search(r"review: (Accept|Reject), Overall", out)
 
 
 def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):

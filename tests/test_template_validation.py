@@ -14,7 +14,7 @@ import pytest
 
 from aisci.cli import main
 from aisci.errors import TemplateError
-from aisci.template import load_template, template_problems
+from aisci.manifest import load_template, template_problems
 from tests.conftest import TOY_TEMPLATE
 
 

@@ -11,7 +11,7 @@ import pytest
 import tomllib
 
 from aisci.cli import main
-from aisci.template import template_problems
+from aisci.manifest import template_problems
 from tests.fake_llm_server import reply
 from tests.study_helpers import set_config
 

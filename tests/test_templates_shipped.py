@@ -17,7 +17,7 @@ import papermill
 import pytest
 
 from aisci.records import read_records
-from aisci.template import (
+from aisci.manifest import (
     TEMPLATES_DIR,
     available_templates,
     load_template,

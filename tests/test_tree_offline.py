@@ -171,7 +171,7 @@ def test_human_edits_become_nodes_and_the_search_continues_from_them(study_copy)
 
     # The edited notebooks are back as they ran; the edits live in the human nodes, marked as a person's.
     for path in (good_path, bad_path):
-        from aisci.notebook.build import code_hash
+        from aisci.execution.build import code_hash
         assert code_hash(path) == json.loads((path.parent / "node.json").read_text())["code_hash"]
     human_nb = nbformat.read(str(study_copy / good["notebook"]), 4)
     assert training_cell(human_nb).metadata["aisci"]["author"] == "person" and "0.02" in training_cell(human_nb).source

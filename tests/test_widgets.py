@@ -9,7 +9,7 @@ import json
 import pytest
 
 from aisci import api, gates
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.study import Study
 from aisci.widgets import CostMeter, ExperimentsPanel, FiguresPanel, IdeasPanel, PaperPanel, PaperView, ReviewPanel
 from tests.study_helpers import copy_study, init_study

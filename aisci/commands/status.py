@@ -8,6 +8,7 @@ from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.runner import make_context, plan
 from aisci.study import Study
+from aisci.writeup.publishing import pdf_state
 
 
 def register(subparsers) -> None:
@@ -61,11 +62,9 @@ def _outcomes(study: Study) -> list[str]:
         value = best.metrics.get(primary)
         shown = f" ({primary} = {value:.4g})" if isinstance(value, (int, float)) else ""
         lines.append(f"best node: {best.id}{shown}")
-    checks = read_json(study.path("paper", "checks.json"))
-    if checks:
-        pdf = study.path("paper", "paper.pdf")
-        where = "paper/paper.pdf" if pdf.exists() else "paper/main.tex and paper/paper.md (no PDF)"
-        lines.append(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)")
+    state = pdf_state(study)
+    if state:
+        lines.append(f"paper: {state} (paper/checks.json)")
     meta = read_json(study.path("reviews", "meta-review.json"))
     if meta:
         lines.append(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)")

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from aisci.errors import TemplateError
-from aisci.template import (
+from aisci.manifest import (
     available_templates,
     baseline_run_problems,
     load_template,

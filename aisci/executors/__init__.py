@@ -16,8 +16,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 
 from aisci.executors.job import KERNEL_LOG, Executor, NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.execute import ExecutionResult
+from aisci.execution.sandbox import SandboxSettings
 
 __all__ = ["KERNEL_LOG", "Executor", "NodeJob", "SerialExecutor", "make_executor", "run_job", "sandbox_settings"]
 

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 
 from aisci.errors import ConfigError
 from aisci.executors.job import NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
+from aisci.execution.execute import ExecutionResult
 
 
 class DaskExecutor:

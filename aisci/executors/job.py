@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from aisci.notebook.execute import ExecutionResult, execute_notebook
-from aisci.notebook.sandbox import SandboxSettings
+from aisci.execution.execute import ExecutionResult, execute_notebook
+from aisci.execution.sandbox import SandboxSettings
 
 KERNEL_LOG = "kernel.log"
 

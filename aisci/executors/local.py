@@ -14,7 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from aisci.executors.job import NodeJob, run_job
-from aisci.notebook.execute import ExecutionResult
+from aisci.execution.execute import ExecutionResult
 
 PRELOAD = ["aisci.executors", "papermill", "nbclient", "jupyter_client"]
 

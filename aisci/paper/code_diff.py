@@ -4,7 +4,7 @@ from it, and the appendix prints it, so a reader sees the change the results com
 
 from __future__ import annotations
 
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.search import compose
 from aisci.search.cellplan import notebook_diff
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from aisci.constants import PERSON
+from aisci.constants import PERSON  # noqa: F401 - who wrote a section, as the section files say
 from aisci.fsutil import atomic_write_text, sha256_of
 
 # the order of the paper; `title` holds the title as LaTeX text
@@ -67,6 +67,11 @@ def write_section(folder: Path, name: str, body: str, author: str) -> SectionFil
     path = Path(folder) / f"{name}.tex"
     atomic_write_text(path, f"% aisci: written by {author} (sha256 {digest(body)})\n{_HINT}{body}")
     return SectionFile(name, path, body, author, False)
+
+
+def sections_digest(folder: Path) -> str:
+    """The section files as they are now: checks or a PDF made from other sections are not current."""
+    return sha256_of({p.name: sha256_of(p.read_bytes()) for p in sorted(Path(folder).glob("*.tex"))})
 
 
 def strip_comments(tex: str) -> str:

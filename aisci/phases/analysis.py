@@ -17,7 +17,7 @@ from aisci.artifacts import Analysis, ExperimentSummary, novel_ideas
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci import analysis_cells
 from aisci.errors import NotebookError
 from aisci.executors import sandbox_settings
@@ -178,7 +178,9 @@ ax.invert_yaxis()
 ax.set_xlabel(PRIMARY.replace("_", " "))
 ax.tick_params(axis="y", labelsize=7)
 ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey, the best run in orange.")'''),
+improved = best is not None and best.kind != "baseline"  # the caption says what the colours show
+save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey"
+            + (", the best run in orange." if improved else "; no run beat it."))'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
     fig, ax = plt.subplots(figsize=(6, 3.2))

@@ -12,10 +12,10 @@ import nbformat
 from aisci.errors import NotebookFailed
 from aisci.hooks import Hooks
 from aisci.llm import LLM
-from aisci.notebook import build
-from aisci.notebook.execute import ExecutionResult, execute_notebook
+from aisci.execution import build
+from aisci.execution.execute import ExecutionResult, execute_notebook
 from aisci.study import Study, now_iso
-from aisci.template import Template
+from aisci.manifest import Template
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 

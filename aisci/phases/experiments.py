@@ -23,7 +23,7 @@ from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_id
 from aisci.errors import LLMOutputError
 from aisci.executors import NodeJob, make_executor, sandbox_settings
 from aisci.fsutil import atomic_write_bytes
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.records import read_records
 from aisci.search import cellplan, compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
@@ -320,7 +320,7 @@ class TreeSearch:
             self._finish(*pending[future], future)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
-        from aisci.notebook.execute import ExecutionResult
+        from aisci.execution.execute import ExecutionResult
 
         try:
             result = future.result()

@@ -9,7 +9,6 @@ search (and the offline novelty check after it) always has something to read.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -35,7 +34,7 @@ from aisci.literature.errors import LiteratureError
 from aisci.literature.library import Library
 from aisci.literature.study_library import describe_library, open_library, seed_library
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.search import cellplan
 from aisci.study import now_iso
 

@@ -33,7 +33,7 @@ from aisci.literature.library import Library
 from aisci.literature.model import Hit, Reference
 from aisci.llm.tasks import Task
 from aisci.literature.study_library import describe_library, open_library
-from aisci.notebook import build
+from aisci.execution import build
 
 CONSUMES = (Ideas,)
 PRODUCES = (NoveltyDecisions,)

@@ -20,13 +20,14 @@ from typing import Any
 
 from aisci.artifacts import Analysis, ExperimentSummary, Paper, Reviews
 from aisci.fsutil import atomic_write_json, sha256_of
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.paper.checks import Finding
 from aisci.records import display_payloads
 from aisci.review.form import MetaReview
 from aisci.review.inputs import read_paper
 from aisci.review.llm_reviewer import LLMReviewer
 from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
+from aisci.review.verified import from_study as verified_facts
 
 CONSUMES = (Paper, ExperimentSummary, Analysis)
 PRODUCES = (Reviews,)
@@ -49,7 +50,7 @@ def run(ctx) -> None:
     paper_text = read_paper(Paper.path(ctx.study)).text.split(Paper.APPENDIX_MARK)[0]
     reviewer = LLMReviewer(ctx.llm, settings, ctx.study.root, name="study")
 
-    runs = reviewer.reviews(paper_text)
+    runs = reviewer.reviews(paper_text, verified_facts(ctx.study.root))
     for run_ in runs:
         atomic_write_json(folder / f"review-{run_.index}.json", run_.as_record())
     for stale in folder.glob("review-*.json"):
@@ -106,7 +107,8 @@ def _notebook(ctx, count: int):
         "'quality', 'clarity', 'significance', 'overall', 'confidence', 'decision']]"))
     nb.cells.append(build.markdown(
         "## Grounded checks: the paper against its notebooks\n\n"
-        "Every macro value equals its record; every figure exists and is referenced; every citation resolves and "
+        "Every problem the writeup's checks left open or a person accepted (numbers bound to their records, claims "
+        "about what ran, the method against the code); every macro value equals its record; every figure exists and is referenced; every citation resolves and "
         "credits the work that introduced the method it names; the method section agrees with the code that ran "
         "(`reviews/method_code.json`, quotes verified here); where the template declares its data splits, the "
         "train/test overlap each run recorded. A skipped check says why and counts neither way.",

@@ -43,7 +43,9 @@ DETERMINISTIC_AUTHOR = "aisci (deterministic meta-review, no area-chair model)"
 def _offline_review(inputs: dict[str, Any]) -> ReviewForm:
     from aisci.review.offline import OfflineChecklistReviewer
 
-    return OfflineChecklistReviewer().review(inputs["paper_text"])
+    from aisci.review.verified import VerifiedFacts
+
+    return OfflineChecklistReviewer().review(inputs["paper_text"], VerifiedFacts.from_dict(inputs.get("verified")))
 
 
 def _offline_reflect(inputs: dict[str, Any]) -> ReviewForm:
@@ -116,13 +118,16 @@ class LLMReviewer:
                                         "persona": self.persona, "few_shot": self.few_shot, "prompts": prompts})[:12]
 
     # --- the ensemble ----------------------------------------------------------------------------
-    def reviews(self, paper_text: str) -> list[ReviewRun]:
+    def reviews(self, paper_text: str, verified=None) -> list[ReviewRun]:
+        """`verified` (aisci.review.verified.VerifiedFacts): what the study shows, for the offline checklist."""
         count = 1 if self.offline else self.settings.num_reviews
-        return [self._one_review(paper_text, index, count) for index in range(1, count + 1)]
+        return [self._one_review(paper_text, index, count, verified) for index in range(1, count + 1)]
 
-    def _one_review(self, paper_text: str, index: int, count: int) -> ReviewRun:
+    def _one_review(self, paper_text: str, index: int, count: int, verified=None) -> ReviewRun:
         shared = {"reviewer_index": str(index), "accept_threshold": str(self.settings.accept_threshold),
                   "paper_text": paper_text}
+        if verified is not None and self.offline:  # a model reads the paper; the checks speak to it in the meta-review
+            shared["verified"] = verified.as_dict()
         # the first review's $persona is the persona followed by the few-shot examples; reflections
         # revise a review of this very paper, so they get the persona alone
         first = self.llm.run(self._review, persona=self.persona + self.few_shot, **shared)

@@ -109,9 +109,26 @@ def apply_findings(meta: MetaReview, findings: list, *, threshold: float, cap: i
         reasons.append(f"all {len(counted)} grounded checks pass{skipped_note}")
     summary = meta.summary + (f" Grounded checks: {len(counted) - len(failed)} of {len(counted)} pass"
                               f"{skipped_note}" + (f"; Overall lowered by {penalty}." if penalty else "."))
+    integrity = open_integrity_problems(findings)
+    if integrity:
+        # a claim the checks cannot back never raises a score: with one open, the paper is not acceptable
+        capped = min(overall, float(threshold) - 1)
+        reasons.append(f"{len(integrity)} integrity problem{'s' if len(integrity) != 1 else ''} of the writeup "
+                       f"open: Overall capped at {capped:g} and the decision is Reject until each is fixed or "
+                       "accepted by a person")
+        overall, decision = max(1.0, capped), "Reject"
+        summary += (f" Open integrity problems of the writeup ({len(integrity)}): "
+                    + "; ".join(f.detail for f in integrity[:5]) + ("; ..." if len(integrity) > 5 else "") + ".")
     return meta.model_copy(update={
         "overall": overall, "decision": decision, "reasons": reasons, "summary": summary,
         "weaknesses": [*meta.weaknesses, *(f"[grounded check failed: {f.check}] {f.detail}" for f in failed)]})
+
+
+def open_integrity_problems(findings: list) -> list:
+    """The writeup's problems nobody fixed or accepted (aisci.paper.checks.check_writeup), and checks made
+    on sections that changed since."""
+    return [f for f in findings if not f.ok and not f.skipped and f.check.startswith("writeup")
+            and (f.evidence or {}).get("open", True)]
 
 
 def _half_up(value: float) -> int:

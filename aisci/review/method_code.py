@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from aisci.artifacts import ExperimentSummary, Paper
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
-from aisci.notebook import build
+from aisci.execution import build
 
 COMPARISON_FILE = "method_code.json"  # in reviews/
 SECTION_HEADINGS = re.compile(r"method|approach|setup|implementation", re.IGNORECASE)

@@ -12,9 +12,9 @@ import nbformat
 
 from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
-from aisci.notebook import build
+from aisci.execution import build
+from aisci.manifest import parameters_cell_values
 from aisci.search import cellplan
-from aisci.template import parameters_cell_values
 
 HEADER_ROLE = "node-header"
 KIND_TITLES = {
@@ -67,7 +67,7 @@ def without_header(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def read_parameters(nb: nbformat.NotebookNode, space: dict[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
     """The declared parameters as the notebook's parameters cell sets them (a person may
     have edited it); a value that cannot be read keeps the fallback's."""
-    from aisci.template import Parameter
+    from aisci.manifest import Parameter
 
     cell = next((c for c in nb.cells if c.cell_type == "code" and is_parameters_cell(c)), None)
     try:

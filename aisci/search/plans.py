@@ -166,7 +166,7 @@ TASKS = {"draft": WRITE_NODE, "improve": IMPROVE, "debug": DEBUG, "hyperparamete
 def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, parent_nb,
                   tried_ablations: list[str]) -> list[str]:
     """What is wrong with a plan before anything is written (sent back to the model)."""
-    from aisci.template import Parameter
+    from aisci.manifest import Parameter
 
     problems = []
     for name, value in plan.parameters.items():

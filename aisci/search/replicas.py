@@ -6,7 +6,7 @@ record like any other number."""
 
 from __future__ import annotations
 
-from aisci.notebook import build
+from aisci.execution import build
 
 AGGREGATE_CODE = '''import math
 import statistics

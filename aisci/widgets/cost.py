@@ -1,5 +1,6 @@
 """The cost meter: LLM calls, tokens and dollars so far, read from the study's call store
-(llm/calls.sqlite). `refresh()` after each phase or cell keeps it live."""
+(llm/calls.sqlite). It follows a run through the runner's hooks, refreshed after every
+phase and every experiment node: `api.run(study_dir, hooks=meter.hooks())`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
+from aisci.hooks import Hooks
 from aisci.llm.store import CallStore
 from aisci.study import Study
 from aisci.widgets.data import open_study
@@ -28,6 +30,10 @@ class CostMeter(widgets.HTML):
         self.study = open_study(study)
         self.add_class("aisci-cost-meter")
         self.refresh()
+
+    def hooks(self) -> Hooks:
+        """Subscribe the meter to a run: it refreshes after each phase and each node."""
+        return Hooks(on_phase_end=self.refresh, on_node_end=self.refresh)
 
     def refresh(self, *_args) -> None:
         budget = self.study.config.budget

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aisci.artifacts import Analysis, ExperimentSummary, Paper
 from aisci.fsutil import read_json
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.study import Study
 
 

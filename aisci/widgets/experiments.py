@@ -11,7 +11,7 @@ import ipywidgets as widgets
 from IPython.display import Markdown
 
 from aisci import gates
-from aisci.notebook import build
+from aisci.execution import build
 from aisci.widgets.base import Panel, badge, button, esc
 from aisci.widgets.data import best_by_metric, code_diff, node_records, node_tree
 

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package (scripts/install.sh)")
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from aisci.notebooks import path as notebook_path
+from aisci.phase_notebooks import path as notebook_path
 from tests.conftest import TOY_TEMPLATE
 
 pytestmark = pytest.mark.slow  # JupyterLab, chromium and a toy study: about two minutes

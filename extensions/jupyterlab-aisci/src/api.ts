@@ -52,6 +52,16 @@ export interface IStudy {
   paper: { pdf: string | null; open_problems: number; tex: string } | null;
   review: { decision: string; overall: number } | null;
   final_decision: string | null;
+  progress: {
+    phase: string | null;
+    phases_done: number;
+    phases: number;
+    node: string | null;
+    node_started_at: string | null;
+    queued: number;
+    baseline_s: number | null;
+    estimate_s: number | null;
+  } | null;
 }
 
 export interface INode {

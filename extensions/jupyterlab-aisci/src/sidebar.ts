@@ -286,8 +286,25 @@ export class StudiesSidebar extends Widget {
   private progress(study: IStudy, details: IDetails | undefined): HTMLElement | null {
     const job = study.job;
     if (study.running) {
-      const phase = study.phases.find(p => p.state === 'running');
-      return h('div', { class: 'aisci-progress' }, `Running${phase ? `: ${PHASE_LABELS[phase.name]}` : ''}${job.started_at ? ` (started ${new Date(job.started_at).toLocaleTimeString()})` : ''}`);
+      const progress = study.progress;
+      const lines: string[] = [];
+      if (progress) {
+        const phase = progress.phase ? PHASE_LABELS[progress.phase] : 'starting';
+        lines.push(`Running ${phase} (phase ${Math.min(progress.phases_done + 1, progress.phases)} of ${progress.phases})`);
+        if (progress.node) {
+          const since = progress.node_started_at ? Math.round((Date.now() - new Date(progress.node_started_at).getTime()) / 1000) : null;
+          lines.push(`node ${progress.node}${since !== null ? ` for ${since} s` : ''}${progress.queued ? `, ${progress.queued} more queued` : ''}`);
+        }
+        if (progress.estimate_s !== null && progress.baseline_s !== null) {
+          lines.push(`about ${Math.round(progress.estimate_s)} s of experiments left (the baseline took ${Math.round(progress.baseline_s)} s per node)`);
+        }
+      } else {
+        lines.push('Running');
+      }
+      if (job.started_at) {
+        lines.push(`started ${new Date(job.started_at).toLocaleTimeString()}`);
+      }
+      return h('div', { class: 'aisci-progress aisci-mod-running' }, lines.map(line => h('div', {}, line)));
     }
     if (job.outcome) {
       const text: { [k: string]: string } = {

@@ -14,7 +14,7 @@ export class RunStatus extends Widget {
 
   showStudies(studies: IStudy[]): void {
     const running = studies.filter(s => s.running && !s.error);
-    const waiting = studies.filter(s => !s.running && !s.error && s.waiting.length && s.phases.some(p => p.state === 'waiting'));
+    const waiting = studies.filter(s => !s.running && !s.error && s.waiting.length);
     if (running.length) {
       const study = running[0];
       const phase = study.phases.find(p => p.state === 'running');

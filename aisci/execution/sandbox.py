@@ -1,7 +1,7 @@
 """The sandboxed kernel: a small launcher that starts the Jupyter kernel under limits.
 
 The kernel command becomes `python -I .../sandbox.py [limits] -- <kernel argv>` (also
-runnable as `python -m aisci.notebook.sandbox`). The launcher
+runnable as `python -m aisci.execution.sandbox`). The launcher
 
 - joins a fresh `pids` cgroup (when this machine lets it create one) capped at the
   process limit, or else watches the kernel's process tree and ends it past the limit;
@@ -639,7 +639,7 @@ def _probe_here() -> dict:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m aisci.notebook.sandbox",
+    parser = argparse.ArgumentParser(prog="python -m aisci.execution.sandbox",
                                      description="Start a kernel (the command after --) under the sandbox's limits.")
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per process")
     parser.add_argument("--cpu-s", type=int, default=None, help="CPU-time limit per process")

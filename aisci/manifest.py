@@ -393,7 +393,7 @@ def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None
 def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
     finishes and records every declared metric as a number. Returns (problems, result)."""
-    from aisci.notebook.execute import execute_notebook
+    from aisci.execution.execute import execute_notebook
     from aisci.records import read_records
 
     workdir = Path(workdir)

@@ -1,5 +1,5 @@
-"""Write the phase notebooks: `python -m aisci.notebooks.make`. The canonical copies go to
-aisci/notebooks/ (shipped in the wheel); in a repository checkout the same bytes go to the
+"""Write the phase notebooks: `python -m aisci.phase_notebooks.make`. The canonical copies go to
+aisci/phase_notebooks/ (shipped in the wheel); in a repository checkout the same bytes go to the
 top-level notebooks/ folder too, which is what Binder opens. A test keeps the three in step
 (this script's output, the package copies, the top-level copies)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from aisci.notebook import build
+from aisci.execution import build
 
 PACKAGE_FOLDER = Path(__file__).resolve().parent
 REPO_FOLDER = PACKAGE_FOLDER.parent.parent / "notebooks"
@@ -89,9 +89,10 @@ def quickstart() -> nbformat.NotebookNode:
                    "print(f\"study folder: {study.root}\")"),
         md("## 2. Run every phase\n\n`api.run` is `aisci run`: the same runner, resumable (a phase whose inputs did not "
            "change is skipped, so running this cell again costs nothing). The meter shows the LLM calls, tokens and "
-           "cost so far; on the offline engine they stay at zero."),
+           "cost so far, refreshed after every phase and experiment node (it subscribes to the run's hooks); on the "
+           "offline engine they stay at zero."),
         build.code("meter = widgets.CostMeter(study_dir)\ndisplay(meter)\n"
-                   "outcome = api.run(study_dir, llm=llm, on_phase=meter.refresh)\noutcome"),
+                   "outcome = api.run(study_dir, llm=llm, hooks=meter.hooks())\noutcome"),
         md("## 3. The ideas\n\nEach card: the idea, its rubric (✓/✗ per criterion, with the reason) and its novelty "
            "evidence. **Approve**, **Reject**, **↑/↓** (reorder) and **Edit** write to `decisions.jsonl`; run the cell "
            "above again and the study follows your decision (the phases after the gate rerun)."),

@@ -18,9 +18,9 @@ import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from aisci.notebook import sandbox as sandboxing
-from aisci.notebook.kernel import kernel_manager_class, scrubbed_env
-from aisci.notebook.sandbox import SandboxRun, SandboxSettings
+from aisci.execution import sandbox as sandboxing
+from aisci.execution.kernel import kernel_manager_class, scrubbed_env
+from aisci.execution.sandbox import SandboxRun, SandboxSettings
 
 logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures come back as results
 
@@ -166,5 +166,5 @@ def _mark(output_path: Path, result: ExecutionResult) -> None:
         return
     nb = nbformat.read(str(output_path), as_version=4)
     nb.metadata.setdefault("aisci", {})["execution"] = {k: v for k, v in result.as_dict().items() if k != "traceback_tail"}
-    from aisci.notebook.build import write
+    from aisci.execution.build import write
     write(nb, Path(output_path))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from jupyter_client.manager import AsyncKernelManager
 
 if TYPE_CHECKING:
-    from aisci.notebook.sandbox import SandboxRun
+    from aisci.execution.sandbox import SandboxRun
 
 SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
 

@@ -1,1 +1,0 @@
-"""Notebooks: build them with nbformat, run them with papermill in a scrubbed kernel."""
