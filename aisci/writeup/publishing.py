@@ -7,7 +7,7 @@ from __future__ import annotations
 from aisci.artifacts import Paper
 from aisci.execution import build
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
-from aisci.paper import citations, disclosure, latex, render, verify
+from aisci.paper import citations, code_diff, disclosure, latex, render, verify
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, sections_digest
 from aisci.writeup import disclosing
 from aisci.writeup.fixing import accepted_problems, open_problems
