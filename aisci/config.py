@@ -10,7 +10,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -185,14 +185,22 @@ class ExperimentsSection(Section):
     timeout_s: int = Field(default=900, gt=0, description="wall-time limit per experiment notebook (init: 15 times "
                                                           "the template's time budget)")
     executor: Literal["local", "dask"] = Field(default="local", description="local (a process pool) or dask")
-    workers: int = Field(default=1, ge=1, description="nodes run at once (local pool processes, or LocalCluster "
-                                                      "workers)")
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        default="auto", description="nodes run at once (local pool processes, or LocalCluster workers); \"auto\": as "
+                                    "many as the cores this process may use allow, `threads` each")
+    threads: int = Field(default=1, ge=1, description="CPU threads of each node's kernel (torch, OpenMP, BLAS): "
+                                                      "parallel nodes share the cores instead of each taking all")
     dask_scheduler: str | None = Field(default=None, description="e.g. \"tcp://head:8786\" (dask-jobqueue, "
-                                                                 "dask-kubernetes); unset: a LocalCluster")
+                                                                 "dask-kubernetes; see docs/cluster.md); unset: a "
+                                                                 "LocalCluster")
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
-    sandbox: bool = Field(default=True, description="run each kernel in the bubblewrap sandbox "
-                                                    "(aisci/execution/sandbox.py); false is disclosed in the paper")
+    # studies from before say true / false: see _old_boolean
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap", description="where generated and hand-written code runs: bubblewrap "
+                                          "(aisci/execution/bubblewrap.py), or none (no sandbox; stated in the run log, "
+                                          "`aisci status` and the paper's disclosure)")
+    sandbox_reason: str = Field(default="", description="why sandbox = \"none\" (disclosed with it)")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,
                                   description="address space per kernel process, in MB")
     cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0,
@@ -200,6 +208,18 @@ class ExperimentsSection(Section):
     max_processes: int | None = Field(default=SandboxSettings.max_processes, ge=8,
                                       description="processes and threads of a kernel's whole tree")
     allow_network: bool = Field(default=False, description="let kernels reach the network")
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _old_boolean(cls, value):
+        """`sandbox = true` / `false` of earlier studies: the sandbox of its day, or none."""
+        if isinstance(value, bool):
+            return "bubblewrap" if value else "none"
+        return value
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox != "none"
 
 
 class SearchSection(Section):

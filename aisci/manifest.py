@@ -7,12 +7,15 @@ import ast
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import nbformat
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aisci.errors import TemplateError
+from aisci.execution import build
+
+if TYPE_CHECKING:
+    import nbformat
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,6 +98,18 @@ class Manifest(BaseModel):
     metrics: dict[str, Metric] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(min_length=1)
     data: DataSplits | None = None
+    # variables the notebook needs from the environment (a data folder, ...): they reach its kernel
+    environment: list[str] = Field(default_factory=list)
+
+    @field_validator("environment")
+    @classmethod
+    def _no_secrets(cls, names: list[str]) -> list[str]:
+        from aisci.execution.kernel import is_secret
+
+        secret = [n for n in names if is_secret(n)]
+        if secret:
+            raise ValueError(f"environment: {secret[0]!r} looks like a credential; secrets never reach a notebook")
+        return names
 
     @model_validator(mode="after")
     def _primary_is_declared(self) -> Manifest:
@@ -124,7 +139,7 @@ class Template:
         return self.root / self.manifest.notebook
 
     def baseline(self) -> nbformat.NotebookNode:
-        return nbformat.read(str(self.baseline_path), as_version=4)
+        return build.read(self.baseline_path)
 
     def seed_ideas(self) -> list[dict]:
         path = self.root / "seed_ideas.json"
@@ -198,8 +213,8 @@ def template_problems(root: Path) -> list[str]:
                         f"{manifest.notebook!r})")
         return problems
     try:
-        notebook = nbformat.read(str(notebook_path), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
+        notebook = build.peek(notebook_path)  # checked as plain JSON: opening a study stays fast
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
         problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
     problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
@@ -341,10 +356,15 @@ def _record_problems(notebook, manifest: Manifest) -> list[str]:
 
 
 def _python_source(source: str) -> str:
-    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python. Plain
+    Python is returned as it is without loading IPython (a second of start-up)."""
+    try:
+        ast.parse(source)
+        return source
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(source)
+        return TransformerManager().transform_cell(source)
 
 
 def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None) -> list[str]:
@@ -390,10 +410,14 @@ def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None
     return problems
 
 
-def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
+def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None,
+                          sandboxed: bool = True) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
-    finishes and records every declared metric as a number. Returns (problems, result)."""
+    finishes and records every declared metric as a number. Returns (problems, result).
+    The baseline is code someone else wrote (a model, in template-free mode): it runs in
+    the sandbox, workdir its only writable place, unless `sandboxed` is False."""
     from aisci.execution.execute import execute_notebook
+    from aisci.execution.sandbox import SandboxSettings
     from aisci.records import read_records
 
     workdir = Path(workdir)
@@ -401,7 +425,9 @@ def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | 
     notebook = workdir / "baseline.ipynb"
     notebook.write_bytes(template.baseline_path.read_bytes())
     limit = timeout_s or max(3 * template.manifest.time_budget_s, 60)
-    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit)
+    sandbox = SandboxSettings(read_only=(str(template.root),)) if sandboxed else None
+    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit, sandbox=sandbox,
+                              pass_env=tuple(template.manifest.environment))
     where = template.baseline_path
     if not result.ok:
         return [f"{where}: the baseline run {result.status}{_failing_cell(notebook)}: {result.reason}"], result
@@ -419,7 +445,7 @@ def _failing_cell(path: Path) -> str:
     """' in cell N (`its first line`)' for the cell with an error output, or ''. N counts the
     notebook's own cells (papermill adds error banners to the executed copy)."""
     try:
-        executed = nbformat.read(str(path), as_version=4)
+        executed = build.read(path)
     except Exception:  # noqa: BLE001 - not written: the kernel died before the first save
         return ""
     cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]

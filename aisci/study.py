@@ -44,8 +44,8 @@ class Study:
 
     # --- creating and opening -------------------------------------------------------
     @classmethod
-    def create(cls, root: Path, template: str, topic: str, llm: str | None = None,
-               small_search: bool = False) -> "Study":
+    def create(cls, root: Path, template: str, topic: str, llm: str | None = None, sandbox: str | None = None,
+               sandbox_reason: str = "", small_search: bool = False) -> "Study":
         root = Path(root)
         if root.exists() and any(root.iterdir()):
             raise StudyError(f"{root} exists and is not empty; choose a new folder")
@@ -59,10 +59,12 @@ class Study:
         note = ""
         if llm:
             config.llm.default = llm
-            if llm.strip() != "offline" and not small_search:
-                from aisci.search.scale import apply_model_defaults
-
-                note = apply_model_defaults(config, manifest.time_budget_s)
+        if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
+            try:
+                config.experiments = type(config.experiments).model_validate(
+                    {**config.experiments.model_dump(), "sandbox": sandbox, "sandbox_reason": sandbox_reason})
+            except ValidationError:
+                raise ConfigError(f'sandbox {sandbox!r}: use "bubblewrap" or "none"') from None
         staging = root.with_name(f".{root.name}.creating")
         shutil.rmtree(staging, ignore_errors=True)
         try:

@@ -5,13 +5,14 @@ The review panels write the same decisions (see aisci.gates for what each one me
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from aisci.errors import AisciError
 from aisci.fsutil import read_json
 from aisci.gates import ALL_GATES
-from aisci.artifacts import Ideas
-from aisci.study import Study
-from aisci.widgets.data import figures, node_records, section_names
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 # the verb a gate records for `approve` / `reject` (figures are kept or dropped, sections locked)
 PROBLEM_ID = re.compile(r"P[0-9a-f]{8}")
@@ -31,6 +32,8 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.study import Study
+
     study = Study.open(args.study)
     if args.gate == "paper" and any(PROBLEM_ID.fullmatch(i) for i in args.items):
         return _decide_problems(study, args)
@@ -64,6 +67,8 @@ def _decide_problems(study: Study, args) -> int:
 
 
 def _resolve(study: Study, gate: str, items: list[str]) -> list[str]:
+    from aisci.widgets.data import figures, node_records, section_names
+
     if gate in ("ideas", "novelty"):
         return _idea_names(study, items)
     if gate == "review":
@@ -87,6 +92,8 @@ def _known(items: list[str], known: list[str], what: str, hint: str) -> list[str
 
 def _idea_names(study: Study, items: list[str]) -> list[str]:
     """Ranks (as shown by the ideation notebook, best score first) become idea names."""
+    from aisci.artifacts import Ideas
+
     ranked = [i.name for i in sorted(Ideas.load(study).ideas, key=lambda i: -i.score)]
     if not ranked:
         raise AisciError("no ideas yet: run `aisci run STUDY --until ideation` first")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aisci.config import dump_config
 from aisci.errors import AisciError
-from aisci.fsutil import atomic_write_text
-from aisci.llm.spec import parse_spec
-from aisci.study import Study
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 DEFAULT_TEMPLATE = "grokking"
 
@@ -31,13 +31,16 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.study import Study
+
     if args.llm:
         parse_spec(args.llm)  # a typo fails here, before a folder exists
     if args.task and args.template:
         raise AisciError("give --template or --task, not both (--task has a language model write the template)")
     if args.task:
         return _template_free(args)
-    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm, args.small)
+    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm, small_search=args.small)
     _seed_library(study)
     print(f"created {study.root} (template {study.template().name}); next: aisci run {args.study}")
     return 0
@@ -53,13 +56,16 @@ def _seed_library(study: Study) -> None:
 
 def _template_free(args) -> int:
     from aisci import templatefree
+    from aisci.config import dump_config
+    from aisci.fsutil import atomic_write_text
+    from aisci.study import Study
 
     target = Path(args.study)
     if target.exists() and any(target.iterdir()):
         raise AisciError(f"{target} exists and is not empty; choose a new folder")
     with tempfile.TemporaryDirectory(prefix="aisci-templatefree-") as workdir:
         folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir))
-        study = Study.create(target, str(folder), args.topic, args.llm, args.small)
+        study = Study.create(target, str(folder), args.topic, args.llm, small_search=args.small)
         templatefree.copy_calls(Path(workdir), study.path("llm", "calls.sqlite"))
     _seed_library(study)
     study.config.study.template_source = f"template-free: written by {author} from the task in template/TASK.md"

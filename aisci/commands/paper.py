@@ -8,10 +8,6 @@ refreshed, and the PDF is `paper.pdf` only when no integrity problem is open (el
 from __future__ import annotations
 
 from aisci.errors import AisciError, TexMissing
-from aisci.fsutil import read_json
-from aisci.paper.compile import INSTALL_HINT, tex_available
-from aisci.study import Study
-from aisci.writeup.rebuild import check_and_build
 
 LISTED = 8
 
@@ -25,6 +21,11 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.fsutil import read_json
+    from aisci.paper.compile import INSTALL_HINT, tex_available
+    from aisci.study import Study
+    from aisci.writeup.rebuild import check_and_build
+
     study = Study.open(args.study)
     if not study.path("paper", "main.tex").exists():
         raise AisciError(f"{study.path('paper', 'main.tex')} does not exist yet: run "

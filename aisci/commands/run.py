@@ -5,10 +5,6 @@ from __future__ import annotations
 import os
 
 from aisci.constants import PHASE_NAMES
-from aisci.llm.spec import parse_spec
-from aisci.runner import run_study
-from aisci.study import Study
-from aisci.writeup.publishing import pdf_state
 
 
 def register(subparsers) -> None:
@@ -29,6 +25,11 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.runner import run_study
+    from aisci.study import Study
+    from aisci.writeup.publishing import pdf_state
+
     study = Study.open(args.study)
     if args.llm:
         parse_spec(args.llm, study.config.llm)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from aisci import gates
-from aisci.artifacts import ExperimentSummary
-from aisci.fsutil import read_json
-from aisci.llm.store import CallStore
-from aisci.runner import make_context, plan
-from aisci.study import Study
-from aisci.writeup.publishing import pdf_state
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -18,6 +15,12 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci import gates
+    from aisci.artifacts import ExperimentSummary
+    from aisci.llm.store import CallStore
+    from aisci.runner import make_context, plan
+    from aisci.study import Study
+
     study = Study.open(args.study)
     ctx = make_context(study)
     state = study.phase_state()
@@ -27,6 +30,7 @@ def handle(args) -> int:
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
         print(f"  {name:<12} {label}{when}")
+    print("  " + _sandbox_line(study.config.experiments))
     nodes = ExperimentSummary.load(study).nodes
     if nodes:
         counts: dict[str, int] = {}
@@ -51,9 +55,20 @@ def handle(args) -> int:
     return 0
 
 
+def _sandbox_line(section) -> str:
+    if section.sandboxed:
+        network = "network allowed" if section.allow_network else "no network"
+        return f"sandbox: bubblewrap ({network}; generated code sees only its own folder and the template)"
+    return f'sandbox: NONE (sandbox = "none": {section.sandbox_reason.strip() or "no reason given"})'
+
+
 def _outcomes(study: Study) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
     paper's open check problems, the meta-review's verdict."""
+    from aisci.artifacts import ExperimentSummary
+    from aisci.fsutil import read_json
+    from aisci.writeup.publishing import pdf_state
+
     lines = []
     summary = ExperimentSummary.load(study)
     best = summary.best_node

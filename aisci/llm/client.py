@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,11 +22,13 @@ from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import BudgetStop, LLMOutputError, ReplayMiss
 from aisci.fsutil import sha256_of
 from aisci.llm.capabilities import ModelMemory
-from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
 from aisci.llm.pricing import cost_of, price_per_token
 from aisci.llm.spec import ModelSpec, parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
+
+if TYPE_CHECKING:  # the openai package loads with the first live call: the offline engine never needs it
+    from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
 
 REPAIR_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "repair.txt"
 
@@ -49,7 +51,7 @@ class LLM:
         self.memory = ModelMemory(store.path.parent)  # what this study learned about its models
         self.warn = warn or _warn_on_stderr
         self.override = override
-        self.retry = retry or RetryPolicy(llm.max_retries, llm.backoff_s, llm.max_backoff_s)
+        self.retry = retry  # None: made from the [llm] settings with the first backend
         self._backends: dict[ModelSpec, OpenAIBackend] = {}
         self.live_calls = 0  # calls that reached a server in this process
 
@@ -126,6 +128,10 @@ class LLM:
 
     def _backend(self, spec: ModelSpec) -> OpenAIBackend:
         if spec not in self._backends:
+            from aisci.llm.openai_backend import OpenAIBackend, RetryPolicy
+
+            if self.retry is None:
+                self.retry = RetryPolicy(self.settings.max_retries, self.settings.backoff_s, self.settings.max_backoff_s)
             self._warn_if_unpriced(spec.model)
             self._backends[spec] = OpenAIBackend(
                 spec, self.settings.timeout_s, self.retry, self.memory.capability(spec.model, self.settings),

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import nbformat
-
 from aisci.literature.attribution import split_sentences
+from aisci.execution import build
 from aisci.paper.sections import strip_comments
 
 VOCABULARY = Path(__file__).with_name("claims_vocabulary.json")
@@ -100,7 +99,7 @@ class Evidence:
             parts.append(node.get("idea", ""))
             path = Path(root) / node.get("notebook", "")
             if path.is_file():
-                nb = nbformat.read(str(path), as_version=4)
+                nb = build.read(path)
                 parts += [cell.source for cell in nb.cells]
         ablation = any(n.get("kind") == "ablation" or "ablat" in n.get("idea", "").lower() for n in finished)
         words = " ".join(re.findall(r"[a-z0-9]+", " ".join(parts).lower()))

@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from aisci.execution import build
 
 OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
               "SparseAdam", "ASGD", "Rprop", "Lion", "Adafactor"}
@@ -67,7 +67,7 @@ def from_study(root: Path, summary: dict) -> CodeFacts:
         params = dict(node.get("parameters") or {})
         for name, value in params.items():
             facts.parameters.setdefault(name, set()).add(_hashable(value))
-        cells = [c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+        cells = [c.source for c in build.peek(path).cells if c.cell_type == "code"]  # as JSON: no nbformat import
         read_code(cells, params, facts)
         facts.runs += 1
     return facts

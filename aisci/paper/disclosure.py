@@ -66,6 +66,10 @@ class Disclosure(BaseModel):
     experiment_executions: int
     compute_all_s: float
     open_problems: int
+    sandbox: str = "bubblewrap"  # [experiments] sandbox
+    sandbox_reason: str = ""
+    allow_network: bool = False
+    unsandboxed_runs: int = 0  # executions of generated or hand-written code without a sandbox
     problems: list[Problem] = Field(default_factory=list)
 
     @property
@@ -103,7 +107,10 @@ def gather(study, sections: list[SectionAuthor], problems: list[Problem]) -> Dis
         compute_experiments_s=round(sum(e.get("duration_s", 0) or 0 for e in experiments), 1),
         experiment_executions=len(experiments),
         compute_all_s=round(sum(e.get("duration_s", 0) or 0 for e in executions), 1),
-        open_problems=sum(p.accepted is None for p in problems), problems=problems)
+        open_problems=sum(p.accepted is None for p in problems), problems=problems,
+        sandbox=study.config.experiments.sandbox, sandbox_reason=study.config.experiments.sandbox_reason,
+        allow_network=study.config.experiments.allow_network,
+        unsandboxed_runs=sum(1 for e in executions if e.get("sandbox") == "none" and e.get("runs_study_code")))
 
 
 def _nodes(study) -> list[dict]:
@@ -197,6 +204,21 @@ def _compute_text(d: Disclosure) -> str:
             f"study, aisci's own included, ran for {d.compute_all_s:.0f} seconds.")
 
 
+def _sandbox_text(d: Disclosure) -> str:
+    if d.sandbox == "none":
+        reason = f" The reason given: {d.sandbox_reason.strip()}" if d.sandbox_reason.strip() else " No reason was given."
+        return (f'The study set sandbox = "none": {d.unsandboxed_runs} run{"s" if d.unsandboxed_runs != 1 else ""} of '
+                "generated or hand-written code (experiment nodes, the analysis) executed without a sandbox, with "
+                f"every right of the user who ran aisci.{reason}")
+    network = "with the network allowed" if d.allow_network else "without network"
+    text = ("Generated and hand-written code (experiment nodes, the analysis) ran inside bubblewrap: a read-only "
+            "system, its own folder the only writable place, no view of the rest of the study, of the home folder "
+            f"or of aisci's processes, {network}, under memory, CPU-time and process limits.")
+    if d.unsandboxed_runs:
+        text += f" {d.unsandboxed_runs} earlier run{'s' if d.unsandboxed_runs != 1 else ''} of such code had no sandbox."
+    return text
+
+
 def _decisions(d: Disclosure) -> tuple[str, list[str]]:
     if not d.decisions:
         return "No person took a decision at a gate: every gate followed its automatic policy.", []
@@ -241,6 +263,7 @@ def to_latex(d: Disclosure) -> str:
         r"\paragraph{Language models, tokens and cost.}", esc(usage[0]),
         latex.itemize([esc(x) for x in usage[1:]]),
         r"\paragraph{Compute.}", esc(_compute_text(d)), "",
+        r"\paragraph{Sandbox.}", esc(_sandbox_text(d)), "",
         r"\paragraph{Checks.}", esc(problems_head),
         latex.itemize([esc(x) for x in problems]), ""])
 
@@ -257,4 +280,5 @@ def to_markdown(d: Disclosure) -> str:
         "**Decisions by a person.** " + decisions_head + ("\n\n" + bullets(decisions) if decisions else ""),
         "**Language models, tokens and cost.** " + usage[0] + ("\n\n" + bullets(usage[1:]) if usage[1:] else ""),
         "**Compute.** " + _compute_text(d),
+        "**Sandbox.** " + _sandbox_text(d),
         "**Checks.** " + problems_head + ("\n\n" + bullets(problems) if problems else "")] if part) + "\n"

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # nbformat loads when a notebook is read
+    import nbformat
 
 MAX_CELL_CHARS = 1500
 MAX_NOTEBOOK_CHARS = 9000
 
 
 def read(path: Path) -> nbformat.NotebookNode | None:
+    import nbformat
+
     try:
         return nbformat.read(str(path), as_version=4)
     except (OSError, ValueError, nbformat.reader.NotJSONError):

@@ -20,7 +20,6 @@ from aisci.llm.tasks import Task
 from aisci.execution import build
 from aisci import analysis_cells
 from aisci.errors import NotebookError
-from aisci.executors import sandbox_settings
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
@@ -60,7 +59,7 @@ OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, t
 def inputs(ctx) -> Any:
     """The code of analysis.ipynb as it is on disk: a person's edit reruns this phase."""
     path = ctx.study.path("analysis", "analysis.ipynb")
-    return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
+    return {"notebook": _code_hashes(build.peek(path)) if path.exists() else None}
 
 
 def run(ctx) -> None:
@@ -80,8 +79,10 @@ def run(ctx) -> None:
         nb, built_code = _mark_person_cells(build.read(output), edited), previous.built_code
     notes: list[str] = []
     parameters = {"study_dir": ctx.study.root_from(folder)}
+    # a person or a model may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    reads = (ctx.study.path("experiments"), ctx.template.root)
     if edited is not None:
-        ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis")
+        ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
         nodes = {"nodes": rows, "replicas": summary.model_dump(mode="json").get("replicas", {})}
@@ -92,7 +93,7 @@ def run(ctx) -> None:
             nb = analysis_cells.append(nb, cells, cells_author)
             outcome, notes = analysis_cells.run_with_repair(
                 nb, run=lambda current: ctx.execute(current, output, parameters=parameters, label="analysis",
-                                                    sandbox=sandbox_settings(ctx.config)),
+                                                    study_code_reads=reads),
                 executed=lambda: build.read(output),
                 fix=lambda source, error, tail: ctx.llm.run(analysis_cells.FIX, source=source, error=error,
                                                             traceback=tail).output,
@@ -100,7 +101,7 @@ def run(ctx) -> None:
             if not outcome.ok:
                 raise NotebookError(f"analysis/analysis.ipynb {outcome.status}: {outcome.reason}")
         else:
-            ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis")
+            ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
         built_code = _code_hashes(nb)
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))

@@ -14,22 +14,23 @@ node a kill left `running` is. A person's edit of a finished node's notebook bec
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
 from aisci import gates
 from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
-from aisci.errors import LLMOutputError
-from aisci.executors import NodeJob, make_executor, sandbox_settings
+from aisci.errors import AisciError, LLMOutputError
+from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes
-from aisci.execution import build
+from aisci.execution import bubblewrap, build
 from aisci.records import read_records
 from aisci.search import cellplan, compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
 from aisci.search.plans import TASKS, NothingToTry, plan_problems
 from aisci.search.policy import Goal, Step, next_steps
 from aisci.search.replicas import aggregate_notebook
+from aisci.search.turns import Turns
 from aisci.study import now_iso
 
 CONSUMES = (Ideas, NoveltyDecisions)
@@ -86,17 +87,25 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
-        executor = make_executor(self.ctx.config)
+        section = self.ctx.config.experiments
+        if section.sandboxed:  # fail closed before any node is planned to run
+            bubblewrap.require(section.allow_network)
+        executor = make_executor(self.ctx.config, shared_folder=self.study.root)
+        turns = Turns([BASELINE, *self.ideas], planned={BASELINE: 1})  # the baseline node is its first round
+        pending: dict[Future, tuple[IdeaTree, Node]] = {}
         try:
             while True:
-                for name, tree in self.trees.items():
-                    if name != BASELINE:
-                        for step in next_steps(tree, self.settings, self.goal, self.exhausted[name]):
-                            self._plan(tree, step)
-                batch = [(tree, n) for tree in self.trees.values() for n in tree.nodes if n.status == "running"]
-                if not batch:
-                    break
-                self._execute(executor, batch)
+                planned = self._plan_turns(turns)
+                self._submit(executor, pending)
+                if not pending:
+                    if turns.over:
+                        break
+                    if not planned:  # cannot happen (turns.py): fail loudly rather than spin
+                        raise RuntimeError("the experiment search stalled: no node runs and no tree may plan")
+                    continue
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in [f for f in pending if f in done]:  # in the order they were submitted
+                    self._finish(*pending.pop(future), future)
         finally:
             executor.close()
         for name in self.ideas:
@@ -295,35 +304,56 @@ class TreeSearch:
             notes.append("Made because a person's node had no follow-up yet.")
         return " ".join(notes)
 
-    # --- running a round -----------------------------------------------------------------------
-    def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
-        """Submit every node of the round, then take the results as they come (a serial
-        executor has finished a node by the time submit returns: it is recorded at once)."""
-        sandbox = sandbox_settings(self.ctx.config)
-        pending: dict[Future, tuple[IdeaTree, Node]] = {}
-        for tree, node in batch:
-            path = tree.notebook_path(node.id)
-            # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
-            build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
-            node.started_at = now_iso()
-            tree.save(node)
-            self.ctx.say(f"running {node.id} ({node.kind})")
-            self.ctx.hooks.on_node_start(node)
-            job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                          sandbox=sandbox)  # the kernel's log stays in the node folder
-            future = executor.submit(job)
-            if future.done():  # a serial executor ran it already: record it before the next one starts
-                self._finish(tree, node, future)
-            else:
-                pending[future] = (tree, node)
-        for future in as_completed(pending):
-            self._finish(*pending[future], future)
+    # --- running the nodes --------------------------------------------------------------------------
+    def _plan_turns(self, turns: Turns) -> bool:
+        """Let every tree whose nodes are finished plan its next round, when it is its turn
+        (aisci/search/turns.py: the same choices whatever order the nodes finished in).
+        Whether any tree planned."""
+        planned, any_planned = True, False
+        while planned:
+            planned = False
+            for name in turns.order:
+                tree = self.trees[name]
+                if any(n.status == "running" for n in tree.nodes) or not turns.may_plan(name):
+                    continue
+                steps = [] if name == BASELINE else next_steps(tree, self.settings, self.goal, self.exhausted[name])
+                for step in steps:
+                    self._plan(tree, step)
+                turns.record(name, finished=not steps)
+                planned = any_planned = True
+        return any_planned
+
+    def _submit(self, executor, pending: dict[Future, tuple[IdeaTree, Node]]) -> None:
+        """Submit every planned node not yet submitted; the executor starts each as soon as a
+        worker is free (a serial executor has finished a node by the time submit returns: it
+        is recorded at once, before the next one starts)."""
+        sandbox = sandbox_settings(self.ctx.config, read_only=(self.ctx.template.root,), hidden=(self.study.root,))
+        submitted = {node.id for _, node in pending.values()}
+        for tree in self.trees.values():
+            for node in [n for n in tree.nodes if n.status == "running" and n.id not in submitted]:
+                path = tree.notebook_path(node.id)
+                # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
+                build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
+                node.started_at = now_iso()
+                tree.save(node)
+                self.ctx.say(f"running {node.id} ({node.kind})")
+                self.ctx.hooks.on_node_start(node)
+                job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
+                              sandbox=sandbox, pass_env=tuple(self.manifest.environment),
+                              env_extra=thread_env(self.ctx.config))  # the kernel's log stays in the node folder
+                future = executor.submit(job)
+                if future.done():
+                    self._finish(tree, node, future)
+                else:
+                    pending[future] = (tree, node)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
         from aisci.execution.execute import ExecutionResult
 
         try:
             result = future.result()
+        except AisciError:
+            raise  # the cluster cannot run nodes at all (a worker without the study folder): say so and stop
         except Exception as exc:  # noqa: BLE001 - the executor lost the job (a worker died): the node died with it
             result = ExecutionResult("died", 0.0, f"the executor lost the run: {type(exc).__name__}: {exc}"[:300])
         path = tree.notebook_path(node.id)
@@ -341,12 +371,13 @@ class TreeSearch:
         node.failed_cell_source = compose.failing_cell(executed) if executed is not None and not result.ok else None
         node.finished_at = now_iso()
         node.duration_s = round(result.duration_s, 2)
+        node.ran_on = result.ran_on or None
         if executed is not None:
             node.code_hash = build.code_hash(executed)
             atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
         tree.save(node)
         self.study.log_execution({"notebook": node.notebook, "label": node.id, "started_at": node.started_at,
-                                  "finished_at": node.finished_at, **result.as_dict()})
+                                  "finished_at": node.finished_at, "runs_study_code": True, **result.as_dict()})
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aisci.errors import AisciError
-from aisci.review.benchdata import form_to_row
 from aisci.review.form import MetaReview, ReviewForm
-from aisci.review.rules import LogisticRule
+
+if TYPE_CHECKING:  # pandas (and the rules built on it) load when a meta-review is made
+    from aisci.review.rules import LogisticRule
 
 SUB_SCORES = ("soundness", "presentation", "contribution", "originality", "quality", "clarity",
               "significance", "confidence")
@@ -52,6 +52,10 @@ def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
                 rule: LogisticRule | None = None) -> MetaReview:
     if not reviews:
         raise MetaReviewError("a meta-review needs at least one review")
+    import pandas as pd
+
+    from aisci.review.benchdata import form_to_row
+
     table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
     means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
     overall = float(means["Overall"])
@@ -138,6 +142,8 @@ def _half_up(value: float) -> int:
 def ensemble_form(meta: MetaReview, reviews: list[ReviewForm]) -> ReviewForm:
     """One ReviewForm standing for an ensemble (what `Reviewer.review` returns): the meta-review's text,
     Overall and decision, the reviewers' mean sub-scores and confidence, their questions and limitations."""
+    import pandas as pd
+
     table = pd.DataFrame([form.model_dump() for form in reviews])
     mean = {name: min(4, max(1, _half_up(table[name].mean())))
             for name in ("originality", "quality", "clarity", "significance", "soundness", "presentation",

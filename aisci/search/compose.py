@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
 from aisci.execution import build
 from aisci.manifest import parameters_cell_values
 from aisci.search import cellplan
+
+if TYPE_CHECKING:
+    import nbformat
 
 HEADER_ROLE = "node-header"
 KIND_TITLES = {

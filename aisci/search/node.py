@@ -104,6 +104,7 @@ class Node(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     duration_s: float | None = None
+    ran_on: str | None = None  # the machine and process (or Dask worker) that ran it
 
     @property
     def name(self) -> str:
