@@ -59,6 +59,10 @@ class Study:
         note = ""
         if llm:
             config.llm.default = llm
+            if llm.strip() != "offline" and not small_search:
+                from aisci.search.scale import apply_model_defaults
+
+                note = apply_model_defaults(config, manifest.time_budget_s)
         if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
             try:
                 config.experiments = type(config.experiments).model_validate(
