@@ -62,6 +62,16 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0, description="US dollars per million completion tokens")
 
 
+class ModelCapability(Section):
+    """What a model accepts, said up front (else learned from its first 400 answer and kept
+    in llm/models.json): the o-series and gpt-5 take no temperature and want
+    max_completion_tokens instead of max_tokens."""
+
+    temperature: bool = Field(default=True, description="false: the model takes no temperature (o-series, gpt-5)")
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        default="max_tokens", description="the name of the answer-length limit the model accepts")
+
+
 class LLMSection(Section):
     """Which model answers each role, and how calls are made."""
 
@@ -79,6 +89,11 @@ class LLMSection(Section):
     backoff_s: float = Field(default=1.0, ge=0, description="first wait between retries, doubled each time")
     max_backoff_s: float = Field(default=30.0, ge=0, description="longest wait between retries")
     temperature: float = Field(default=0.7, ge=0, le=2, description="sampling temperature of tasks that set none")
+    capabilities: dict[str, ModelCapability] = Field(
+        default_factory=dict, description="by model name: request parameters it accepts (learned on a 400 otherwise)")
+    output_attempts: int = Field(default=3, ge=1, le=10, description=(
+        "malformed answers (bad JSON, schema-invalid, cut off): fresh requests, each with one repair round, "
+        "before a task gives up"))
 
     def model_for(self, role: str) -> str:
         return self.roles.get(role, self.default)
@@ -331,12 +346,14 @@ def _check_model_specs(llm: "LLMSection", where: str) -> None:
             raise ConfigError(f"{where}: {key}: {exc}") from None
 
 
-def dump_config(config: StudyConfig) -> str:
+def dump_config(config: StudyConfig, note: str = "") -> str:
     """aisci.toml as `aisci init` writes it: every key of every section with its description
     as a comment above it (an unset key is shown commented out), so the file explains itself."""
     lines = ["# aisci study configuration. API keys never go here: an endpoint names the",
              "# environment variable holding its key (api_key_env). Every key is described",
              "# above it; docs/config.md lists them all."]
+    if note:  # e.g. why [search] and [review] have the numbers they have
+        lines += ["#", *_comment(note)]
     for section_name, section_field in StudyConfig.model_fields.items():
         section = getattr(config, section_name)
         lines += ["", *_comment(type(section).__doc__ or ""), f"[{section_name}]"]

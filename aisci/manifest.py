@@ -238,7 +238,8 @@ def template_problems(root: Path) -> list[str]:
         problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
     problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
-    problems += _extras_problems(root, manifest)
+    code_ids = {c.get("id") for c in notebook.cells if c.cell_type == "code"}
+    problems += _extras_problems(root, manifest, code_ids)
     return problems
 
 
@@ -389,7 +390,7 @@ def _python_source(source: str) -> str:
         return TransformerManager().transform_cell(source)
 
 
-def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
+def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None) -> list[str]:
     """The optional pieces, checked when present: seed ideas and the bibliography."""
     problems = []
     seeds_path = root / "seed_ideas.json"
@@ -408,6 +409,10 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
             missing = [k for k in ("name", "title", "hypothesis") if not isinstance(idea.get(k), str) or not idea[k]]
             if missing:
                 problems.append(f"{where}: missing {', '.join(missing)}")
+            unknown = [c for c in idea.get("cells_touched") or [] if code_ids is not None and c not in code_ids]
+            if unknown:
+                problems.append(f"{where}: cells_touched names {', '.join(map(str, unknown))}, not a code cell id "
+                                f"of the notebook ({', '.join(sorted(map(str, code_ids)))})")
             for name, value in (idea.get("parameters") or {}).items():
                 param = manifest.parameters.get(name)
                 if param is None:

@@ -54,7 +54,9 @@ def make_context(study: Study, llm_override: str | None = None, say: Callable[[s
         hooks.subscribe(on_message=say)
     elif not hooks.has("on_message"):
         hooks.subscribe(on_message=print)
-    return PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), hooks=hooks)
+    ctx = PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), hooks=hooks)
+    ctx.llm.warn = ctx.warn  # the model's one-time warnings join the run's notes
+    return ctx
 
 
 # --- what each phase declares -------------------------------------------------------------------

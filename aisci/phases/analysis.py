@@ -13,11 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci.artifacts import Analysis, ExperimentSummary
+from aisci.artifacts import Analysis, ExperimentSummary, novel_ideas
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.execution import build
+from aisci import analysis_cells
+from aisci.errors import NotebookError
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
@@ -27,7 +29,8 @@ CONFIG = ()
 
 
 class Observations(BaseModel):
-    observations: list[str] = Field(min_length=1, max_length=8)
+    # no upper bound: a model may note something about each of many runs
+    observations: list[str] = Field(min_length=1)
 
 
 def _offline_observe(inputs: dict[str, Any]) -> Observations:
@@ -74,16 +77,36 @@ def run(ctx) -> None:
         ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
                 "(delete it to have aisci write it afresh)")
         nb, built_code = _mark_person_cells(build.read(output), edited), previous.built_code
+    notes: list[str] = []
+    parameters = {"study_dir": ctx.study.root_from(folder)}
+    # a person or a model may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    reads = (ctx.study.path("experiments"), ctx.template.root)
+    if edited is not None:
+        ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+        nodes = {"nodes": rows, "replicas": summary.model_dump(mode="json").get("replicas", {})}
+        cells, cells_author = analysis_cells.write_cells(ctx.llm, analysis_cells.study_for_prompt(
+            nodes, novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, nodes),
+            primary, metric.direction))
+        if cells:  # model-written code: the sandboxed kernel, a fix round per failing cell, then dropped
+            nb = analysis_cells.append(nb, cells, cells_author)
+            outcome, notes = analysis_cells.run_with_repair(
+                nb, run=lambda current: ctx.execute(current, output, parameters=parameters, label="analysis",
+                                                    study_code_reads=reads),
+                executed=lambda: build.read(output),
+                fix=lambda source, error, tail: ctx.llm.run(analysis_cells.FIX, source=source, error=error,
+                                                            traceback=tail).output,
+                say=ctx.say)
+            if not outcome.ok:
+                raise NotebookError(f"analysis/analysis.ipynb {outcome.status}: {outcome.reason}")
+        else:
+            ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
         built_code = _code_hashes(nb)
-    # a person may have written its cells: it runs sandboxed, reading the executed nodes and the template
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis",
-                               study_code_reads=(ctx.study.path("experiments"), ctx.template.root))
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,
-             author=result.author, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
+             author=result.author, notes=notes, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
 
 
 def _code_hashes(nb) -> list[str]:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from aisci import gates, results
-from aisci.artifacts import Analysis, ExperimentSummary, Ideas
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas, novel_ideas
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import atomic_write_text, read_json
 from aisci.literature.encoding import encode_text
-from aisci.paper import bibliography, code_facts, latex, notebooks, style, verify
+from aisci.paper import bibliography, code_diff, code_facts, latex, notebooks, style, verify
 from aisci.paper.claims import Evidence
 from aisci.paper.figures import select
 from aisci.paper import meaning
 from aisci.paper.numbers import Fact, as_number, numbers_in_context
+from aisci.paper.outcome import study_outcome
 from aisci.paper.values import collect_values, values_tex
 from aisci.writeup.workspace import Materials, Workspace
 
@@ -49,7 +50,18 @@ def gather(ctx) -> Materials:
         code=code_facts.from_study(study.root, summary))
     materials.template_text = template_text(ctx)
     materials.facts = number_facts(ctx, materials)
+    materials.outcome = _outcome(ctx, summary, ideas)
+    materials.code_changes = code_diff.best_run_diff(study, summary)
     return materials
+
+
+def _outcome(ctx, summary: dict, ideas: dict):
+    """aisci's own account when no idea ran, every run failed or nothing beat the baseline."""
+    verdicts = read_json(ctx.study.path("ideas", "novelty.json"), default={})
+    primary, metric = ctx.template.primary()
+    return study_outcome(summary.get("nodes", []), ideas_proposed=len(ideas), ideas_passed=len(novel_ideas(ctx.study)),
+                         not_novel=sum(1 for d in verdicts.values() if isinstance(d, dict) and d.get("novel") is False),
+                         primary=primary, direction=metric.direction, best=summary.get("best"))
 
 
 def template_text(ctx) -> str:
@@ -286,7 +298,9 @@ def method_inputs(ws: Workspace) -> dict[str, Any]:
     base_path = study.path(baseline["notebook"]) if baseline and baseline.get("notebook") else None
     base_params = (baseline or {}).get("parameters", {})
     if best and best is not baseline and best.get("notebook") and base_path:
-        changes = notebooks.notebook_text(study.path(best["notebook"]), leave_out=notebooks.sources(base_path))
+        # the method section describes the code change: the diff of the cells, else the new code
+        changes = m.code_changes or notebooks.notebook_text(study.path(best["notebook"]),
+                                                            leave_out=notebooks.sources(base_path))
     else:
         changes = "(the best run is the baseline itself)"
     return {

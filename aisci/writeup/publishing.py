@@ -7,7 +7,7 @@ from __future__ import annotations
 from aisci.artifacts import Paper
 from aisci.execution import build
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
-from aisci.paper import citations, disclosure, latex, render, verify
+from aisci.paper import citations, code_diff, disclosure, latex, render, verify
 from aisci.paper.sections import HEADINGS, PERSON, SECTIONS, sections_digest
 from aisci.writeup import disclosing
 from aisci.writeup.fixing import accepted_problems, open_problems
@@ -23,7 +23,9 @@ def publish(ws: Workspace) -> None:
         title=ms.texts["title"], note=disclosing.note(ws), bodies=ms.texts, values=m.macros,
         table_tex=(paper / "generated" / "results_table.tex").read_text(encoding="utf-8"),
         figures=m.figures, bib=m.bib.by_key(), cited=cited, appendix_mark=APPENDIX_MARK,
-        appendix=disclosure.to_markdown(disclosing.record(ws)))
+        appendix=disclosure.to_markdown(disclosing.record(ws))
+        + code_diff.appendix_markdown(m.summary.get("best"), m.code_changes),
+        outcome=m.outcome.to_markdown() if m.outcome else "")
     atomic_write_text(paper / "paper.md", markdown)
     page = render.paper_html(markdown, latex.to_markdown(ms.texts["title"], m.macros))
     if page is not None:

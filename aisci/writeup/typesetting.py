@@ -10,6 +10,7 @@ from aisci.errors import TexMissing
 from aisci.fsutil import atomic_write_text
 from aisci.paper import latex, style, verify
 from aisci.paper.compile import CompileResult, compile_pdf, tex_available
+from aisci.paper import code_diff
 from aisci.paper.figures import figures_tex
 from aisci.paper.sections import read_section
 from aisci.writeup import disclosing, fixing
@@ -28,6 +29,9 @@ def build(ws: Workspace) -> None:
     atomic_write_text(paper / "generated" / "results_table.tex",
                       latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
     atomic_write_text(paper / "generated" / "figures.tex", figures_tex(m.figures))
+    atomic_write_text(paper / "generated" / "outcome.tex", m.outcome.to_latex() if m.outcome else "")
+    atomic_write_text(paper / "generated" / "code_changes.tex",
+                      code_diff.appendix_tex(m.summary.get("best"), m.code_changes))
     style.install(m.style, paper)
     m.bib.write(paper / "references.bib")
     changed = [n for n in m.bib.notes if ": " in n and "left out" not in n]

@@ -34,6 +34,8 @@ class Materials:
     code: CodeFacts | None = None  # what the executed code did: aisci.paper.code_facts
     template_text: str = ""  # the template's title, description and notebook headings (its author's words)
     facts: list[Fact] = field(default_factory=list)  # what a number in the text may state
+    outcome: Any = None  # aisci.paper.outcome.Outcome: its own account when no idea ran or nothing beat the baseline
+    code_changes: str = ""  # the best run's diff from the baseline (cells), when it changed code
 
 
 @dataclass
