@@ -59,15 +59,17 @@ class Outcome:
         return text
 
 
-def init(study_dir: str | Path, template: str = "grokking", topic: str = "", llm: str | None = None) -> Study:
+def init(study_dir: str | Path, template: str = "grokking", topic: str = "", llm: str | None = None,
+         sandbox: str | None = None, sandbox_reason: str = "") -> Study:
     """Create the study folder, or open it when it already is one (so a notebook can be run
-    again without losing the study)."""
+    again without losing the study). `sandbox="none"` (with its reason) writes a study that
+    runs generated code without a sandbox, e.g. in a disposable container; it is disclosed."""
     root = Path(study_dir)
     if (root / ".aisci" / "study.json").exists():
         return Study.open(root)
     if not topic:
         raise StudyError(f"{root} is not a study yet: give a topic to create it")
-    return Study.create(root, template, topic, llm)
+    return Study.create(root, template, topic, llm, sandbox=sandbox, sandbox_reason=sandbox_reason)
 
 
 def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = None, progress: bool | None = None,

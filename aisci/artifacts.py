@@ -181,6 +181,7 @@ class Analysis(Artifact):
     figures: list[dict[str, Any]] = Field(default_factory=list)  # path, name, caption, cell_index
     observations: list[str] = Field(default_factory=list)
     author: str = ""
+    notes: list[str] = Field(default_factory=list)  # model-written analysis cells dropped, and why
     built_code: list[str] = Field(default_factory=list)  # hashes of the code cells aisci wrote
     edited_by_person: bool = False
 

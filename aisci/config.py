@@ -10,7 +10,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,6 +62,16 @@ class Price(Section):
     output_per_mtok: float = Field(ge=0, description="US dollars per million completion tokens")
 
 
+class ModelCapability(Section):
+    """What a model accepts, said up front (else learned from its first 400 answer and kept
+    in llm/models.json): the o-series and gpt-5 take no temperature and want
+    max_completion_tokens instead of max_tokens."""
+
+    temperature: bool = Field(default=True, description="false: the model takes no temperature (o-series, gpt-5)")
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        default="max_tokens", description="the name of the answer-length limit the model accepts")
+
+
 class LLMSection(Section):
     """Which model answers each role, and how calls are made."""
 
@@ -79,6 +89,11 @@ class LLMSection(Section):
     backoff_s: float = Field(default=1.0, ge=0, description="first wait between retries, doubled each time")
     max_backoff_s: float = Field(default=30.0, ge=0, description="longest wait between retries")
     temperature: float = Field(default=0.7, ge=0, le=2, description="sampling temperature of tasks that set none")
+    capabilities: dict[str, ModelCapability] = Field(
+        default_factory=dict, description="by model name: request parameters it accepts (learned on a 400 otherwise)")
+    output_attempts: int = Field(default=3, ge=1, le=10, description=(
+        "malformed answers (bad JSON, schema-invalid, cut off): fresh requests, each with one repair round, "
+        "before a task gives up"))
 
     def model_for(self, role: str) -> str:
         return self.roles.get(role, self.default)
@@ -170,14 +185,22 @@ class ExperimentsSection(Section):
     timeout_s: int = Field(default=900, gt=0, description="wall-time limit per experiment notebook (init: 15 times "
                                                           "the template's time budget)")
     executor: Literal["local", "dask"] = Field(default="local", description="local (a process pool) or dask")
-    workers: int = Field(default=1, ge=1, description="nodes run at once (local pool processes, or LocalCluster "
-                                                      "workers)")
+    workers: Annotated[int, Field(ge=1)] | Literal["auto"] = Field(
+        default="auto", description="nodes run at once (local pool processes, or LocalCluster workers); \"auto\": as "
+                                    "many as the cores this process may use allow, `threads` each")
+    threads: int = Field(default=1, ge=1, description="CPU threads of each node's kernel (torch, OpenMP, BLAS): "
+                                                      "parallel nodes share the cores instead of each taking all")
     dask_scheduler: str | None = Field(default=None, description="e.g. \"tcp://head:8786\" (dask-jobqueue, "
-                                                                 "dask-kubernetes); unset: a LocalCluster")
+                                                                 "dask-kubernetes; see docs/cluster.md); unset: a "
+                                                                 "LocalCluster")
     overrides: dict[str, int | float | str | bool] = Field(default_factory=dict,
                                                            description="template parameters set on every node")
-    sandbox: bool = Field(default=True, description="run each kernel in the bubblewrap sandbox "
-                                                    "(aisci/execution/sandbox.py); false is disclosed in the paper")
+    # studies from before say true / false: see _old_boolean
+    sandbox: Literal["bubblewrap", "none"] = Field(
+        default="bubblewrap", description="where generated and hand-written code runs: bubblewrap "
+                                          "(aisci/execution/bubblewrap.py), or none (no sandbox; stated in the run log, "
+                                          "`aisci status` and the paper's disclosure)")
+    sandbox_reason: str = Field(default="", description="why sandbox = \"none\" (disclosed with it)")
     memory_mb: int | None = Field(default=SandboxSettings.memory_mb, ge=64,
                                   description="address space per kernel process, in MB")
     cpu_seconds: int | None = Field(default=SandboxSettings.cpu_seconds, gt=0,
@@ -185,6 +208,18 @@ class ExperimentsSection(Section):
     max_processes: int | None = Field(default=SandboxSettings.max_processes, ge=8,
                                       description="processes and threads of a kernel's whole tree")
     allow_network: bool = Field(default=False, description="let kernels reach the network")
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _old_boolean(cls, value):
+        """`sandbox = true` / `false` of earlier studies: the sandbox of its day, or none."""
+        if isinstance(value, bool):
+            return "bubblewrap" if value else "none"
+        return value
+
+    @property
+    def sandboxed(self) -> bool:
+        return self.sandbox != "none"
 
 
 class SearchSection(Section):
@@ -243,6 +278,10 @@ class ReviewSection(Section):
                                                                       "check, at most this")
     code_max_chars: int = Field(default=40000, ge=1000, description="of the code shown to the method-vs-code "
                                                                     "comparison")
+    rule: str = Field(default="", pattern=r"^(|calibrated:.+)$",
+                      description="the meta-review's decision: empty = mean Overall >= accept_threshold; "
+                                  "calibrated:PATH = a fitted rule (a JSON file from `aisci review-bench --fit-on` or "
+                                  "`--fit`; PATH relative to the study folder)")
 
 
 class GatesSection(Section):
@@ -307,12 +346,14 @@ def _check_model_specs(llm: "LLMSection", where: str) -> None:
             raise ConfigError(f"{where}: {key}: {exc}") from None
 
 
-def dump_config(config: StudyConfig) -> str:
+def dump_config(config: StudyConfig, note: str = "") -> str:
     """aisci.toml as `aisci init` writes it: every key of every section with its description
     as a comment above it (an unset key is shown commented out), so the file explains itself."""
     lines = ["# aisci study configuration. API keys never go here: an endpoint names the",
              "# environment variable holding its key (api_key_env). Every key is described",
              "# above it; docs/config.md lists them all."]
+    if note:  # e.g. why [search] and [review] have the numbers they have
+        lines += ["#", *_comment(note)]
     for section_name, section_field in StudyConfig.model_fields.items():
         section = getattr(config, section_name)
         lines += ["", *_comment(type(section).__doc__ or ""), f"[{section_name}]"]

@@ -80,3 +80,7 @@ class NotebookFailed(NotebookError):
 
 class TexMissing(AisciError):
     """No LaTeX toolchain is installed, so no PDF can be built."""
+
+
+class SandboxUnavailable(AisciError):
+    """bubblewrap is missing or cannot make its namespaces here: generated code is not run."""

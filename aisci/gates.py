@@ -12,7 +12,8 @@ the panels, `aisci approve`, `aisci status` and the phases agree on what a decis
 | novelty     | approve (override), reject           | phases.novelty                            |
 | experiments | approve (best node), rerun, branch   | approved_best_node, rerun_requests        |
 | figures     | keep, drop, caption                  | figure_choices                            |
-| paper       | edit, regenerate, lock, unlock       | locked_sections                           |
+| paper       | edit, regenerate, lock, unlock,      | locked_sections, accepted_problems        |
+|             | accept, unaccept (a problem id)      |                                           |
 | review      | approve accept|reject                | final_decision                            |
 
 For an item, the latest approve/reject (keep/drop, lock/unlock) naming it wins, so a
@@ -36,7 +37,8 @@ GATE_HELP = {
 # gates that only record choices (no run ever stops there, so no policy in aisci.toml)
 CHOICE_GATES = {
     "figures": "open notebooks/04_analysis.ipynb, or run `aisci approve|reject {study} figures NAME` (keep / drop)",
-    "paper": "open notebooks/05_writeup.ipynb, or run `aisci approve|reject {study} paper SECTION` (lock / unlock)",
+    "paper": "open notebooks/05_writeup.ipynb, or run `aisci approve|reject {study} paper SECTION` (lock / unlock), "
+             "`aisci approve {study} paper PROBLEM-ID --note REASON` (accept an open problem of the checks)",
 }
 ALL_GATES = (*GATE_HELP, *CHOICE_GATES)
 IDEA_EDITABLE_FIELDS = ("title", "hypothesis", "abstract", "parameters")
@@ -186,6 +188,19 @@ def locked_sections(study) -> set[str]:
 
 
 # --- review ------------------------------------------------------------------------------------
+def accepted_problems(study) -> dict[str, str]:
+    """Problem id -> the reason a person gave for accepting that open problem of the paper's
+    checks (so the final paper.pdf may be built with it); the latest accept/unaccept wins."""
+    accepted: dict[str, str] = {}
+    for decision in study.decisions("paper"):
+        for item in decision.get("items", []):
+            if decision["action"] == "accept":
+                accepted[item] = decision.get("note") or ""
+            elif decision["action"] == "unaccept":
+                accepted.pop(item, None)
+    return accepted
+
+
 def final_decision(study) -> str | None:
     """'accept' or 'reject', the person's final decision on the paper, or None."""
     for decision in reversed(study.decisions("review")):

@@ -32,7 +32,14 @@ class IdeaDraft(BaseModel):
     abstract: str
     experiments: list[str] = Field(min_length=1, description="the runs that test the hypothesis")
     risks: list[str] = Field(default_factory=list, description="risks and limitations")
-    parameters: dict[str, Any] = Field(default_factory=dict, description="template parameters this idea sets")
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="template parameters this idea sets (may be empty for a method change)")
+    method_change: str = Field(default="", description=(
+        "what the idea changes in the template's code, and where, in words (e.g. 'add label smoothing 0.1 to the "
+        "cross-entropy in the training cell'); empty when it only sets parameters"))
+    cells_touched: list[str] = Field(
+        default_factory=list, description="ids of the template's code cells the method change edits or adds code after")
+    compute: float = Field(default=1.0, gt=0, description="estimated compute of one run relative to the baseline's")
     differences: list[Difference] = Field(
         default_factory=list, description="for each library paper shown with the idea: how the idea differs from it")
 
@@ -137,16 +144,33 @@ def canonical_parameters(parameters: dict[str, Any]) -> str:
     return json.dumps({k: norm(v) for k, v in parameters.items()}, sort_keys=True)
 
 
+def method_similarity(a, b) -> float | None:
+    """Jaccard overlap of the method-change terms of two ideas; 1.0 when neither changes the
+    code, None when only one does (a code change and a pure setting never repeat each other)."""
+    ma, mb = (getattr(x, "method_change", "") or "" for x in (a, b))
+    if not ma.strip() and not mb.strip():
+        return 1.0
+    if not ma.strip() or not mb.strip():
+        return None
+    ta, tb = terms(ma), terms(mb)
+    return len(ta & tb) / len(ta | tb) if ta | tb else 1.0
+
+
 def duplicate_reason(idea, other, threshold: float) -> str | None:
     """Why `idea` repeats `other` (an Idea, a seed or an archived idea), or None.
 
-    The same parameter overrides always do. Similar wording only counts on the same
-    parameters: two ideas that set different knobs run different experiments however alike
-    their sentences (the offline engine's ideas share one template sentence)."""
+    Two ideas repeat each other when they change the code alike (or neither changes it) and
+    then either set the same parameter overrides or are worded alike on the same
+    parameters: two ideas that set different knobs, or change the method differently, run
+    different experiments however alike their sentences."""
     mine, theirs = dict(idea.parameters or {}), dict(other.parameters or {})
-    if mine and canonical_parameters(mine) == canonical_parameters(theirs):
-        shown = ", ".join(f"{k}={v!r}" for k, v in mine.items())
-        return f"sets the same parameters as {other.name} ({shown})"
+    method = method_similarity(idea, other)
+    if method is None or method < threshold:
+        return None
+    code = "" if not getattr(idea, "method_change", "") else f", with a method change {method:.0%} alike"
+    if (mine or code) and canonical_parameters(mine) == canonical_parameters(theirs):
+        shown = ", ".join(f"{k}={v!r}" for k, v in mine.items()) or "no parameters"
+        return f"sets the same parameters as {other.name} ({shown}){code}"
     if set(mine) == set(theirs):
         similarity = text_similarity(idea, other)
         if similarity >= threshold:
@@ -200,10 +224,34 @@ def parameter_problems(idea: Idea, manifest) -> list[str]:
 
 
 COMPUTE_WORDS = ("step", "epoch", "layer", "d_model", "hidden", "timestep", "width", "depth", "batch")
+MAX_COMPUTE_RATIO = 2.0  # an idea estimated to cost more than this many baselines is not feasible
+
+
+def method_change_problems(idea: Idea, code_cells: dict[str, bool] | None) -> list[str]:
+    """What makes a method change unrunnable as stated: too vague, or touching cells the
+    template does not have (or only its parameters cell). code_cells: id -> is parameters cell."""
+    if not idea.method_change.strip():
+        return []
+    problems = []
+    if len(idea.method_change.split()) < MIN_METHOD_WORDS:
+        problems.append(f"the method change is too vague to implement ({len(idea.method_change.split())} words)")
+    if code_cells is not None:
+        unknown = [c for c in idea.cells_touched if c not in code_cells]
+        if unknown:
+            problems.append(f"touches cells the template does not have ({', '.join(unknown)}; code cells: "
+                            f"{', '.join(code_cells)})")
+        elif not idea.cells_touched:
+            problems.append("names no code cell of the template it touches")
+        elif all(code_cells[c] for c in idea.cells_touched):
+            problems.append("touches only the parameters cell: that is a setting, not a method change")
+    return problems
+
+
+MIN_METHOD_WORDS = 5
 
 
 def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Iterable = (),
-                     duplicate_threshold: float = 0.85) -> list[RubricItem]:
+                     duplicate_threshold: float = 0.85, code_cells: dict[str, bool] | None = None) -> list[RubricItem]:
     """The rubric: each criterion one point, each with its reason. Deterministic, so the
     offline engine and a model's ideas are scored the same way. `others` are the ideas of
     this run, `earlier` the seed ideas and the archive of earlier runs (a seed idea the
@@ -214,19 +262,20 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
     metrics = list(manifest.metrics)
     names_metric = any(m in idea.hypothesis for m in metrics) or any(
         m.replace("_", " ") in idea.hypothesis.lower() for m in metrics)
-    problems = parameter_problems(idea, manifest)
-    ratio = _compute_ratio(idea, manifest)
+    problems = parameter_problems(idea, manifest) + method_change_problems(idea, code_cells)
+    ratio = compute_ratio(idea.parameters, manifest) * idea.compute
     compares = any("baseline" in e.lower() for e in idea.experiments)
     return [
         RubricItem(criterion="states a falsifiable hypothesis about a declared metric", passed=names_metric,
                    reason=("the hypothesis names a metric the template measures" if names_metric else
                            f"the hypothesis names none of the measured metrics ({', '.join(metrics)})")),
-        RubricItem(criterion="changes something the template can run", passed=bool(idea.parameters) and not problems,
-                   reason="; ".join(problems) if problems else (
-                       f"sets {', '.join(f'{k}={v!r}' for k, v in idea.parameters.items())}" if idea.parameters
-                       else "sets no template parameter")),
-        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= 2.0,
-                   reason=f"estimated compute {ratio:.2g}x the baseline's (budget {manifest.time_budget_s} s per run)"),
+        RubricItem(criterion="changes something the template can run",
+                   passed=bool(idea.parameters or idea.method_change.strip()) and not problems,
+                   reason="; ".join(problems) if problems else _what_changes(idea)),
+        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= MAX_COMPUTE_RATIO,
+                   reason=f"estimated compute {ratio:.2g}x the baseline's (budget {manifest.time_budget_s} s per run)"
+                          + (f"; the method change touches cells {', '.join(idea.cells_touched)}"
+                             if idea.method_change.strip() and idea.cells_touched else "")),
         _distinct_item(idea, [*others, *earlier], duplicate_threshold),
         RubricItem(criterion="plans a comparison against the baseline", passed=compares,
                    reason="an experiment compares with the baseline" if compares
@@ -236,6 +285,15 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
                    reason=f"{primary} is the metric the template optimises"),
         _differs_from_papers_item(idea),
     ]
+
+
+def _what_changes(idea: Idea) -> str:
+    parts = []
+    if idea.method_change.strip():
+        parts.append(f"changes the code: {idea.method_change.strip()}")
+    if idea.parameters:
+        parts.append(f"sets {', '.join(f'{k}={v!r}' for k, v in idea.parameters.items())}")
+    return "; ".join(parts) or "sets no template parameter and changes no code"
 
 
 def _distinct_item(idea: Idea, candidates: list, threshold: float) -> RubricItem:
@@ -248,7 +306,7 @@ def _distinct_item(idea: Idea, candidates: list, threshold: float) -> RubricItem
         return RubricItem(criterion=criterion, passed=True, reason="no seed or earlier idea to compare with")
     closest = max(rivals, key=lambda c: text_similarity(idea, c))
     return RubricItem(criterion=criterion, passed=True, reason=(
-        f"no other idea sets these parameters; the most alike in wording is {closest.name} "
+        f"no other idea makes this change; the most alike in wording is {closest.name} "
         f"({text_similarity(idea, closest):.0%} of title and hypothesis terms shared)"))
 
 
@@ -274,9 +332,11 @@ def _differs_from_papers_item(idea: Idea) -> RubricItem:
                       reason=f"states how it differs from each of the {len(retrieval.papers)} retrieved papers ({keys})")
 
 
-def _compute_ratio(idea: Idea, manifest) -> float:
+def compute_ratio(parameters: dict, manifest) -> float:
+    """The estimated compute of a run with these overrides, as a multiple of the baseline's: the
+    product of value / default over the parameters whose names say they scale the work."""
     ratio = 1.0
-    for name, value in idea.parameters.items():
+    for name, value in parameters.items():
         param = manifest.parameters.get(name)
         if param is None or param.type not in ("int", "float") or not any(w in name for w in COMPUTE_WORDS):
             continue

@@ -55,9 +55,25 @@ def is_running(study: Study) -> bool:
 def _running(state_dir: Path, record: dict) -> bool:
     if record.get("pid") and "ended_at" not in record and _alive(record["pid"]):
         return True
-    lock = state_dir / "run.lock"
-    if not lock.exists():
+    return _locked(state_dir / "run.lock")
+
+
+def _locked(lock: Path) -> bool:
+    """Whether a process holds the run lock, read from /proc/locks: probing it by taking it, even for
+    an instant, could make a run that starts at that instant fail. Elsewhere than Linux, the probe."""
+    try:
+        stat = lock.stat()
+    except OSError:
         return False
+    try:
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return _probe(lock)
+    wanted = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    return any(wanted in line.split() and "->" not in line for line in table.splitlines())
+
+
+def _probe(lock: Path) -> bool:
     with open(lock, "a") as handle:
         try:  # a shared lock conflicts with the runner's exclusive one; released at once
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import nbformat
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aisci.errors import TemplateError
+from aisci.execution import build
+
+if TYPE_CHECKING:
+    import nbformat
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,11 +27,26 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 MANIFEST = "manifest.toml"
 
 
+def prose_name(identifier: str, label: str, description: str) -> str:
+    """What the paper and the figures call a metric or parameter: its `label`, else the first clause
+    of its description (up to ";", ":" or "("), else the identifier with spaces: the paper's words,
+    not the code's ("sliced Wasserstein distance", not "sliced wasserstein")."""
+    if label.strip():
+        return label.strip()
+    clause = re.split(r";|:\s|\s\(", description, maxsplit=1)[0].strip().rstrip(".,")
+    clause = re.sub(r"^(?:the|a|an)\s+", "", clause, flags=re.IGNORECASE)  # the prose adds its own article
+    return clause or identifier.replace("_", " ")
+
+
 class Metric(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
     direction: Literal["maximize", "minimize"]
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose and the figures' axes (default: from the description)
     unit: str | None = None
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
@@ -40,6 +59,7 @@ class Parameter(BaseModel):
     default: Any
     choices: list[Any] = Field(default_factory=list)  # values a search may try
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose (default: from the description)
     # false: the parameter defines the task (the data set, the operation), so a search never
     # changes it on its own; only an idea that names it does
     tunable: bool = True
@@ -63,6 +83,9 @@ class Parameter(BaseModel):
         if self.type == "int":
             return isinstance(value, int) and not isinstance(value, bool)
         return isinstance(value, TYPES[self.type])
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
     def values(self) -> list[Any]:
         """The values a search may use: the default and the declared choices, in order
@@ -95,6 +118,18 @@ class Manifest(BaseModel):
     metrics: dict[str, Metric] = Field(min_length=1)
     parameters: dict[str, Parameter] = Field(min_length=1)
     data: DataSplits | None = None
+    # variables the notebook needs from the environment (a data folder, ...): they reach its kernel
+    environment: list[str] = Field(default_factory=list)
+
+    @field_validator("environment")
+    @classmethod
+    def _no_secrets(cls, names: list[str]) -> list[str]:
+        from aisci.execution.kernel import is_secret
+
+        secret = [n for n in names if is_secret(n)]
+        if secret:
+            raise ValueError(f"environment: {secret[0]!r} looks like a credential; secrets never reach a notebook")
+        return names
 
     @model_validator(mode="after")
     def _primary_is_declared(self) -> Manifest:
@@ -124,7 +159,7 @@ class Template:
         return self.root / self.manifest.notebook
 
     def baseline(self) -> nbformat.NotebookNode:
-        return nbformat.read(str(self.baseline_path), as_version=4)
+        return build.read(self.baseline_path)
 
     def seed_ideas(self) -> list[dict]:
         path = self.root / "seed_ideas.json"
@@ -198,12 +233,13 @@ def template_problems(root: Path) -> list[str]:
                         f"{manifest.notebook!r})")
         return problems
     try:
-        notebook = nbformat.read(str(notebook_path), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several kinds for a broken file
+        notebook = build.peek(notebook_path)  # checked as plain JSON: opening a study stays fast
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
         problems.append(f"{notebook_path}: not a readable notebook ({str(exc).splitlines()[0][:200]})")
         return problems
     problems += [f"{notebook_path}: {p}" for p in baseline_problems(notebook, manifest)]
-    problems += _extras_problems(root, manifest)
+    code_ids = {c.get("id") for c in notebook.cells if c.cell_type == "code"}
+    problems += _extras_problems(root, manifest, code_ids)
     return problems
 
 
@@ -223,6 +259,9 @@ def _manifest_problems(manifest: Manifest) -> list[str]:
         if wrong:
             problems.append(f"parameters.{name}.choices: {', '.join(map(repr, wrong))} "
                             f"{'is' if len(wrong) == 1 else 'are'} not {A_TYPE[param.type]}")
+        elif param.choices and param.accepts(param.default) and param.default not in param.choices:
+            problems.append(f"parameters.{name}.default: {param.default!r} is not among its choices "
+                            f"({', '.join(map(repr, param.choices))}); list the default among them")
     if "seed_parameter" in manifest.model_fields_set and not manifest.has_seed_parameter:
         problems.append(f"seed_parameter: {manifest.seed_parameter!r} is not among [parameters] "
                         f"(replicas set it to each of the seeds)")
@@ -340,13 +379,18 @@ def _record_problems(notebook, manifest: Manifest) -> list[str]:
 
 
 def _python_source(source: str) -> str:
-    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    """Cell source with IPython syntax (magics, shell escapes) turned into plain Python. Plain
+    Python is returned as it is without loading IPython (a second of start-up)."""
+    try:
+        ast.parse(source)
+        return source
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(source)
+        return TransformerManager().transform_cell(source)
 
 
-def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
+def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None) -> list[str]:
     """The optional pieces, checked when present: seed ideas and the bibliography."""
     problems = []
     seeds_path = root / "seed_ideas.json"
@@ -365,6 +409,10 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
             missing = [k for k in ("name", "title", "hypothesis") if not isinstance(idea.get(k), str) or not idea[k]]
             if missing:
                 problems.append(f"{where}: missing {', '.join(missing)}")
+            unknown = [c for c in idea.get("cells_touched") or [] if code_ids is not None and c not in code_ids]
+            if unknown:
+                problems.append(f"{where}: cells_touched names {', '.join(map(str, unknown))}, not a code cell id "
+                                f"of the notebook ({', '.join(sorted(map(str, code_ids)))})")
             for name, value in (idea.get("parameters") or {}).items():
                 param = manifest.parameters.get(name)
                 if param is None:
@@ -385,10 +433,34 @@ def _extras_problems(root: Path, manifest: Manifest) -> list[str]:
     return problems
 
 
-def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None) -> tuple[list[str], Any]:
+def template_warnings(root: Path) -> list[str]:
+    """What does not make a template invalid but will surprise its user: seed ideas over the compute
+    limit of the ideas rubric, which ideation drops (and says so). Call it on a valid template."""
+    from aisci.ideas import MAX_COMPUTE_RATIO, compute_ratio
+
+    root = Path(root)
+    seeds_path = root / "seed_ideas.json"
+    if not seeds_path.exists():
+        return []
+    manifest = Manifest.model_validate(tomllib.loads((root / MANIFEST).read_text(encoding="utf-8")))
+    warnings = []
+    for number, idea in enumerate(json.loads(seeds_path.read_text(encoding="utf-8")), 1):
+        ratio = compute_ratio(idea.get("parameters") or {}, manifest)
+        if ratio > MAX_COMPUTE_RATIO:
+            warnings.append(f"{seeds_path}: idea {number} ({idea['name']}): estimated compute {ratio:.2g}x the "
+                            f"baseline's, over the {MAX_COMPUTE_RATIO:g}x a feasible idea may use: ideation will "
+                            "drop it; choose a smaller setting to have it tested")
+    return warnings
+
+
+def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None,
+                          sandboxed: bool = True) -> tuple[list[str], Any]:
     """Run the baseline once (parameters at their defaults, in workdir) and check that it
-    finishes and records every declared metric as a number. Returns (problems, result)."""
+    finishes and records every declared metric as a number. Returns (problems, result).
+    The baseline is code someone else wrote (a model, in template-free mode): it runs in
+    the sandbox, workdir its only writable place, unless `sandboxed` is False."""
     from aisci.execution.execute import execute_notebook
+    from aisci.execution.sandbox import SandboxSettings
     from aisci.records import read_records
 
     workdir = Path(workdir)
@@ -396,7 +468,9 @@ def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | 
     notebook = workdir / "baseline.ipynb"
     notebook.write_bytes(template.baseline_path.read_bytes())
     limit = timeout_s or max(3 * template.manifest.time_budget_s, 60)
-    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit)
+    sandbox = SandboxSettings(read_only=(str(template.root),)) if sandboxed else None
+    result = execute_notebook(notebook, notebook, cwd=workdir, timeout_s=limit, sandbox=sandbox,
+                              pass_env=tuple(template.manifest.environment))
     where = template.baseline_path
     if not result.ok:
         return [f"{where}: the baseline run {result.status}{_failing_cell(notebook)}: {result.reason}"], result
@@ -414,7 +488,7 @@ def _failing_cell(path: Path) -> str:
     """' in cell N (`its first line`)' for the cell with an error output, or ''. N counts the
     notebook's own cells (papermill adds error banners to the executed copy)."""
     try:
-        executed = nbformat.read(str(path), as_version=4)
+        executed = build.read(path)
     except Exception:  # noqa: BLE001 - not written: the kernel died before the first save
         return ""
     cells = [c for c in executed.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]

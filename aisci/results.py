@@ -4,15 +4,19 @@ Used by the analysis, paper and review notebooks, so a person can call the same 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aisci.artifacts import ExperimentSummary
 from aisci.records import Record, read_records
 
+if TYPE_CHECKING:  # pandas loads where a table is made, not with every importer of this module
+    import pandas as pd
+
 
 def node_table(study_dir: str | Path) -> pd.DataFrame:
     """One row per experiment node: id, idea, kind, status, then its metrics."""
+    import pandas as pd
+
     rows = [{"node": n.id, "idea": n.idea, "kind": str(n.kind), "status": str(n.status), **n.metrics}
             for n in ExperimentSummary.load(study_dir).nodes]
     return pd.DataFrame(rows)
@@ -41,6 +45,8 @@ def analysis_records(study_dir: str | Path) -> list[Record]:
 
 def histories(study_dir: str | Path) -> dict[str, pd.DataFrame]:
     """Training curves (history.csv) written by finished nodes."""
+    import pandas as pd
+
     root = Path(study_dir)
     curves = {}
     for node in ExperimentSummary.load(study_dir).nodes:

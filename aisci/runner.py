@@ -54,7 +54,9 @@ def make_context(study: Study, llm_override: str | None = None, say: Callable[[s
         hooks.subscribe(on_message=say)
     elif not hooks.has("on_message"):
         hooks.subscribe(on_message=print)
-    return PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), hooks=hooks)
+    ctx = PhaseContext(study=study, llm=LLM.for_study(study, llm_override), template=study.template(), hooks=hooks)
+    ctx.llm.warn = ctx.warn  # the model's one-time warnings join the run's notes
+    return ctx
 
 
 # --- what each phase declares -------------------------------------------------------------------
@@ -119,6 +121,12 @@ def plan(ctx: PhaseContext) -> list[tuple[str, str, bool]]:
 
 
 # --- running ----------------------------------------------------------------------------------------
+def sandbox_none_note(section) -> str:
+    reason = section.sandbox_reason.strip() or "no reason given in aisci.toml"
+    return (f'[experiments] sandbox = "none": generated and hand-written code runs without a sandbox, with your '
+            f"rights ({reason}); the paper discloses it")
+
+
 def run_study(study: Study, *, llm_override: str | None = None, until: str | None = None,
               redo: Iterable[str] = (), hooks: Hooks | None = None,
               say: Callable[[str], None] | None = None, progress: bool = False) -> RunReport:
@@ -135,6 +143,8 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
     report = RunReport()
     with study.lock():
         ctx = make_context(study, llm_override, say=say, hooks=hooks)
+        if not study.config.experiments.sandboxed:
+            ctx.warn(sandbox_none_note(study.config.experiments))
         for index, name in enumerate(names):
             fp = fingerprint(ctx, name)
             event = PhaseEvent(name, index, len(names), up_to_date=name not in redo and is_current(ctx, name, fp))

@@ -14,6 +14,7 @@ from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.search.node import FINISHED
 from aisci.study import Study
+from aisci.writeup.publishing import pdf_state
 
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages", ".ipynb_checkpoints"}
 MAX_DEPTH = 6  # studies nested deeper than this under the server root are not looked for
@@ -247,9 +248,10 @@ def paper(study: Study) -> dict | None:
     checks = read_json(study.path("paper", "checks.json"))
     if not checks:
         return None
-    pdf = study.path("paper", "paper.pdf")
-    return {"pdf": "paper/paper.pdf" if pdf.exists() else None, "open_problems": checks.get("open", 0),
-            "tex": "paper/main.tex"}
+    pdf = checks.get("pdf")  # paper/paper.pdf, or paper/paper-draft.pdf while problems are open
+    pdf = pdf if pdf and (study.root / pdf).exists() else None
+    return {"pdf": pdf, "final": bool(pdf) and pdf.endswith("/paper.pdf"), "open_problems": checks.get("open", 0),
+            "tex": "paper/main.tex", "state": pdf_state(study)}
 
 
 def review(study: Study) -> dict | None:

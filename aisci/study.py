@@ -44,7 +44,8 @@ class Study:
 
     # --- creating and opening -------------------------------------------------------
     @classmethod
-    def create(cls, root: Path, template: str, topic: str, llm: str | None = None) -> "Study":
+    def create(cls, root: Path, template: str, topic: str, llm: str | None = None, sandbox: str | None = None,
+               sandbox_reason: str = "", small_search: bool = False) -> "Study":
         root = Path(root)
         if root.exists() and any(root.iterdir()):
             raise StudyError(f"{root} exists and is not empty; choose a new folder")
@@ -55,8 +56,19 @@ class Study:
         except ValidationError as exc:
             raise ConfigError(f"--topic {topic!r}: {exc.errors()[0]['msg']}") from None
         config.experiments.timeout_s = node_timeout_s(manifest.time_budget_s)
+        note = ""
         if llm:
             config.llm.default = llm
+            if llm.strip() != "offline" and not small_search:
+                from aisci.search.scale import apply_model_defaults
+
+                note = apply_model_defaults(config, manifest.time_budget_s)
+        if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
+            try:
+                config.experiments = type(config.experiments).model_validate(
+                    {**config.experiments.model_dump(), "sandbox": sandbox, "sandbox_reason": sandbox_reason})
+            except ValidationError:
+                raise ConfigError(f'sandbox {sandbox!r}: use "bubblewrap" or "none"') from None
         staging = root.with_name(f".{root.name}.creating")
         shutil.rmtree(staging, ignore_errors=True)
         try:
@@ -64,7 +76,7 @@ class Study:
                 (staging / name).mkdir(parents=True, exist_ok=True)
             shutil.copytree(source, staging / "template", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-            atomic_write_text(staging / CONFIG_FILE, dump_config(config))
+            atomic_write_text(staging / CONFIG_FILE, dump_config(config, note))
             atomic_write_json(staging / ".aisci" / "study.json",
                               {"format_version": STUDY_FORMAT_VERSION, "created_by": f"aisci {__version__}",
                                "created_at": now_iso()})

@@ -20,7 +20,10 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from aisci.paper.compile import compile_pdf, tex_available
+from aisci.paper.sections import read_section
 from aisci.phases import writeup
+from aisci.writeup import facts, fixing
+from aisci.writeup.workspace import Workspace
 from aisci.runner import make_context, run_study
 from aisci.study import Study
 
@@ -51,11 +54,11 @@ def main() -> None:
     for note in ctx.notes:
         print(f"  note: {note}")
 
-    writer = writeup._Writer(make_context(Study.open(study_dir), say=lambda m: None))
-    writer.prepare()
-    writer.texts = {name: writeup.read_section(writer.sections_dir, name).body for name in writeup.SECTIONS}
+    ctx = make_context(Study.open(study_dir), say=lambda m: None)
+    workspace = Workspace(ctx, facts.gather(ctx))
+    workspace.manuscript.texts = {name: read_section(workspace.sections_dir, name).body for name in writeup.SECTIONS}
     started = time.monotonic()
-    findings = writer.check()
+    findings = fixing.check(workspace)
     print(f"  checks of all sections (numbers, claims, citations, attribution, chktex): "
           f"{time.monotonic() - started:.2f} s, {sum(not f.ok for f in findings)} open finding(s)")
     executions = [e for e in Study.open(study_dir).executions() if e.get("label") == "writeup"]

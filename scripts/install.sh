@@ -20,7 +20,24 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 fi
 
-python -m pip install -q torch==2.13.0   # the CPU build; any other torch request downloads CUDA
+# PyTorch's CPU build: on Linux the default index serves the CUDA build (several GB), so take
+# PyTorch's CPU wheel index when it answers within a few seconds (one try), else the plain pin
+# (on machines with a local mirror of the CPU build, as in CI)
+TORCH="torch==2.13.0"
+CPU_INDEX="https://download.pytorch.org/whl/cpu"
+if python - "$CPU_INDEX/torch/" <<'PY'
+import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=5).close()
+except Exception:
+    sys.exit(1)
+PY
+then
+  python -m pip install -q --timeout 20 --retries 1 --index-url "$CPU_INDEX" "$TORCH"
+else
+  echo "install.sh: $CPU_INDEX cannot be reached; installing $TORCH from the configured index" >&2
+  python -m pip install -q "$TORCH"
+fi
 python -m pip install -q -e '.[test]'
 # the browser tests (JupyterLab + Playwright's Python package only: never `playwright install`) and the
 # Binder configuration check (repo2docker --no-build needs no Docker); until pyproject's test extras list them
@@ -37,4 +54,5 @@ if command -v node >/dev/null 2>&1; then
 else
   echo "install.sh: no Node.js: skipping the JupyterLab extension (extensions/jupyterlab-aisci needs Node 20 to build)" >&2
 fi
-echo "install.sh: aisci $(python -c 'import aisci; print(aisci.__version__)') installed"
+echo "install.sh: aisci $(python -c 'import aisci; print(aisci.__version__)') installed;" \
+     "$(python -c 'import torch; print("torch", torch.__version__, "(CUDA)" if torch.version.cuda else "(CPU build)")')"

@@ -18,6 +18,7 @@ from aisci.executors import NodeJob, SerialExecutor, make_executor, sandbox_sett
 from aisci.executors.local import LocalExecutor, _worker_death_as_result
 from aisci.execution import build
 from aisci.execution.sandbox import SandboxSettings
+from tests.conftest import sandbox_processes
 from aisci.records import read_records
 
 SMALL = SandboxSettings(memory_mb=2048, cpu_seconds=60, max_processes=64)
@@ -111,13 +112,23 @@ def config(**experiments):
 
 
 def test_the_config_picks_the_executor_and_the_sandbox():
-    assert isinstance(make_executor(config()), SerialExecutor)
+    assert isinstance(make_executor(config(workers=1)), SerialExecutor)  # the default, "auto", fits the cores
     with make_executor(config(workers=2)) as executor:
         assert isinstance(executor, LocalExecutor) and executor.workers == 2
     settings = sandbox_settings(config(memory_mb=1024, cpu_seconds=30, max_processes=16, allow_network=True))
     assert settings == SandboxSettings(memory_mb=1024, cpu_seconds=30, max_processes=16, allow_network=True)
-    assert sandbox_settings(config(sandbox=False)) is None
+    assert sandbox_settings(config(sandbox="none", sandbox_reason="a throwaway VM")) is None
     assert sandbox_settings(config()) == SandboxSettings()
+    assert sandbox_settings(config(), read_only=(Path("/t"),), hidden=(Path("/s"),)) == SandboxSettings(
+        read_only=("/t",), hidden=("/s",))
+
+
+def test_studies_from_before_keep_their_sandbox_setting():
+    """`sandbox = true` / `false` of earlier studies load as "bubblewrap" / "none"."""
+    assert config(sandbox=True).experiments.sandbox == "bubblewrap"
+    assert config(sandbox=False).experiments.sandbox == "none" and sandbox_settings(config(sandbox=False)) is None
+    with pytest.raises(ConfigError, match="experiments.sandbox"):
+        config(sandbox="docker")
 
 
 def test_bad_executor_settings_are_one_line_errors():
@@ -136,7 +147,7 @@ if __name__ == "__main__":
     from aisci.execution.sandbox import SandboxSettings
     node = Path(sys.argv[2])
     nb = build.notebook("victim", build.AISCI_AUTHOR)
-    nb.cells.append(build.code("import os, time\\nopen('kernel.pid', 'w').write(str(os.getpid()))\\ntime.sleep(300)"))
+    nb.cells.append(build.code("import os, time\\nopen('kernel.started', 'w').write('1')\\ntime.sleep(300)"))
     build.write(nb, node / "nb.ipynb")
     if sys.argv[1] == "local":
         from aisci.executors.local import LocalExecutor
@@ -164,12 +175,12 @@ def test_killing_aisci_ends_the_nodes_its_executor_was_running(tmp_path, kind):
     node.mkdir()
     host = subprocess.Popen([sys.executable, str(script), kind, str(node)], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (node / "kernel.pid").exists() and time.monotonic() < deadline:
+    while not (node / "kernel.started").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-    kernel = int((node / "kernel.pid").read_text())
+    assert sandbox_processes(node), "the kernel runs"
     host.kill()
     host.wait()
     deadline = time.monotonic() + 20
-    while os.path.exists(f"/proc/{kernel}/cwd") and time.monotonic() < deadline:
+    while sandbox_processes(node) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not os.path.exists(f"/proc/{kernel}/cwd"), "the kernel of the killed study was ended"
+    assert not sandbox_processes(node), "the kernel of the killed study was ended"

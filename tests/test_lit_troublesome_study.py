@@ -51,7 +51,7 @@ def test_a_library_of_troublesome_records_still_compiles(tmp_path):
                                          "author={Hand, Ann}, journal={J. Fits}, year={2020}}"))
     assert len(report.kept) == len(TROUBLESOME) + 1, report.lines()
 
-    run_study(Study.open(root), progress=False, say=lambda m: None)
+    run_study(Study.open(root), say=lambda m: None)
 
     paper = root / "paper"
     checks = json.loads((paper / "checks.json").read_text())

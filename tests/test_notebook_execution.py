@@ -1,11 +1,11 @@
-"""Notebooks run through papermill in the scrubbed kernel: no secrets, a wall-time limit,
+"""Notebooks run through papermill in the allow-listed kernel: no secrets, a wall-time limit,
 failures reported, records read back."""
 
 from __future__ import annotations
 
 from aisci.execution import build
 from aisci.execution.execute import execute_notebook
-from aisci.execution.kernel import scrubbed_env
+from aisci.execution.kernel import kernel_env
 from aisci.records import read_records
 
 
@@ -27,17 +27,22 @@ def outputs_text(nb) -> str:
 def test_kernel_sees_no_secrets(tmp_path, monkeypatch):
     for name in ("OPENAI_API_KEY", "GITHUB_TOKEN", "MY_SECRET", "DB_PASSWORD", "S2_API_KEY"):
         monkeypatch.setenv(name, "hunter2-" + name)
-    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:hunter2@h/db")  # a secret in a harmless-looking name
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
     result, nb = run_cells(tmp_path, "import os\nprint(dict(os.environ))")
     assert result.ok
     text = outputs_text(nb)
-    assert "hunter2" not in text and "visible" in text
+    assert "hunter2" not in text and "DATABASE_URL" not in text and "'OMP_NUM_THREADS': '3'" in text
     assert "hunter2" not in (tmp_path / "nb.ipynb").read_text()
 
 
-def test_scrub_rule():
-    env = scrubbed_env({"OPENAI_API_KEY": "k", "HF_TOKEN": "t", "aws_secret_access_key": "s", "PATH": "/bin"})
-    assert env["PATH"] == "/bin" and not {"OPENAI_API_KEY", "HF_TOKEN", "aws_secret_access_key"} & set(env)
+def test_the_environment_is_an_allow_list():
+    base = {"OPENAI_API_KEY": "k", "DATABASE_URL": "postgres://u:p@h/db", "PATH": "/bin", "LC_ALL": "C.UTF-8",
+            "DATA_ROOT": "/data", "HF_TOKEN": "t", "HOME": "/home/me"}
+    env = kernel_env(base, declared=["DATA_ROOT", "HF_TOKEN"])
+    assert env["PATH"] == "/bin" and env["LC_ALL"] == "C.UTF-8" and env["DATA_ROOT"] == "/data"
+    assert not {"OPENAI_API_KEY", "DATABASE_URL", "HF_TOKEN"} & set(env), "a declared credential is still refused"
+    assert env["HOME"] == "/home/me" and "HOME" not in kernel_env(base, sandboxed=True)
 
 
 def test_kernel_works_in_the_given_folder(tmp_path):

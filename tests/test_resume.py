@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from aisci.cli import main
+from tests.conftest import sandbox_processes
 from tests.study_helpers import executed_notebooks, init_study, set_config
 
 
@@ -30,6 +31,10 @@ def test_kill_9_then_rerun_completes_without_redoing_finished_work(tmp_path, toy
         raise AssertionError("the baseline node never finished")
     os.killpg(process.pid, signal.SIGKILL)  # the run and its kernel, as a crash would
     process.wait()
+    killed_at = time.monotonic()
+    while sandbox_processes(study) and time.monotonic() - killed_at < 2:
+        time.sleep(0.05)
+    assert not sandbox_processes(study), "no sandbox process outlives the killed run (2 s)"
     finished_before = [n for n in executed_notebooks(study)]
     assert "experiments/baseline/node-0/experiment.ipynb" in finished_before
     assert "reviews/review.ipynb" not in finished_before

@@ -47,7 +47,8 @@ def by_check(findings: list[dict], check: str) -> list[dict]:
 def test_offline_review_leaves_reviews_checks_notebook_and_meta_review(finished_study):
     reviews = finished_study / "reviews"
     findings = json.loads((reviews / "checks.json").read_text())
-    assert {f["check"] for f in findings} == {"value", "figure", "citation", "attribution", "method_code", "data_split"}
+    assert {f["check"] for f in findings} == {"writeup", "value", "figure", "citation", "attribution", "method_code",
+                                             "data_split"}
     assert all(f["ok"] for f in findings)
     assert by_check(findings, "data_split")[0]["skipped"]  # the toy template declares no data splits
     nb = nbformat.read(str(reviews / "review.ipynb"), 4)

@@ -15,6 +15,8 @@ from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study
 
+pytestmark = pytest.mark.load_dependent  # whole studies: deadlines a load spike can miss
+
 
 @pytest.fixture(scope="module")
 def finished_study(tmp_path_factory):
@@ -116,7 +118,26 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     assert main(["status", str(study_copy)]) == 0
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
-    assert "best node: " in out and "open check problem(s)" in out and re.search(r"review: (Accept|Reject), Overall", out)
+    assert "best node: " in out and "paper: paper/paper.pdf (final: no integrity problem open), matches the sections" in out and re.search(r"review: (Accept|Reject), Overall", out)
+
+
+def test_the_analysis_figures_name_the_metric_in_the_manifests_words(finished_study):
+    figures = {f["name"]: f for f in json.loads((finished_study / "analysis" / "summary.json").read_text())["figures"]}
+    assert figures["primary_metric"]["caption"].startswith("mean squared error after training of each run")
+
+
+def test_status_after_aisci_paper_says_the_review_is_out_of_date(study_copy, capsys):
+    assert main(["status", str(study_copy)]) == 0
+    assert "out of date" not in capsys.readouterr().out
+    sections = study_copy / "paper" / "sections" / "discussion.tex"
+    sections.write_text(sections.read_text() + "\nA sentence a person added.\n")
+    if tex_available():
+        assert main(["paper", str(study_copy)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(study_copy)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"review +out of date", out)
+    assert re.search(r"review: \w+, Overall [\d.]+ \(reviews/meta-review.json\) — out of date", out)
 
 
 def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):
@@ -152,3 +173,14 @@ def test_a_persons_edit_to_the_analysis_notebook_is_run_kept_and_reaches_the_pap
     settled = len(executed_notebooks(study_copy))
     assert main(["run", str(study_copy), "--quiet"]) == 0  # the edit is now part of the study: nothing to redo
     assert len(executed_notebooks(study_copy)) == settled
+
+
+def test_reading_commands_and_a_noop_run_load_no_heavy_module(study_copy):
+    """`aisci status`, `tree`, `calls`, `approve` and a no-op `run` start in a fraction of a
+    second: none of them imports nbformat, papermill, pandas, matplotlib, torch, openai or dask."""
+    from tests.cli_imports import heavy_modules_loaded
+
+    for argv in (["status", str(study_copy)], ["tree", str(study_copy)], ["calls", str(study_copy)],
+                 ["run", str(study_copy), "--quiet"], ["approve", str(study_copy), "experiments", "baseline/node-0"]):
+        code, loaded = heavy_modules_loaded(argv)
+        assert code == 0 and loaded == [], argv

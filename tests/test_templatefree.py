@@ -75,7 +75,7 @@ def test_a_model_writes_the_template_until_it_passes(tmp_path, monkeypatch, fake
     fake_llm.script(reply(MISSING_SLOPE), reply(CRASHES), reply(GOOD))
     study = tmp_path / "s"
     assert main(["init", str(study), "--topic", "learning rates for line fitting", "--task", TASK,
-                 "--llm", f"openai:fake-model@{fake_llm.base_url}"]) == 0
+                 "--llm", f"openai:fake-model@{fake_llm.base_url}", "--small"]) == 0
     sent = prompts(fake_llm)
     assert len(sent) == 3 and TASK in sent[0]
     assert "baseline.ipynb: the baseline never records declared metric 'slope'" in sent[1]

@@ -28,21 +28,27 @@ def parent_block(prompt: str, header: str) -> dict:
     return value
 
 
+def training_cell(node: dict) -> dict:
+    return next(c for c in node["cells"] if TRAINING_MARK in c["source"])
+
+
 def answer(request: dict):
     task = request["response_format"]["json_schema"]["name"]
     prompt = request["messages"][-1]["content"]
     if task == "experiments_write_node":
         parent = parent_block(prompt, "source):")
-        training = parent["code_cells"][1]["source"]
-        broken = training.replace(TRAINING_MARK, TRAINING_MARK + " / 0")
-        return reply({"parameters": {"lr": 0.01}, "cells": [{"index": 1, "source": broken}],
+        training = training_cell(parent)
+        broken = training["source"].replace(TRAINING_MARK, TRAINING_MARK + " / 0")
+        return reply({"parameters": {"lr": 0.01}, "cells": [{"action": "replace", "cell_id": training["id"],
+                                                              "source": broken}],
                       "rationale": "Set the learning rate the idea names (and, deliberately, a bug)."})
     if task == "experiments_debug":
         failed = parent_block(prompt, "(`traceback_tail`):")
         before = parent_block(prompt, "which ran (for reference):")
         assert "ZeroDivisionError" in failed["failure"] and "/ 0" in failed["failed_cell_source"]
         assert "ZeroDivisionError" in failed["traceback_tail"]
-        return reply({"parameters": {}, "cells": [{"index": 1, "source": before["code_cells"][1]["source"]}],
+        return reply({"parameters": {}, "cells": [{"action": "replace", "cell_id": training_cell(failed)["id"],
+                                                   "source": training_cell(before)["source"]}],
                       "rationale": "The update divided by zero; the original update is restored."})
     if task == "experiments_hyperparameter":
         if "already ran as" in prompt:
@@ -51,10 +57,11 @@ def answer(request: dict):
     if task == "experiments_improve":
         return reply({"parameters": {"lr": 0.03}, "rationale": "A larger rate converges further in 20 steps."})
     if task == "experiments_ablation":
-        parent = parent_block(prompt, "code cells:")
-        training = parent["code_cells"][1]["source"]
+        parent = parent_block(prompt, "metrics and cells:")
+        training = training_cell(parent)
         return reply({"ablation": "without_noise", "parameters": {},
-                      "cells": [{"index": 1, "source": training.replace("random.gauss(0, 0.05)", "0.0")}],
+                      "cells": [{"action": "replace", "cell_id": training["id"],
+                                 "source": training["source"].replace("random.gauss(0, 0.05)", "0.0")}],
                       "rationale": "Remove the label noise to see what it costs."})
     raise AssertionError(f"unexpected task {task}")
 

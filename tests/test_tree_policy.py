@@ -174,7 +174,7 @@ def inputs(parent_params: dict, idea: dict | None = None, **extra) -> dict:
     return {"parameter_space": SPACE, "idea": {"name": "idea", "title": "t", "hypothesis": "h",
                                                "parameters": idea or {"lr": 0.3}},
             "parent": {"id": "idea/node-0", "kind": "draft", "parameters": parent_params, "metrics": {"loss": 0.5},
-                       "code_cells": []},
+                       "cells": []},
             "template": {"primary_metric": "loss"}, "tried": [parent_params], "frozen": ["seed"], **extra}
 
 
@@ -234,15 +234,19 @@ def test_offline_ablation_reverts_each_change_of_the_idea_once():
 
 def test_offline_debug_reverts_to_what_ran_before_and_says_so():
     failed = {"id": "idea/node-1", "parameters": {**DEFAULTS, "steps": 10}, "failure": "ValueError: x",
-              "code_cells": [{"index": 0, "parameters_cell": True, "source": "a = 1"},
-                             {"index": 1, "parameters_cell": False, "source": "broken("}]}
+              "cells": [{"id": "p", "type": "code", "parameters_cell": True, "source": "a = 1"},
+                        {"id": "fit", "type": "code", "parameters_cell": False, "source": "broken("},
+                        {"id": "aisci-added", "type": "markdown", "parameters_cell": False, "source": "new"}]}
     before = {"id": "idea/node-0", "parameters": DEFAULTS,
-              "code_cells": [{"index": 0, "parameters_cell": True, "source": "a = 2"},
-                             {"index": 1, "parameters_cell": False, "source": "fit()"}]}
+              "cells": [{"id": "p", "type": "code", "parameters_cell": True, "source": "a = 2"},
+                        {"id": "fit", "type": "code", "parameters_cell": False, "source": "fit()"},
+                        {"id": "plot", "type": "code", "parameters_cell": False, "source": "plot()"}]}
     plan = _offline_debug({"parent": failed, "before_failure": before})
     assert plan.parameters == {"steps": 20}
-    assert [(e.index, e.source) for e in plan.cells] == [(1, "fit()")]
+    # changed cells get their old source, an added cell goes, a deleted one comes back in its place
+    assert [(e.action, e.cell_id, e.source) for e in plan.cells] == [
+        ("replace", "fit", "fit()"), ("delete", "aisci-added", ""), ("insert_after", "fit", "plot()")]
     assert "cannot read the error" in plan.rationale and "reverts" in plan.rationale
     with pytest.raises(NothingToTry):
-        _offline_debug({"parent": {**failed, "parameters": DEFAULTS, "code_cells": before["code_cells"]},
+        _offline_debug({"parent": {**failed, "parameters": DEFAULTS, "cells": before["cells"]},
                         "before_failure": before})

@@ -163,7 +163,7 @@ def test_a_missing_style_folder_is_a_one_line_error(study):
 
 
 def test_without_tex_the_paper_is_still_readable(study, monkeypatch):
-    monkeypatch.setattr(writeup, "tex_available", lambda: False)
+    monkeypatch.setattr("aisci.writeup.typesetting.tex_available", lambda: False)
     ctx = run_writeup(study)
     assert any("no LaTeX found, so no PDF was built" in note and "paper/paper.md" in note for note in ctx.notes)
     paper = study / "paper"

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from aisci.errors import AisciError
-from aisci.llm.store import CallRecord, CallStore
-from aisci.study import Study
+
+if TYPE_CHECKING:
+    from aisci.llm.store import CallRecord
 
 
 def register(subparsers) -> None:
@@ -23,6 +26,9 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.store import CallStore
+    from aisci.study import Study
+
     study = Study.open(args.study)
     path = study.path("llm", "calls.sqlite")
     if not path.exists():

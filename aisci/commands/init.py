@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aisci.config import dump_config
 from aisci.errors import AisciError
-from aisci.fsutil import atomic_write_text
-from aisci.llm.spec import parse_spec
-from aisci.study import Study
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 DEFAULT_TEMPLATE = "grokking"
 
@@ -22,18 +22,25 @@ def register(subparsers) -> None:
     parser.add_argument("--template", help=f"a shipped template name or a template folder (default {DEFAULT_TEMPLATE})")
     parser.add_argument("--task", help="template-free mode: a language model writes the template for this task")
     parser.add_argument("--topic", required=True, help="the research topic, in a sentence")
-    parser.add_argument("--llm", help="model for every role (default: offline); see `aisci run --help`")
+    parser.add_argument("--llm", help="model for every role (default: offline); see `aisci run --help`. With a "
+                        "model, [search] and [review] get The AI Scientist v2's shape (3 drafts, 12-20 nodes per idea, "
+                        "3 seeds, 5 reviews)")
+    parser.add_argument("--small", action="store_true",
+                        help="keep the small search and review of an offline study even with a model (a quick trial)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.study import Study
+
     if args.llm:
         parse_spec(args.llm)  # a typo fails here, before a folder exists
     if args.task and args.template:
         raise AisciError("give --template or --task, not both (--task has a language model write the template)")
     if args.task:
         return _template_free(args)
-    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm)
+    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm, small_search=args.small)
     _seed_library(study)
     print(f"created {study.root} (template {study.template().name}); next: aisci run {args.study}")
     return 0
@@ -49,17 +56,25 @@ def _seed_library(study: Study) -> None:
 
 def _template_free(args) -> int:
     from aisci import templatefree
+    from aisci.config import dump_config
+    from aisci.fsutil import atomic_write_text
+    from aisci.study import Study
 
     target = Path(args.study)
     if target.exists() and any(target.iterdir()):
         raise AisciError(f"{target} exists and is not empty; choose a new folder")
     with tempfile.TemporaryDirectory(prefix="aisci-templatefree-") as workdir:
         folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir))
-        study = Study.create(target, str(folder), args.topic, args.llm)
+        study = Study.create(target, str(folder), args.topic, args.llm, small_search=args.small)
         templatefree.copy_calls(Path(workdir), study.path("llm", "calls.sqlite"))
     _seed_library(study)
     study.config.study.template_source = f"template-free: written by {author} from the task in template/TASK.md"
-    atomic_write_text(study.path("aisci.toml"), dump_config(study.config))
+    note = ""
+    if args.llm and not args.small:  # the same AIS2-shaped numbers Study.create wrote, and their comment
+        from aisci.search.scale import apply_model_defaults
+
+        note = apply_model_defaults(study.config, study.template().manifest.time_budget_s)
+    atomic_write_text(study.path("aisci.toml"), dump_config(study.config, note))
     print(f"created {study.root} (template {study.template().name}, written by {author} and validated); "
           f"next: aisci run {args.study}")
     return 0

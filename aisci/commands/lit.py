@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aisci.config import CONFIG_FILE, LiteratureSection, load_config
 from aisci.errors import StudyError
-from aisci.literature.attribution import load_table
 from aisci.literature.errors import LiteratureError
-from aisci.literature.library import Library
-from aisci.literature.model import Hit
+
+if TYPE_CHECKING:  # bibtexparser and the index load with the action that needs them
+    from aisci.config import LiteratureSection
+    from aisci.literature.model import Hit
 
 
 def register(subparsers) -> None:
@@ -69,6 +70,8 @@ def _literature_dir(study: str) -> Path:
 
 def _literature_settings(study: str) -> LiteratureSection:
     """The study's validated [literature] section; the defaults for a bare library folder."""
+    from aisci.config import CONFIG_FILE, LiteratureSection, load_config
+
     root = Path(study)
     if (root / CONFIG_FILE).is_file():
         return load_config(root).literature
@@ -76,6 +79,8 @@ def _literature_settings(study: str) -> LiteratureSection:
 
 
 def handle_add(args) -> int:
+    from aisci.literature.library import Library
+
     library = Library(_literature_dir(args.study))
     taken = skipped = 0
     with library:
@@ -93,6 +98,8 @@ def handle_search(args) -> int:
         raise LiteratureError("--limit must be at least 1")
     if args.max_wait is not None and args.max_wait <= 0:
         raise LiteratureError("--max-wait must be positive")
+    from aisci.literature.library import Library
+
     literature_dir = _literature_dir(args.study)
     settings = _literature_settings(args.study)
     user_library = args.user_library or settings.user_library_path(Path(args.study))
@@ -148,6 +155,8 @@ def _format_hit(rank: int, hit: Hit) -> str:
 
 
 def handle_show(args) -> int:
+    from aisci.literature.library import Library
+
     with Library(_literature_dir(args.study)) as library:
         ref = library.get(args.key)
         if ref is None:
@@ -160,6 +169,9 @@ def handle_check(args) -> int:
     if not args.file.is_file():
         raise LiteratureError(f"{args.file}: no such file")
     text = args.file.read_text(encoding="utf-8", errors="replace")
+    from aisci.literature.attribution import load_table
+    from aisci.literature.library import Library
+
     with Library(_literature_dir(args.study)) as library:
         extra = {}
         for bib in args.bib:

@@ -23,7 +23,10 @@ from aisci.review.form import ReviewForm
 from aisci.review.inputs import read_paper
 from aisci.review.instructions import PERSONAS
 from aisci.review.llm_reviewer import DEFAULT_STORE, LLMReviewer
+from aisci.review.offline import OfflineChecklistReviewer
 from aisci.review.reviewer import get_reviewer, review_with_evidence, reviewer_names
+from aisci.review.verified import from_study as verified_facts
+from aisci.review.verified import study_of
 
 
 class ReviewOptionError(AisciError):
@@ -107,7 +110,12 @@ def format_review(form: ReviewForm, source: str) -> str:
 def handle(args) -> int:
     paper = read_paper(args.file)
     reviewer = reviewer_from(args.llm, args)
-    form, evidence = review_with_evidence(reviewer, paper.text)
+    study = study_of(paper.path)
+    if study is not None and isinstance(reviewer, OfflineChecklistReviewer):
+        # a study's own paper: the checklist credits only what the study's runs show
+        form, evidence = reviewer.review_with_evidence(paper.text, verified_facts(study))
+    else:
+        form, evidence = review_with_evidence(reviewer, paper.text)
     record = {"paper": str(paper.path), "format": paper.format, "pages": paper.pages, "words": paper.words,
               "reviewer": reviewer.name, "reviewer_version": reviewer.version,
               "review": form.model_dump(), "evidence": evidence}

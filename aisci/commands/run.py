@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 
 from aisci.constants import PHASE_NAMES
-from aisci.llm.spec import parse_spec
-from aisci.runner import run_study
-from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -28,6 +25,11 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.llm.spec import parse_spec
+    from aisci.runner import run_study
+    from aisci.study import Study
+    from aisci.writeup.publishing import pdf_state
+
     study = Study.open(args.study)
     if args.llm:
         parse_spec(args.llm, study.config.llm)
@@ -43,8 +45,7 @@ def handle(args) -> int:
         print(f"note: {note}")
     done = "nothing to do: every phase is up to date" if not report.ran else f"ran: {', '.join(report.ran)}"
     print(f"{done}. Live LLM calls this run: {report.live_calls}.")
-    pdf = study.path("paper", "paper.pdf")
-    if "review" in report.ran + report.skipped:
-        print(f"paper: {pdf if pdf.exists() else study.path('paper', 'main.tex')}; "
-              f"reviews: {study.path('reviews')}")
+    state = pdf_state(study)
+    if state and "writeup" in report.ran + report.skipped:
+        print(f"paper: {state}" + (f"; reviews: {study.path('reviews')}" if "review" in report.ran + report.skipped else ""))
     return 0

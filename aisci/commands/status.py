@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from aisci import gates
-from aisci.artifacts import ExperimentSummary
-from aisci.fsutil import read_json
-from aisci.llm.store import CallStore
-from aisci.runner import make_context, plan
-from aisci.study import Study
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aisci.study import Study
 
 
 def register(subparsers) -> None:
@@ -17,22 +15,30 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci import gates
+    from aisci.artifacts import ExperimentSummary
+    from aisci.llm.store import CallStore
+    from aisci.runner import make_context, plan
+    from aisci.study import Study
+
     study = Study.open(args.study)
     ctx = make_context(study)
     state = study.phase_state()
     print(f"study {study.root} — topic: {study.config.study.topic} — template: {ctx.template.name}")
-    for name, _fp, current in plan(ctx):
+    rows = plan(ctx)
+    for name, _fp, current in rows:
         entry = state.get(name)
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
         print(f"  {name:<12} {label}{when}")
+    print("  " + _sandbox_line(study.config.experiments))
     nodes = ExperimentSummary.load(study).nodes
     if nodes:
         counts: dict[str, int] = {}
         for node in nodes:
             counts[node.status] = counts.get(node.status, 0) + 1
         print("  experiment nodes: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for line in _outcomes(study):
+    for line in _outcomes(study, stale={name for name, _fp, current in rows if not current}):
         print("  " + line)
     store = CallStore(study.path("llm", "calls.sqlite"))
     live = store.totals("openai-compatible")
@@ -50,9 +56,25 @@ def handle(args) -> int:
     return 0
 
 
-def _outcomes(study: Study) -> list[str]:
+def _sandbox_line(section) -> str:
+    if section.sandboxed:
+        network = "network allowed" if section.allow_network else "no network"
+        return f"sandbox: bubblewrap ({network}; generated code sees only its own folder and the template)"
+    return f'sandbox: NONE (sandbox = "none": {section.sandbox_reason.strip() or "no reason given"})'
+
+
+def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
-    paper's open check problems, the meta-review's verdict."""
+    paper's open check problems, the meta-review's verdict. A result whose phase is out of date
+    (say, the review after the paper's sections were edited and `aisci paper` rebuilt it) says so."""
+    from aisci.artifacts import ExperimentSummary
+    from aisci.fsutil import read_json
+    from aisci.writeup.publishing import pdf_state
+
+    def dated(line: str, phase: str) -> str:
+        return line + (f" — out of date: it predates the current {'paper' if phase != 'writeup' else 'sections'}; "
+                       f"`aisci run {study.root}` redoes it" if phase in stale else "")
+
     lines = []
     summary = ExperimentSummary.load(study)
     best = summary.best_node
@@ -61,12 +83,11 @@ def _outcomes(study: Study) -> list[str]:
         value = best.metrics.get(primary)
         shown = f" ({primary} = {value:.4g})" if isinstance(value, (int, float)) else ""
         lines.append(f"best node: {best.id}{shown}")
-    checks = read_json(study.path("paper", "checks.json"))
-    if checks:
-        pdf = study.path("paper", "paper.pdf")
-        where = "paper/paper.pdf" if pdf.exists() else "paper/main.tex and paper/paper.md (no PDF)"
-        lines.append(f"paper: {where}; {checks.get('open', 0)} open check problem(s) (paper/checks.json)")
+    state = pdf_state(study)
+    if state:
+        lines.append(dated(f"paper: {state} (paper/checks.json)", "writeup"))
     meta = read_json(study.path("reviews", "meta-review.json"))
     if meta:
-        lines.append(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)")
+        lines.append(dated(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)",
+                           "review"))
     return lines

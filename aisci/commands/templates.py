@@ -12,6 +12,7 @@ from aisci.manifest import (
     load_template,
     resolve_template,
     template_problems,
+    template_warnings,
 )
 
 
@@ -22,7 +23,10 @@ def register(subparsers) -> None:
     validate = sub.add_parser("validate", help="check a template folder against the contract")
     validate.add_argument("template", help="a template folder or shipped name")
     validate.add_argument("--run", action="store_true",
-                          help="also run the baseline once and check that it records every declared metric")
+                          help="also run the baseline once (in the sandbox) and check that it records every declared metric")
+    validate.add_argument("--sandbox", choices=["bubblewrap", "none"], default="bubblewrap",
+                          help="where the baseline runs: bubblewrap (default), or none (no sandbox; for a machine "
+                               "without bubblewrap, on a template you trust)")
     validate.set_defaults(handler=_validate)
 
 
@@ -38,7 +42,7 @@ def _validate(args) -> int:
     if not problems and args.run:
         template = load_template(root)
         with tempfile.TemporaryDirectory(prefix="aisci-validate-") as workdir:
-            problems, result = baseline_run_problems(template, Path(workdir))
+            problems, result = baseline_run_problems(template, Path(workdir), sandboxed=args.sandbox != "none")
         if not problems:
             budget = template.manifest.time_budget_s
             note = "" if result.duration_s <= budget else f" — over its time_budget_s of {budget} s"
@@ -47,5 +51,8 @@ def _validate(args) -> int:
         for problem in problems:
             print(problem)
         raise TemplateError(f"{root}: {len(problems)} problem(s)")
-    print(f"{root}: valid")
+    warnings = template_warnings(root)
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(f"{root}: valid" + (f", with {len(warnings)} warning(s)" if warnings else ""))
     return 0

@@ -4,9 +4,12 @@ the best node of each idea marked."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aisci.errors import AisciError
-from aisci.search.node import IdeaTree, Node, best_node
-from aisci.study import Study
+
+if TYPE_CHECKING:
+    from aisci.search.node import IdeaTree, Node
 
 STATUS_MARK = {"done": "ok", "running": "..", "failed": "FAILED", "timed_out": "TIMED OUT", "died": "DIED",
                "invalid": "NOT RUN"}
@@ -20,6 +23,9 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.search.node import IdeaTree, best_node
+    from aisci.study import Study
+
     study = Study.open(args.study)
     manifest = study.template().manifest
     primary, direction = manifest.primary_metric, manifest.metrics[manifest.primary_metric].direction

@@ -19,7 +19,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from aisci.execution import sandbox as sandboxing
-from aisci.execution.kernel import kernel_manager_class, scrubbed_env
+from aisci.execution.kernel import kernel_env, kernel_manager_class
 from aisci.execution.sandbox import SandboxRun, SandboxSettings
 
 logging.getLogger("papermill").setLevel(logging.CRITICAL)  # failures come back as results
@@ -32,7 +32,9 @@ class ExecutionResult:
     reason: str = ""  # one line: what went wrong
     failed_cell: int | None = None
     traceback_tail: str = ""
+    ran_on: str = ""  # the machine and process (or Dask worker) that ran it
     notes: list[str] = field(default_factory=list)  # worth knowing even when it went well
+    sandbox: str = "none"  # "bubblewrap" when the kernel ran inside the sandbox
 
     @property
     def ok(self) -> bool:
@@ -45,14 +47,17 @@ class ExecutionResult:
 def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_s: float,
                      parameters: dict[str, Any] | None = None, env_extra: dict[str, str] | None = None,
                      start_timeout_s: float = 60, kernel_log: Path | None = None,
-                     sandbox: SandboxSettings | None = None) -> ExecutionResult:
+                     sandbox: SandboxSettings | None = None, pass_env: tuple[str, ...] = ()) -> ExecutionResult:
     """Execute input_path into output_path with papermill (parameters injected), the kernel
-    working in cwd with a scrubbed environment, stopped after timeout_s of wall time. With
-    `sandbox`, the kernel runs under its limits and a death is explained by them."""
+    working in cwd with an allow-listed environment (plus the variables named in `pass_env`),
+    stopped after timeout_s of wall time. With `sandbox`, the kernel runs inside bubblewrap
+    under its limits and a death is explained by them; where bubblewrap cannot run, this
+    raises SandboxUnavailable before anything runs (fail closed)."""
     cwd.mkdir(parents=True, exist_ok=True)
-    watchdog = _Watchdog(timeout_s)
     run = SandboxRun(sandbox, cwd) if sandbox else None
-    env = scrubbed_env(extra={**(run.env() if run else {}), **(env_extra or {})})
+    watchdog = _Watchdog(timeout_s)
+    env = kernel_env(extra={**(run.env() if run else {}), **(env_extra or {})}, declared=pass_env,
+                     sandboxed=run is not None)
     km_class = kernel_manager_class(cwd, env, kernel_log, on_start=watchdog.arm, sandbox_run=run)
     started = time.monotonic()
     error: PapermillExecutionError | None = None
@@ -87,6 +92,7 @@ def execute_notebook(input_path: Path, output_path: Path, *, cwd: Path, timeout_
         watchdog.cancel()
         status = run.finish() if run else {}
     if run:
+        result.sandbox = "bubblewrap"
         _explain_with_sandbox(result, status, sandbox, error)
     _note_sys_exit(output_path, result)
     _mark(output_path, result)

@@ -1,13 +1,16 @@
-"""The kernel that runs generated code: a scrubbed environment and its own working
-directory. Secrets never reach it: every variable whose name looks like a credential
-is removed before the kernel process starts. With a `SandboxRun`, the kernel is started
-through the sandbox launcher (limits, no network) and talks to us over Unix sockets."""
+"""The kernel that runs notebooks: an allow-listed environment and its own working
+directory. A kernel gets only the variables it needs to run (PATH, locale, thread settings,
+PYTHONPATH, the ones a template declares) and never one whose name looks like a credential,
+so neither an API key nor a `DATABASE_URL=postgres://u:password@h/db` reaches it. With a
+`SandboxRun`, the kernel is started through the sandbox launcher and bubblewrap (see
+sandbox.py, bubblewrap.py) and talks to us over Unix sockets."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +20,11 @@ if TYPE_CHECKING:
     from aisci.execution.sandbox import SandboxRun
 
 SECRET_MARKERS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
+PASSED_THROUGH = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CUDA_VISIBLE_DEVICES",
+                  "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+                  "VECLIB_MAXIMUM_THREADS", "OMP_WAIT_POLICY")
+PASSED_PREFIXES = ("LC_",)  # LC_ALL, LC_CTYPE ...
+FIXED = {"MPLBACKEND": "Agg", "OMP_WAIT_POLICY": "PASSIVE", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"}
 
 
 def is_secret(name: str) -> bool:
@@ -24,9 +32,21 @@ def is_secret(name: str) -> bool:
     return any(marker in upper for marker in SECRET_MARKERS)
 
 
-def scrubbed_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in (os.environ if base is None else base).items() if not is_secret(k)}
-    env.update({"MPLBACKEND": "Agg", "OMP_WAIT_POLICY": "PASSIVE", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"})
+def kernel_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None,
+               declared: Iterable[str] = (), sandboxed: bool = False) -> dict[str, str]:
+    """The kernel's environment: the allow-list taken from `base` (default: ours), then our
+    fixed settings, then `extra`. `declared`: variables a template says it needs. A sandboxed
+    kernel finds this Python first on PATH (the shims of pyenv and the like stay outside)."""
+    base = os.environ if base is None else base
+    wanted = set(PASSED_THROUGH) | {name for name in declared if not is_secret(name)}
+    env = {k: v for k, v in base.items() if k in wanted or k.startswith(PASSED_PREFIXES)}
+    if not sandboxed and "HOME" in base:  # aisci's own notebooks keep the user's caches
+        env["HOME"] = base["HOME"]
+    env.setdefault("OMP_WAIT_POLICY", FIXED["OMP_WAIT_POLICY"])  # a study's own setting wins
+    env.update({k: v for k, v in FIXED.items() if k != "OMP_WAIT_POLICY"})
+    if sandboxed:
+        here = os.path.dirname(sys.executable)
+        env["PATH"] = os.pathsep.join([here, *(p for p in env.get("PATH", "").split(os.pathsep) if p and p != here)])
     env.update(extra or {})
     return env
 
@@ -49,8 +69,9 @@ def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None =
                 self.connection_file = str(sandbox_run.connection_file)
 
         def format_kernel_cmd(self, extra_arguments=None):
-            argv = super().format_kernel_cmd(extra_arguments)
-            return sandbox_run.command(argv) if sandbox_run is not None else argv
+            # no IPython history database: nobody reads it, and a sandbox's home starts empty each time
+            argv = super().format_kernel_cmd(extra_arguments) + ["--HistoryManager.enabled=False"]
+            return sandbox_run.command(argv, env.get("PYTHONPATH", "")) if sandbox_run is not None else argv
 
         async def start_kernel(self, **kw):
             kw["env"] = dict(env)

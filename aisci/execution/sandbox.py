@@ -71,6 +71,8 @@ class SandboxSettings:
     max_processes: int | None = 256  # tasks (processes and threads) of the whole kernel tree
     allow_network: bool = False
     use_cgroup: bool = True  # False: count the tree instead (tests the fallback)
+    read_only: tuple[str, ...] = ()  # folders the kernel may read besides its own (the template, executed nodes)
+    hidden: tuple[str, ...] = ()  # folders that must stay invisible to it (the study folder)
 
     def launcher_args(self) -> list[str]:
         args = []
@@ -80,8 +82,6 @@ class SandboxSettings:
             args += ["--cpu-s", str(self.cpu_seconds)]
         if self.max_processes:
             args += ["--nproc", str(self.max_processes)]
-        if not self.allow_network:
-            args.append("--no-network")
         if not self.use_cgroup:
             args.append("--no-cgroup")
         return args
@@ -101,7 +101,7 @@ class Launcher:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.pid = os.getpid()
-        self.parent = os.getppid()
+        self.parent = args.parent_pid or os.getppid()
         self.run_dir = Path(args.run_dir) if args.run_dir else None
         self.cgroup: Path | None = None
         self.kernel: int | None = None
@@ -114,6 +114,9 @@ class Launcher:
                                         "max_processes": args.nproc}}
 
     def run(self) -> int:
+        if os.getppid() != self.parent:  # aisci died while we were starting: start nothing
+            _say("the process that started the kernel is gone; not starting it")
+            return 1
         try:
             os.setsid()  # jupyter_client already starts us in a new session; from a shell, we make one
         except OSError:
@@ -165,6 +168,7 @@ class Launcher:
     def _exec_kernel(self, old_mask) -> None:
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            os.setpgid(0, 0)  # signals aisci sends to the launcher's group stop at the launcher
             os.environ["JPY_PARENT_PID"] = str(self.pid)  # ipykernel exits if we vanish
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files in the node folder
             if self.args.memory_mb:
@@ -200,7 +204,9 @@ class Launcher:
 
     def _on_signal(self, signum: int, sender: int) -> None:
         """Our parent (aisci) may stop the kernel; anything inside the sandbox may not."""
-        from_outside = sender == self.parent or (_alive(sender) and sender not in self._members())
+        # sender 0: a signal to a process group that crossed into a PID namespace (the kernel
+        # blanks the sender for all its targets); nothing inside the sandbox can reach us so
+        from_outside = sender in (0, self.parent) or (_alive(sender) and sender not in self._members())
         if from_outside:
             if signum != signal.SIGINT:  # an interrupt goes to the kernel's group, the kernel handles it
                 self.stop_reason = f"stopped by {signal_name(signum)} from pid {sender}"
@@ -217,10 +223,12 @@ class Launcher:
             if pid == 0:
                 return
             if pid == self.kernel and self.kernel_exit is None:
-                self.kernel_exit = {
-                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "max_rss_mb": usage.ru_maxrss // 1024}
+                code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+                sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+                if self.args.signal_exit_codes and code is not None and 128 < code < 128 + signal.NSIG:
+                    code, sig = None, code - 128  # bubblewrap exits with 128 + the signal that ended the kernel
+                self.kernel_exit = {"code": code, "signal": sig, "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+                                    "max_rss_mb": usage.ru_maxrss // 1024}
 
     def _members(self) -> dict[int, int]:
         """pid -> number of threads, for every process of the kernel's tree (not the launcher)."""
@@ -481,16 +489,23 @@ def end_cgroup(group: Path) -> int:
 
 
 class SandboxRun:
-    """One sandboxed kernel seen from aisci: its run folder (connection file, ipc sockets,
-    status), the launcher command, and the clean-up afterwards."""
+    """One sandboxed kernel seen from aisci: its run folder in the node folder (connection
+    file, ipc sockets: the kernel sees them), a private folder it does not see (the launcher's
+    status, the made-up /etc/passwd), the command (launcher, then bubblewrap, then the
+    kernel), and the clean-up afterwards."""
 
     def __init__(self, settings: SandboxSettings, cwd: Path):
+        from aisci.execution import bubblewrap
+
+        bubblewrap.require(settings.allow_network)  # fail closed: no sandbox, no generated code
         self.settings = settings
+        self.cwd = Path(cwd)
         self.run_id = uuid.uuid4().hex[:12]
-        self.dir = Path(cwd) / RUN_DIR_NAME
+        self.dir = self.cwd / RUN_DIR_NAME
         if self.dir.exists():  # left by a run that was killed
             shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True, mode=0o700)
+        self.private = Path(tempfile.mkdtemp(prefix="aisci-sandbox-"))
         self._short_dir = None
         prefix = self.dir / "ipc"
         if len(str(prefix)) + 3 > UNIX_SOCKET_PATH_MAX:  # deep node folders: sockets go to a private temp dir
@@ -498,16 +513,41 @@ class SandboxRun:
             prefix = Path(self._short_dir) / "k"
         self.ipc_prefix = str(prefix)
         self.connection_file = self.dir / "connection.json"
-        self.status_file = self.dir / STATUS_FILE
+        self.status_file = self.private / STATUS_FILE
 
-    def command(self, kernel_argv: list[str]) -> list[str]:
-        return [sys.executable, "-I", str(Path(__file__).resolve()), "--run-dir", str(self.dir),
-                "--cgroup-name", f"aisci-{self.run_id}", *self.settings.launcher_args(), "--", *kernel_argv]
+    def command(self, kernel_argv: list[str], pythonpath: str = "") -> list[str]:
+        from aisci.execution import bubblewrap
+
+        walls = bubblewrap.Walls(
+            workdir=self.cwd, read_only=tuple(Path(p) for p in self.settings.read_only),
+            hidden=tuple(Path(p) for p in self.settings.hidden),
+            writable_extra=(Path(self._short_dir),) if self._short_dir else (),
+            allow_network=self.settings.allow_network, tmp_mb=self.settings.memory_mb, files=self._identity_files())
+        # -S: the launcher needs the standard library only, and site's .pth files cost start-up time
+        launcher = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--run-dir", str(self.private),
+                    "--parent-pid", str(os.getpid()), "--signal-exit-codes", "--cgroup-name", f"aisci-{self.run_id}",
+                    *self.settings.launcher_args(), "--"]
+        return launcher + bubblewrap.command(walls, kernel_argv, pythonpath)
+
+    def _identity_files(self) -> dict[str, Path]:
+        """/etc/passwd and /etc/group naming only the kernel's user (programs look the user up)."""
+        from aisci.execution.bubblewrap import SANDBOX_HOME
+
+        uid, gid = os.getuid(), os.getgid()
+        name = "root" if uid == 0 else "researcher"
+        passwd, group = self.private / "passwd", self.private / "group"
+        passwd.write_text(f"{name}:x:{uid}:{gid}::{SANDBOX_HOME}:/usr/sbin/nologin\n"
+                          "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n", encoding="utf-8")
+        group.write_text(f"{name}:x:{gid}:\nnogroup:x:65534:\n", encoding="utf-8")
+        return {"/etc/passwd": passwd, "/etc/group": group}
 
     def env(self) -> dict[str, str]:
+        from aisci.execution.bubblewrap import SANDBOX_HOME, SANDBOX_MPLCONFIGDIR
+
         # glibc reserves 64 MiB of address space per thread arena: without a cap, an idle
         # kernel's threads alone would eat a good part of an address-space limit
-        return {RUN_MARKER_ENV: self.run_id, "MALLOC_ARENA_MAX": "2"}
+        return {RUN_MARKER_ENV: self.run_id, "MALLOC_ARENA_MAX": "2", "HOME": SANDBOX_HOME,
+                "MPLCONFIGDIR": SANDBOX_MPLCONFIGDIR}
 
     def status(self) -> dict:
         try:
@@ -516,18 +556,20 @@ class SandboxRun:
             return {}
 
     def finish(self) -> dict:
-        """End whatever the kernel left running, remove the run folder; return the status."""
+        """End whatever the kernel left running, remove the run folders; return the status."""
         status = self.status()
         deadline = time.monotonic() + 2  # the launcher may still be writing its last word
         while status.get("launcher_pid") and not status.get("finished") and _alive(status["launcher_pid"]) \
                 and time.monotonic() < deadline:
             time.sleep(0.02)
             status = self.status()
-        if status.get("cgroup") and Path(status["cgroup"]).exists():
-            status["leftovers_killed"] = end_cgroup(Path(status["cgroup"]))
+        cgroup = Path(status["cgroup"]) if status.get("cgroup") else None
+        if cgroup is not None and cgroup.name == f"aisci-{self.run_id}" and cgroup.exists():
+            status["leftovers_killed"] = end_cgroup(cgroup)
         elif status.get("launcher_pid") and not status.get("finished"):
             status["leftovers_killed"] = self._end_marked_group(status["launcher_pid"])
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.private, ignore_errors=True)
         if self._short_dir:
             shutil.rmtree(self._short_dir, ignore_errors=True)
         return status
@@ -648,6 +690,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-cgroup", action="store_true", help="count the tree instead of using a pids cgroup")
     parser.add_argument("--cgroup-name", default=None)
     parser.add_argument("--run-dir", default=None, help="where sandbox.json is written")
+    parser.add_argument("--signal-exit-codes", action="store_true",
+                        help="the command is a wrapper (bubblewrap) that exits with 128 + the kernel's signal")
+    parser.add_argument("--parent-pid", type=int, default=None,
+                        help="the process that starts us: if it is gone already, start nothing")
     parser.add_argument("--probe", action="store_true", help="print what works on this machine as JSON")
     parser.add_argument("kernel", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

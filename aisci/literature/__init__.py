@@ -10,13 +10,28 @@ canonical attribution table that catches mis-attributed citations.
     hits = lib.search('grokking "weight decay"', limit=10)
 """
 
-from aisci.literature.attribution import check_citation, check_text, find_mentions, load_table
-from aisci.literature.bibfile import format_bibtex, parse_bib, read_bib, write_bib
-from aisci.literature.build import reference_from_metadata
-from aisci.literature.errors import BibImportError, LibraryError, LiteratureError, SourceError
-from aisci.literature.library import Library
-from aisci.literature.model import Hit, ImportReport, Reference
+from __future__ import annotations
 
-__all__ = ["BibImportError", "Hit", "ImportReport", "Library", "LibraryError", "LiteratureError", "Reference",
-           "SourceError", "check_citation", "check_text", "find_mentions", "format_bibtex", "load_table",
-           "parse_bib", "read_bib", "reference_from_metadata", "write_bib"]
+import importlib
+
+# each public name and the submodule that defines it: loaded on first use, so importing
+# `aisci.literature.errors` (the CLI does) does not load bibtexparser and the index
+_EXPORTS = {
+    "attribution": ("check_citation", "check_text", "find_mentions", "load_table"),
+    "bibfile": ("format_bibtex", "parse_bib", "read_bib", "write_bib"),
+    "build": ("reference_from_metadata",),
+    "errors": ("BibImportError", "LibraryError", "LiteratureError", "SourceError"),
+    "library": ("Library",),
+    "model": ("Hit", "ImportReport", "Reference"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

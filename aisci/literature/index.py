@@ -18,6 +18,7 @@ from aisci.literature.model import Reference, fields_json
 # Relative weights of the columns in BM25 (order = the FTS table's column order).
 COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "keywords": 5.0, "venue": 1.0, "authors": 2.0}
 SCHEMA_VERSION = "1"
+RECENT_ROWS = 4096  # rows a query of common words only is ranked among at first (see SearchIndex.search)
 _COLUMNS = "key, entry_type, fields, source, line"
 
 _SCHEMA = f"""
@@ -62,6 +63,12 @@ def fts_query(text: str) -> str | None:
     punctuation in the user's text (`(a+b)`, `NOT`, `-`, `*`, a stray quote) are literal.
     Terms are OR-ed: BM25 then ranks papers matching more (and rarer) terms first.
     """
+    terms = fts_terms(text)
+    return " OR ".join(terms) if terms else None
+
+
+def fts_terms(text: str) -> list[str]:
+    """The quoted FTS5 strings of `fts_query`, each once."""
     terms: list[str] = []
     for phrase in _PHRASE.findall(text):
         words = _WORD.findall(phrase)
@@ -71,14 +78,14 @@ def fts_query(text: str) -> str | None:
     words = _WORD.findall(rest)
     content = [w for w in words if w.lower() not in _STOPWORDS]
     terms += [f'"{w}"' for w in (content or words)]
-    terms = list(dict.fromkeys(terms))
-    return " OR ".join(terms) if terms else None
+    return list(dict.fromkeys(terms))
 
 
 class SearchIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._counts: dict[str, int] = {}  # rows in the index, and rows holding each searched term
         try:
             self._db = sqlite3.connect(self.path)
             self._db.executescript(_SCHEMA)
@@ -104,6 +111,7 @@ class SearchIndex:
 
     # --- writing --------------------------------------------------------------------------
     def rebuild(self, references: list[Reference], *, bib_digest: str | None) -> None:
+        self._counts.clear()
         # Dropping and recreating is both faster than deleting row by row and immune to a
         # damaged FTS table (which an external-content 'delete' could not repair).
         self._db.executescript("DROP TRIGGER IF EXISTS refs_ai; DROP TRIGGER IF EXISTS refs_ad;"
@@ -114,6 +122,7 @@ class SearchIndex:
 
     def upsert(self, *, replace: list[Reference] = (), insert: list[Reference] = (), bib_digest: str | None) -> None:
         """In one transaction: replace stored references (same key) and insert new ones."""
+        self._counts.clear()
         with self._db:
             self._db.executemany("DELETE FROM refs WHERE key = ?", [(r.key,) for r in replace])
             self._insert([*replace, *insert])
@@ -130,19 +139,60 @@ class SearchIndex:
 
     # --- reading --------------------------------------------------------------------------
     def search(self, query: str, limit: int = 10) -> list[tuple[Reference, float]]:
-        """References best matching `query`, with a positive BM25 score (higher is better)."""
-        match = fts_query(query)
-        if match is None or limit <= 0:
+        """References best matching `query`, with a positive BM25 score (higher is better).
+
+        BM25 is computed for every row a query matches, so a word found in most of a large
+        library makes a search slow, and such a word weighs (next to) nothing: FTS5's BM25
+        clamps the idf of a word in more than half the rows to 1e-6. So the papers holding
+        the query's informative words are ranked first, by those words; when they are fewer
+        than `limit` (or the query has no informative word), the rest come from the papers
+        added most recently that hold the common words, ranked by BM25 among themselves.
+        """
+        terms = fts_terms(query)
+        if not terms or limit <= 0:
             return []
+        informative = [term for term in terms if 2 * self._rows_with(term) <= self._row_count()]
+        if len(informative) == len(terms):
+            return self._ranked(" OR ".join(terms), limit)
+        found = self._ranked(" OR ".join(informative), limit) if informative else []
+        if len(found) < limit:
+            seen = {ref.key for ref, _ in found}
+            recent = self._ranked_recent(" OR ".join(terms), limit + len(found))
+            found += [(ref, score) for ref, score in recent if ref.key not in seen][: limit - len(found)]
+        return found
+
+    def _ranked(self, match: str, limit: int, after_id: int = 0) -> list[tuple[Reference, float]]:
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS.values())
         # Rank inside FTS5 first, then join only the top rows (twice as fast as joining every match).
         rows = self._db.execute(
             f"SELECT {', '.join('refs.' + c.strip() for c in _COLUMNS.split(','))}, top.score FROM"
             f" (SELECT rowid, bm25(refs_fts, {weights}) AS score FROM refs_fts WHERE refs_fts MATCH ?"
-            "  ORDER BY score LIMIT ?) AS top JOIN refs ON refs.id = top.rowid ORDER BY top.score",
-            (match, int(limit)),
+            "  AND rowid > ? ORDER BY score LIMIT ?) AS top JOIN refs ON refs.id = top.rowid ORDER BY top.score",
+            (match, after_id, int(limit)),
         ).fetchall()
         return [(_row_to_reference(row), -row[5]) for row in rows]
+
+    def _ranked_recent(self, match: str, limit: int) -> list[tuple[Reference, float]]:
+        """`_ranked` among the latest RECENT_ROWS rows, widened until `limit` are found."""
+        last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM refs").fetchone()[0]
+        window = RECENT_ROWS
+        while True:
+            found = self._ranked(match, limit, after_id=max(0, last - window))
+            if len(found) >= limit or window >= last:
+                return found
+            window *= 4
+
+    def _row_count(self) -> int:
+        if "rows" not in self._counts:
+            self._counts["rows"] = len(self)
+        return self._counts["rows"]
+
+    def _rows_with(self, term: str) -> int:
+        """How many references hold `term` (a quoted FTS5 string); remembered until the next write."""
+        if term not in self._counts:
+            self._counts[term] = self._db.execute("SELECT COUNT(*) FROM refs_fts WHERE refs_fts MATCH ?",
+                                                  (term,)).fetchone()[0]
+        return self._counts[term]
 
     def get(self, key: str) -> Reference | None:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM refs WHERE key = ?", (key,)).fetchone()

@@ -2,16 +2,18 @@
 
 Around every backend: the call store (an identical request is answered from the store),
 token and cost accounting, the study budget, and validation of the answer against the
-task's pydantic model with one repair round.
+task's pydantic model: a malformed answer (bad JSON, schema-invalid, cut off) gets one
+repair round, then fresh attempts, bounded by [llm] output_attempts.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,11 +21,14 @@ from aisci.config import LLMSection, BudgetSection
 from aisci.constants import OFFLINE_ENGINE
 from aisci.errors import BudgetStop, LLMOutputError, ReplayMiss
 from aisci.fsutil import sha256_of
-from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
+from aisci.llm.capabilities import ModelMemory
 from aisci.llm.pricing import cost_of, price_per_token
 from aisci.llm.spec import ModelSpec, parse_spec
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import Task
+
+if TYPE_CHECKING:  # the openai package loads with the first live call: the offline engine never needs it
+    from aisci.llm.openai_backend import Completion, OpenAIBackend, RetryPolicy
 
 REPAIR_PROMPT = Path(__file__).resolve().parent.parent / "prompts" / "repair.txt"
 
@@ -38,12 +43,15 @@ class TaskResult:
 
 class LLM:
     def __init__(self, llm: LLMSection, budget: BudgetSection, store: CallStore,
-                 override: str | None = None, retry: RetryPolicy | None = None):
+                 override: str | None = None, retry: RetryPolicy | None = None,
+                 warn: Callable[[str], None] | None = None):
         self.settings = llm
         self.budget = budget
         self.store = store
+        self.memory = ModelMemory(store.path.parent)  # what this study learned about its models
+        self.warn = warn or _warn_on_stderr
         self.override = override
-        self.retry = retry or RetryPolicy(llm.max_retries, llm.backoff_s, llm.max_backoff_s)
+        self.retry = retry  # None: made from the [llm] settings with the first backend
         self._backends: dict[ModelSpec, OpenAIBackend] = {}
         self.live_calls = 0  # calls that reached a server in this process
 
@@ -94,31 +102,56 @@ class LLM:
             latency_s=0.0)
         return TaskResult(output, OFFLINE_ENGINE, call_id, False)
 
-    # --- a live call, validated, with one repair round ------------------------------
+    # --- a live call, validated: a repair round, then fresh attempts ----------------------
     def _ask(self, spec: ModelSpec, task: Task, messages: list[dict], schema: dict, temperature: float):
         backend = self._backend(spec)
         used = {"attempts": 0, "prompt_tokens": 0, "completion_tokens": 0}
-        conversation = list(messages)
         problem = ""
-        for round_number in range(2):  # the answer, then one repair round
-            if round_number:
-                self._check_budget(spec, conversation, task.max_tokens)
-            completion = backend.complete(conversation, schema, task.name, temperature, task.max_tokens)
-            self.live_calls += 1
-            _add_usage(used, completion)
-            output, problem = _parse(task, completion)
-            if output is not None:
-                return output, output.model_dump_json(), used
-            conversation += [
-                {"role": "assistant", "content": completion.content},
-                {"role": "user", "content": REPAIR_PROMPT.read_text(encoding="utf-8").format(problem=problem)},
-            ]
-        raise LLMOutputError(f"task {task.name}: model {spec.model} gave no valid answer after a repair round ({problem})")
+        attempts = self.settings.output_attempts
+        for attempt in range(attempts):
+            conversation = list(messages)  # a fresh attempt forgets the broken answers
+            for round_number in range(2):  # the answer, then one repair round
+                if attempt or round_number:
+                    self._check_budget(spec, conversation, task.max_tokens)
+                completion = backend.complete(conversation, schema, task.name, temperature, task.max_tokens)
+                self.live_calls += 1
+                _add_usage(used, completion)
+                output, problem = _parse(task, completion)
+                if output is not None:
+                    return output, output.model_dump_json(), used
+                conversation += [
+                    {"role": "assistant", "content": completion.content},
+                    {"role": "user", "content": REPAIR_PROMPT.read_text(encoding="utf-8").format(problem=problem)},
+                ]
+        raise LLMOutputError(f"task {task.name}: model {spec.model} gave no valid answer in {attempts} attempts, "
+                             f"each with a repair round (last problem: {problem})")
 
     def _backend(self, spec: ModelSpec) -> OpenAIBackend:
         if spec not in self._backends:
-            self._backends[spec] = OpenAIBackend(spec, self.settings.timeout_s, self.retry)
+            from aisci.llm.openai_backend import OpenAIBackend, RetryPolicy
+
+            if self.retry is None:
+                self.retry = RetryPolicy(self.settings.max_retries, self.settings.backoff_s, self.settings.max_backoff_s)
+            self._warn_if_unpriced(spec.model)
+            self._backends[spec] = OpenAIBackend(
+                spec, self.settings.timeout_s, self.retry, self.memory.capability(spec.model, self.settings),
+                on_adapt=lambda capability: self._remember(spec.model, capability))
         return self._backends[spec]
+
+    def _remember(self, model: str, capability) -> None:
+        self.memory.learn(model, capability)
+        sent = "no temperature" if not capability.temperature else "temperature"
+        self.warn(f"model {model} rejected a request parameter; it is now asked with {sent} and "
+                  f"{capability.max_tokens_param} (kept in llm/models.json for this study)")
+
+    def _warn_if_unpriced(self, model: str) -> None:
+        if price_per_token(model, self.settings) is not None:
+            return
+        if self.memory.warn_once(model, "unpriced"):
+            self.warn(f"model {model} has no price in aisci's table: its calls count as $0 and [budget] max_usd "
+                      f"cannot be enforced for it "
+                      f"([budget] max_tokens still is); add [llm.prices.\"{model}\"] input_per_mtok and "
+                      f"output_per_mtok to aisci.toml")
 
     def _check_budget(self, spec: ModelSpec, messages: list[dict], max_tokens: int) -> None:
         spent = self.store.totals()
@@ -136,6 +169,10 @@ class LLM:
                     f"budget reached: ${spent.cost_usd:.4f} spent of ${self.budget.max_usd:.2f}, the next call may cost "
                     f"${estimate:.4f}; everything so far is saved — raise [budget] max_usd in aisci.toml and rerun",
                     spent=spent.cost_usd, limit=self.budget.max_usd, unit="usd")
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"aisci: warning: {message}", file=sys.stderr)
 
 
 def _parse(task: Task, completion: Completion) -> tuple[BaseModel | None, str]:

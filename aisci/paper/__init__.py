@@ -1,5 +1,5 @@
 """The paper: from the study's executed notebooks to a checked LaTeX paper (aisci.phases.writeup
-runs the steps in order).
+runs the steps in order, through aisci.writeup).
 
     values       values.tex: one macro per record, naming the notebook and cell
     sections     paper/sections/*.tex, stamped so a person's edit is recognised and kept
@@ -7,7 +7,10 @@ runs the steps in order).
     bibliography references.bib from the template, the study library and the attribution table
     figures      the analysis figures: kept, captioned, deduplicated, copied
     numbers      the number checker (structural numbers, facts within rounding)
-    claims       claims about experiments no notebook ran (claims_vocabulary.json)
+    meaning      what a number's sentence is about, and what each fact of the study measures
+    claims       claims about experiments no notebook ran (claims_vocabulary.json), run and seed counts
+    code_facts   what the executed code did (ast): optimizer, loss, schedule, layers, batch size
+    method_check the method text against code_facts, without a model
     citations    unknown keys, their removal, mis-attributed methods
     verify       all section checks as findings (paper/checks.json)
     style        aisci's article (article.tex) or a venue's style folder

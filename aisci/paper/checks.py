@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from aisci import results
 from aisci.constants import OFFLINE_ENGINE
+from aisci.paper.sections import sections_digest
 from aisci.paper.values import collect_values, parse_values_tex
 from aisci.manifest import DataSplits
 
@@ -47,8 +48,49 @@ class Finding(BaseModel):
 
 def run_checks(study_dir: str | Path) -> list[Finding]:
     paper = Path(study_dir) / "paper"
-    return [*check_values(study_dir), *check_macro_uses(paper), *check_figures(paper), *check_citations(paper),
-            *check_attribution(paper), *check_method_code(study_dir), *check_split_overlap(study_dir)]
+    return [*check_writeup(study_dir), *check_values(study_dir), *check_macro_uses(paper), *check_figures(paper),
+            *check_citations(paper), *check_attribution(paper), *check_method_code(study_dir),
+            *check_split_overlap(study_dir)]
+
+
+def check_writeup(study_dir: str | Path) -> list[Finding]:
+    """The writeup's own checks (paper/checks.json: numbers bound to their records, claims about what
+    ran, the method against the code, citations, attribution, figures, LaTeX): every problem still
+    open, or accepted by a person at the paper gate, is a failed grounded check, named as such; and
+    checks made on other sections than those on disk now count for nothing."""
+    paper = Path(study_dir) / "paper"
+    record = _read_json(paper / "checks.json")
+    if not isinstance(record, dict) or "findings" not in record:
+        return [Finding(check="writeup", ok=True, skipped=True, detail=(
+            "skipped: the writeup has not checked this paper (no paper/checks.json)"))]
+    if record.get("sections_digest") and record["sections_digest"] != sections_digest(paper / "sections"):
+        return [Finding(check="writeup", ok=False, detail=(
+            "the sections changed after the writeup last checked them: nothing in them is verified (run "
+            "`aisci paper STUDY` to check them again)"))]
+    problems = [f for f in record["findings"] if not f.get("ok") and f.get("severity", "error") == "error"]
+    findings = []
+    for f in problems:
+        accepted = f.get("status") == "accepted"
+        where = f"sections/{f['section']}.tex" if f.get("section") else "the paper"
+        findings.append(Finding(
+            check=f"writeup:{f['check']}", ok=False, section=f.get("section"),
+            evidence={"id": f.get("id"), "snippet": f.get("snippet", ""), "accepted": f.get("accepted") if accepted
+                      else None, "open": not accepted},
+            detail=f"[{f.get('id')}] {where}: {f['detail']}"
+                   + (f" (accepted by a person: {f.get('accepted')})" if accepted else " (open)")))
+    if findings:
+        return findings
+    passed = sum(1 for f in record["findings"] if f.get("status") == "passed")
+    return [Finding(check="writeup", ok=True, detail=(
+        f"the writeup's checks of numbers, claims about what ran, the method against the code, citations and "
+        f"figures leave no problem open ({passed} sections pass)"))]
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def check_values(study_dir: str | Path) -> list[Finding]:

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import nbformat
-
 from aisci.literature.attribution import split_sentences
+from aisci.execution import build
 from aisci.paper.sections import strip_comments
 
 VOCABULARY = Path(__file__).with_name("claims_vocabulary.json")
@@ -53,6 +52,18 @@ _SEED_COUNTS = [
 _SPREAD = re.compile(r"standard deviations?|\bstd\b|standard errors?|error bars?|confidence intervals?|\\pm\b|±",
                      re.IGNORECASE)
 _ABLATION = re.compile(r"\bablat\w*", re.IGNORECASE)
+_RUN_COUNT = re.compile(r"(?<![\w.])" + _COUNT + r"\s+(?:(?:experiment(?:al)?|training|separate|independent|"
+                        r"different|additional|more|further)\s+)?(?:runs|experiments|training\s+runs|"
+                        r"configurations)\b(?!\s+(?:per|each|for\s+each))", re.IGNORECASE)
+_DATASET_COUNT = re.compile(r"(?<![\w.])" + _COUNT + r"\s+(?:\w+\s+)?(?:datasets|data\s+sets|benchmarks|corpora)\b",
+                            re.IGNORECASE)
+# "on ArithSet, ModBench and PrimeSum datasets", "the ModBench benchmark": capitalised names before the word
+_NAME = r"[A-Z][\w\-]*[\w]"
+_NAMED_DATA = re.compile(r"((?:" + _NAME + r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s+or\s+))*" + _NAME +
+                         r")\s+(?:datasets?|data\s+sets?|benchmarks?|corpus|corpora)\b")
+_NOT_NAMES = {"The", "These", "Those", "Our", "All", "Both", "Each", "Every", "Several", "Many", "Other", "Two",
+              "Three", "Four", "Five", "Synthetic", "Real", "Standard", "Public", "Training", "Test", "Validation",
+              "Held", "Toy", "This", "That", "Same", "Different", "New", "Small", "Large", "We", "In", "On"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Evidence:
     text: str  # the evidence, lower-cased words separated by single spaces
     has_ablation: bool
     seeds: int  # the most seeds any one configuration ran
+    run_counts: frozenset[int] = frozenset()  # every count of runs a text may state (all, finished, changed...)
+    datasets: int = 1  # distinct datasets the finished runs used (values of a `dataset` parameter), at least 1
 
     def mentions(self, surface: str) -> bool:
         words = re.findall(r"[a-z0-9]+", surface.lower())
@@ -86,11 +99,19 @@ class Evidence:
             parts.append(node.get("idea", ""))
             path = Path(root) / node.get("notebook", "")
             if path.is_file():
-                nb = nbformat.read(str(path), as_version=4)
+                nb = build.read(path)
                 parts += [cell.source for cell in nb.cells]
         ablation = any(n.get("kind") == "ablation" or "ablat" in n.get("idea", "").lower() for n in finished)
         words = " ".join(re.findall(r"[a-z0-9]+", " ".join(parts).lower()))
-        return cls(words, ablation, seeds_per_configuration(finished, manifest.seed_parameter))
+        nodes = summary.get("nodes", [])
+        kinds = {n.get("kind") for n in nodes}
+        counts = {len(nodes), len(finished), sum(n.get("kind") != "baseline" for n in nodes),
+                  sum(n.get("kind") != "baseline" for n in finished), len(nodes) - len(finished),
+                  *(sum(n.get("kind") == k for n in nodes) for k in kinds)}
+        dataset_keys = [k for k in manifest.parameters if "dataset" in k.lower()]
+        datasets = {json.dumps([n.get("parameters", {}).get(k) for k in dataset_keys]) for n in finished}
+        return cls(words, ablation, seeds_per_configuration(finished, manifest.seed_parameter),
+                   frozenset(counts), max(1, len(datasets)) if dataset_keys else 1)
 
 
 def seeds_per_configuration(nodes: list[dict], seed_parameter: str = "seed") -> int:
@@ -123,12 +144,12 @@ def _vocabulary() -> list[tuple[str, str, tuple[str, ...], re.Pattern]]:
 def unrun_claims(tex: str, evidence: Evidence) -> list[Claim]:
     """Experiment claims in a section that the study's notebooks do not back."""
     claims: list[Claim] = []
-    for sentence in split_sentences(_plain(tex)):
+    for sentence in split_sentences(_plain(item_sentences(tex))):
         if not _CLAIM_CUES.search(sentence):
             continue
         claims += _vocabulary_claims(sentence, evidence)
         claims += _design_claims(sentence, evidence)
-    return claims
+    return list({(c.kind, c.term.lower(), c.sentence): c for c in claims}.values())
 
 
 def _vocabulary_claims(sentence: str, evidence: Evidence) -> list[Claim]:
@@ -165,11 +186,41 @@ def _design_claims(sentence: str, evidence: Evidence) -> list[Claim]:
                 found.append(Claim("seeds", match.group(0), sentence, (
                     f"claims {match.group(0).strip()!r}, but no configuration ran more than "
                     f"{max(evidence.seeds, 1)} seed{'s' if evidence.seeds > 1 else ''}")))
+    for match in _RUN_COUNT.finditer(sentence):
+        if any(a < match.end() and match.start() < b for a, b in taken) or _hedged(sentence, match.start()):
+            continue
+        written = match["n"].lower()
+        count = int(written) if written.isdigit() else _NUMBER_WORDS[written]
+        if evidence.run_counts and count not in evidence.run_counts and written not in ("several", "multiple", "many"):
+            found.append(Claim("runs", match.group(0), sentence, (
+                f"claims {match.group(0).strip()!r}, but the study's run counts are "
+                f"{', '.join(map(str, sorted(evidence.run_counts)))} (all, finished, changed settings, by kind)")))
+    for match in _DATASET_COUNT.finditer(sentence):
+        written = match["n"].lower()
+        count = int(written) if written.isdigit() else _NUMBER_WORDS[written]
+        if count > evidence.datasets and not _hedged(sentence, match.start()):
+            found.append(Claim("datasets", match.group(0), sentence, (
+                f"claims {match.group(0).strip()!r}, but the finished runs used {evidence.datasets} "
+                f"dataset{'s' if evidence.datasets != 1 else ''}")))
+    for match in _NAMED_DATA.finditer(sentence):
+        names = [n for n in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s+or\s+", match.group(1)) if n]
+        for name in names:
+            if name in _NOT_NAMES or _hedged(sentence, match.start()) or evidence.mentions(name):
+                continue
+            found.append(Claim("dataset", name, sentence, (
+                f"claims an experiment on the dataset {name}, which no executed notebook, parameter or the "
+                "template mentions")))
     spread = _SPREAD.search(sentence)
     if spread and evidence.seeds < 2 and not _hedged(sentence, spread.start()):
         found.append(Claim("seeds", spread.group(0), sentence, (
             f"reports a spread across seeds ({spread.group(0)!r}), but every configuration ran one seed")))
     return found
+
+
+def item_sentences(tex: str) -> str:
+    """List items and paragraphs end their sentences (a hedge in one item does not reach the next)."""
+    tex = re.sub(r"\\item\b|\\(?:begin|end)\{(?:itemize|enumerate|description)\}", ".\n", tex)
+    return re.sub(r"\n\s*\n", ".\n\n", tex)
 
 
 def _hedged(sentence: str, position: int) -> bool:

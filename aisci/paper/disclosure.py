@@ -46,6 +46,16 @@ class ModelUsage(BaseModel):
     cost_usd: float
 
 
+class Problem(BaseModel):
+    """An open problem of the writeup's checks, or one a person accepted at the paper gate."""
+
+    id: str
+    check: str
+    section: str | None = None
+    detail: str
+    accepted: str | None = None  # the person's reason, when accepted
+
+
 class Disclosure(BaseModel):
     version: str
     sections: list[SectionAuthor]
@@ -56,6 +66,15 @@ class Disclosure(BaseModel):
     experiment_executions: int
     compute_all_s: float
     open_problems: int
+    sandbox: str = "bubblewrap"  # [experiments] sandbox
+    sandbox_reason: str = ""
+    allow_network: bool = False
+    unsandboxed_runs: int = 0  # executions of generated or hand-written code without a sandbox
+    problems: list[Problem] = Field(default_factory=list)
+
+    @property
+    def unverified_numbers(self) -> int:
+        return sum(p.check == "number" for p in self.problems)
 
     @property
     def model_free(self) -> bool:
@@ -63,7 +82,7 @@ class Disclosure(BaseModel):
             s.author in (OFFLINE_ENGINE, PERSON) for s in self.sections)
 
 
-def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosure:
+def gather(study, sections: list[SectionAuthor], problems: list[Problem]) -> Disclosure:
     summary_nodes = _nodes(study)
     edited = {n["notebook"] for n in summary_nodes if n.get("human_edited") or n.get("kind") == "human"}
     if (read_json(study.path("analysis", "summary.json"), default={}) or {}).get("edited_by_person"):
@@ -88,7 +107,10 @@ def gather(study, sections: list[SectionAuthor], open_problems: int) -> Disclosu
         compute_experiments_s=round(sum(e.get("duration_s", 0) or 0 for e in experiments), 1),
         experiment_executions=len(experiments),
         compute_all_s=round(sum(e.get("duration_s", 0) or 0 for e in executions), 1),
-        open_problems=open_problems)
+        open_problems=sum(p.accepted is None for p in problems), problems=problems,
+        sandbox=study.config.experiments.sandbox, sandbox_reason=study.config.experiments.sandbox_reason,
+        allow_network=study.config.experiments.allow_network,
+        unsandboxed_runs=sum(1 for e in executions if e.get("sandbox") == "none" and e.get("runs_study_code")))
 
 
 def _nodes(study) -> list[dict]:
@@ -150,10 +172,17 @@ def decision_line(d: dict) -> str:
 
 
 def _lead(d: Disclosure) -> str:
-    text = (f"This paper was produced by aisci {d.version} from the executed notebooks of its study. Every number "
-            "in the text is typeset from a record of an executed notebook (values.tex names the notebook and cell), "
-            "and every citation key comes from the template's bibliography, the study's literature library or "
-            "aisci's attribution table.")
+    text = f"This paper was produced by aisci {d.version} from the executed notebooks of its study. "
+    if d.unverified_numbers:
+        text += (f"{d.unverified_numbers} number{'s' if d.unverified_numbers != 1 else ''} in the text "
+                 f"{'matches' if d.unverified_numbers == 1 else 'match'} no "
+                 "record of what their sentence is about (listed under Checks); the others are typeset from records "
+                 "of executed notebooks (values.tex names the notebook and cell)")
+    else:
+        text += ("Every number in the text is typeset from a record of an executed notebook (values.tex names the "
+                 "notebook and cell) or is a setting of the study")
+    text += (", and every citation key comes from the template's bibliography, the study's literature library or "
+             "aisci's attribution table.")
     if d.model_free:
         text += " No language model was used: every text was written by aisci's offline engine or by a person."
     return text
@@ -175,6 +204,21 @@ def _compute_text(d: Disclosure) -> str:
             f"study, aisci's own included, ran for {d.compute_all_s:.0f} seconds.")
 
 
+def _sandbox_text(d: Disclosure) -> str:
+    if d.sandbox == "none":
+        reason = f" The reason given: {d.sandbox_reason.strip()}" if d.sandbox_reason.strip() else " No reason was given."
+        return (f'The study set sandbox = "none": {d.unsandboxed_runs} run{"s" if d.unsandboxed_runs != 1 else ""} of '
+                "generated or hand-written code (experiment nodes, the analysis) executed without a sandbox, with "
+                f"every right of the user who ran aisci.{reason}")
+    network = "with the network allowed" if d.allow_network else "without network"
+    text = ("Generated and hand-written code (experiment nodes, the analysis) ran inside bubblewrap: a read-only "
+            "system, its own folder the only writable place, no view of the rest of the study, of the home folder "
+            f"or of aisci's processes, {network}, under memory, CPU-time and process limits.")
+    if d.unsandboxed_runs:
+        text += f" {d.unsandboxed_runs} earlier run{'s' if d.unsandboxed_runs != 1 else ''} of such code had no sandbox."
+    return text
+
+
 def _decisions(d: Disclosure) -> tuple[str, list[str]]:
     if not d.decisions:
         return "No person took a decision at a gate: every gate followed its automatic policy.", []
@@ -184,15 +228,26 @@ def _decisions(d: Disclosure) -> tuple[str, list[str]]:
     return head + (f", the last {len(listed)}:" if more else ":"), listed
 
 
-def _problems_text(d: Disclosure) -> str:
-    if not d.open_problems:
-        return "aisci's checks of numbers, experiment claims, citations and figures found no open problem."
-    return (f"aisci's checks left {d.open_problems} problem{'s' if d.open_problems != 1 else ''} open "
-            "(listed in paper/checks.json).")
+def _problems_text(d: Disclosure) -> tuple[str, list[str]]:
+    accepted = len(d.problems) - d.open_problems
+    if not d.problems:
+        return ("aisci's checks of numbers, experiment claims, the method against the code, citations and figures "
+                "found no open problem."), []
+    head = (f"aisci's checks left {d.open_problems} problem{'s' if d.open_problems != 1 else ''} open"
+            + (f" and a person accepted {accepted}" if accepted else "") + " (paper/checks.json):")
+    return head, [problem_line(p) for p in d.problems]
+
+
+def problem_line(p: Problem) -> str:
+    where = f"{HEADINGS.get(p.section, p.section)}" if p.section else "the paper"
+    line = f"[{p.id}] {where}, {p.check}: {p.detail}"
+    return line + (f" Accepted by a person at the paper gate: {p.accepted or '(no reason given)'}"
+                   if p.accepted is not None else " (open)")
 
 
 def to_latex(d: Disclosure) -> str:
     decisions_head, decisions = _decisions(d)
+    problems_head, problems = _problems_text(d)
     usage = _usage_text(d)
     esc = latex.escape
     return "\n".join([
@@ -208,11 +263,14 @@ def to_latex(d: Disclosure) -> str:
         r"\paragraph{Language models, tokens and cost.}", esc(usage[0]),
         latex.itemize([esc(x) for x in usage[1:]]),
         r"\paragraph{Compute.}", esc(_compute_text(d)), "",
-        r"\paragraph{Checks.}", esc(_problems_text(d)), ""])
+        r"\paragraph{Sandbox.}", esc(_sandbox_text(d)), "",
+        r"\paragraph{Checks.}", esc(problems_head),
+        latex.itemize([esc(x) for x in problems]), ""])
 
 
 def to_markdown(d: Disclosure) -> str:
     decisions_head, decisions = _decisions(d)
+    problems_head, problems = _problems_text(d)
     usage = _usage_text(d)
     bullets = lambda items: "\n".join(f"- {i}" for i in items)
     return "\n\n".join(part for part in [
@@ -222,4 +280,5 @@ def to_markdown(d: Disclosure) -> str:
         "**Decisions by a person.** " + decisions_head + ("\n\n" + bullets(decisions) if decisions else ""),
         "**Language models, tokens and cost.** " + usage[0] + ("\n\n" + bullets(usage[1:]) if usage[1:] else ""),
         "**Compute.** " + _compute_text(d),
-        "**Checks.** " + _problems_text(d)] if part) + "\n"
+        "**Sandbox.** " + _sandbox_text(d),
+        "**Checks.** " + problems_head + ("\n\n" + bullets(problems) if problems else "")] if part) + "\n"

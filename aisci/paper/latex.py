@@ -88,6 +88,9 @@ def to_markdown(tex: str, values: dict[str, str], labels: dict[str, str] | None 
                   lambda m: labels.get(m.group(1), m.group(0).split("\\")[0].rstrip("~") + " " + m.group(1)), text)
     text = re.sub(r"~?\\(?:ref|autoref|cref|eqref)\{([^}]*)\}",
                   lambda m: " " + labels.get(m.group(1), m.group(1).split(":")[-1].replace("_", " ")), text)
+    unescape_url = lambda url: re.sub(r"\\([%#_&~$])", r"\1", url.strip())
+    text = re.sub(r"\\href\{([^}]*)\}\{([^}]*)\}", lambda m: f"[{m.group(2)}]({unescape_url(m.group(1))})", text)
+    text = re.sub(r"\\url\{([^}]*)\}", lambda m: f"<{unescape_url(m.group(1))}>", text)
     text = re.sub(r"\\texttt\{([^}]*)\}", r"`\1`", text)
     text = re.sub(r"\\textbf\{([^}]*)\}", r"**\1**", text)
     text = re.sub(r"\\(?:emph|textit)\{([^}]*)\}", r"*\1*", text)

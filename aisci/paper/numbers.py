@@ -15,8 +15,17 @@ template's declared values and description, the study's settings (time limit) an
 
 "Within rounding" is strict: 0.30 matches 0.2979 (it rounds to it), 0.29 does not. A
 percentage matches a fact either as written or divided by 100 (93.4\\% matches 0.934).
-Limits: numbers written as words ("ninety") are not read; a number that happens to equal
-some fact of the study passes even where it means something else.
+A number must also be about the fact it matches (aisci.paper.meaning): its sentence names the
+fact's quantity, or names no quantity and shares a word with the fact's context (run, parameter,
+description). A fact that names nothing (a bare Fact(value, source)) matches any sentence.
+
+The template's own words (its title, description, metric and parameter descriptions, the baseline's
+markdown) are its author's, checked when the template is validated, not on every run. The rule: a
+sentence of the paper quoted from them (5 words or more, word for word) is not checked, and a number
+taken from them is a fact bound to the 3 words on either side of it there ("4 attention heads"
+backs "the model has 4 attention heads", never "4 layers").
+Limits: numbers written as words ("ninety") are not read; a sentence that names the right
+quantity for the wrong run passes.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from aisci.paper import meaning
 from aisci.paper.sections import strip_comments
 
 
@@ -32,6 +42,21 @@ from aisci.paper.sections import strip_comments
 class Fact:
     value: float
     source: str  # where it comes from, for messages: "record final_loss of baseline/node-0"
+    quantity: frozenset[str] = frozenset()  # what it measures ("accuracy"): aisci.paper.meaning
+    context: frozenset[str] = frozenset()  # its description, unit, run, parameter name
+    measured: bool = False  # a record of a run: its quantity words name what the study measures
+
+    @property
+    def bound(self) -> bool:
+        """A fact that names what it is about; one that names nothing matches any sentence."""
+        return bool(self.quantity or self.context)
+
+    def about(self, sentence: set[str], named_quantities: set[str]) -> bool:
+        """Whether a sentence with these words can be stating this fact: it names the fact's
+        quantity, or it names no quantity of the study and shares a word with its context."""
+        if not self.bound or self.quantity & sentence:
+            return True
+        return not (sentence & named_quantities) and bool((self.context | self.quantity) & sentence)
 
 
 @dataclass(frozen=True)
@@ -161,12 +186,16 @@ def _structural(before: str, after: str, integer: str, frac: str, exp: str | Non
 
 
 # --- matching facts -----------------------------------------------------------------------------
-def matching_fact(use: NumberUse, facts: list[Fact]) -> Fact | None:
-    """The first fact the number rounds from (sign aside: "a drop of 0.29" states -0.29)."""
+def matching_fact(use: NumberUse, facts: list[Fact], sentence: set[str] | None = None,
+                  named_quantities: set[str] = frozenset()) -> Fact | None:
+    """The first fact the number rounds from (sign aside: "a drop of 0.29" states -0.29) and,
+    given the words of its sentence, that the sentence is about (Fact.about)."""
     tolerance = 0.5 * 10.0 ** (-use.decimals)
     shown = [abs(use.value)] + ([abs(use.value) / 100] if use.percent else [])
     for fact in facts:
         if not math.isfinite(fact.value):
+            continue
+        if sentence is not None and not fact.about(sentence, named_quantities):
             continue
         for index, value in enumerate(shown):
             scale = 1 if index == 0 else 100
@@ -175,9 +204,30 @@ def matching_fact(use: NumberUse, facts: list[Fact]) -> Fact | None:
     return None
 
 
-def unmatched_numbers(tex: str, facts: list[Fact]) -> list[NumberUse]:
-    """The numbers of a section that are neither structural nor any fact of the study."""
-    return [use for use in find_numbers(tex) if use.structural is None and matching_fact(use, facts) is None]
+def unmatched_numbers(tex: str, facts: list[Fact], template_text: str = "") -> list[NumberUse]:
+    """The numbers of a section that are neither structural nor a fact of the study that their
+    sentence (or table row) is about. A sentence quoted from the template's own text (its
+    description, metric and parameter descriptions) is its author's and is not checked here."""
+    named = set().union(*(f.quantity for f in facts if f.measured))
+    masked = mask(tex)
+    quoted = " " + " ".join(re.findall(r"[a-z0-9]+", template_text.lower())) + " "
+    found = []
+    for use in find_numbers(tex):
+        if use.structural is not None:
+            continue
+        context = meaning.context_of(masked, use.start, use.end)
+        said = re.findall(r"[a-z0-9]+", re.sub(r"\\[a-zA-Z]+", " ", context).lower())
+        if template_text and len(said) >= 5 and f" {' '.join(said)} " in quoted:
+            continue
+        sentence = meaning.words(context)
+        if matching_fact(use, facts, sentence, named) is None:
+            found.append(use)
+    return found
+
+
+def nearest_fact(use: NumberUse, facts: list[Fact]) -> Fact | None:
+    """A fact the number rounds from whatever its sentence is about (for the message)."""
+    return matching_fact(use, facts)
 
 
 def numbers_in_text(text: str) -> list[float]:
@@ -188,6 +238,20 @@ def numbers_in_text(text: str) -> list[float]:
         integer = match["int"].replace("{,}", "").replace(",", "")
         value = float(f"{integer}.{match['frac']}" if match["frac"] else integer)
         found.append(value * (10.0 ** int(match["exp"]) if match["exp"] else 1))
+    return found
+
+
+def numbers_in_context(text: str, width: int = 3) -> list[tuple[float, str]]:
+    """Each number of a free text with the `width` words on either side of it."""
+    text = strip_comments(text)
+    found = []
+    for match in _NUMBER.finditer(text):
+        integer = match["int"].replace("{,}", "").replace(",", "")
+        value = float(f"{integer}.{match['frac']}" if match["frac"] else integer)
+        value *= 10.0 ** int(match["exp"]) if match["exp"] else 1
+        before = re.findall(r"[A-Za-z_][\w]*", text[:match.start()])[-width:]
+        after = re.findall(r"[A-Za-z_][\w]*", text[match.end():match.end() + 200])[:width]
+        found.append((value, " ".join(before + after)))
     return found
 
 

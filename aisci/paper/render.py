@@ -41,7 +41,7 @@ def reference_list(keys: list[str], bib: dict[str, Reference]) -> str:
 
 def paper_markdown(*, title: str, note: str, bodies: dict[str, str], values: dict[str, str], table_tex: str,
                    figures: list[Figure], bib: dict[str, Reference], cited: list[str], appendix_mark: str,
-                   appendix: str) -> str:
+                   appendix: str, outcome: str = "") -> str:
     """Everything above `appendix_mark` depends only on the sections, records and figures
     (the review reads it and must replay); the appendix below it may change run to run."""
     refs, cites = labels(figures), citation_texts(bib)
@@ -50,7 +50,8 @@ def paper_markdown(*, title: str, note: str, bodies: dict[str, str], values: dic
     for name in SECTIONS[1:]:
         heading = HEADINGS[name]
         number = f"{NUMBERED.index(name) + 1} " if name in NUMBERED else ""
-        parts.append(f"## {number}{heading}\n\n{md(bodies.get(name, ''))}\n")
+        lead = f"{outcome}\n" if name == "results" and outcome else ""  # aisci's own account comes first
+        parts.append(f"## {number}{heading}\n\n{lead}{md(bodies.get(name, ''))}\n")
         if name == "results":
             parts.append(latex.table_to_markdown(table_tex, values))
             parts += [f"![{fig.caption}]({fig.path})\n\nFigure {index}: {fig.caption}\n"

@@ -69,6 +69,11 @@ def write_section(folder: Path, name: str, body: str, author: str) -> SectionFil
     return SectionFile(name, path, body, author, False)
 
 
+def sections_digest(folder: Path) -> str:
+    """The section files as they are now: checks or a PDF made from other sections are not current."""
+    return sha256_of({p.name: sha256_of(p.read_bytes()) for p in sorted(Path(folder).glob("*.tex"))})
+
+
 def strip_comments(tex: str) -> str:
     """The text without LaTeX comments (an escaped \\% stays)."""
     return re.sub(r"(?<!\\)%.*", "", tex)

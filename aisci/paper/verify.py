@@ -7,6 +7,7 @@ by a model and a person alike); the writeup records them all in paper/checks.jso
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -14,11 +15,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from aisci.literature.model import Reference
-from aisci.paper import citations, claims, numbers
+from aisci.paper import citations, claims, method_check, numbers
+from aisci.paper.code_facts import CodeFacts
 from aisci.paper.figures import Figure, referenced
 from aisci.paper.sections import strip_comments
 
-Status = Literal["open", "fixed", "removed", "passed"]
+Status = Literal["open", "fixed", "removed", "passed", "accepted"]
 
 
 class Finding(BaseModel):
@@ -35,6 +37,17 @@ class Finding(BaseModel):
     suggestion: str | None = None
     bibtex: str | None = None  # an entry to add to references.bib (attribution)
     key: str | None = None  # the citation key concerned (citation, attribution)
+    id: str = ""  # stable across runs while the problem stays the same: what a person accepts at the paper gate
+    accepted: str | None = None  # the reason a person gave for accepting it at the paper gate
+
+    def model_post_init(self, _context) -> None:
+        if not self.id:
+            self.id = problem_id(self.check, self.section, self.detail)
+
+    @property
+    def open(self) -> bool:
+        """A problem that blocks the final PDF: a failed error-level check nobody accepted."""
+        return not self.ok and self.severity == "error" and self.status != "accepted"
 
     def for_model(self) -> str:
         text = f"[{self.check}] {self.detail}"
@@ -55,22 +68,32 @@ class PaperFacts:
     macros: dict[str, str]  # value macro -> typeset value
     figures: list[Figure]
     labels: set[str] = field(default_factory=set)  # labels defined outside the sections (tab:results, sec:...)
+    code: CodeFacts | None = None  # what the executed code did (optimizer, loss, batch, ...)
+    template_text: str = ""  # the template's own description: its author's account of the method
 
 
 def check_section(name: str, body: str, paper: PaperFacts) -> list[Finding]:
     """The failed checks of one section (the title and related work skip the claims check)."""
     found: list[Finding] = []
-    for use in numbers.unmatched_numbers(body, paper.facts):
+    for use in numbers.unmatched_numbers(body, paper.facts, paper.template_text):
+        elsewhere = numbers.nearest_fact(use, paper.facts)
         found.append(Finding(
             check="number", ok=False, section=name, snippet=use.snippet(body),
-            detail=f"the number {use.text} matches no record, parameter or setting of the study",
-            suggestion="state results only through the value macros (\\R...), or remove the number"))
+            detail=(f"the number {use.text} matches no record, parameter or setting that its sentence is about"
+                    + (f" (it equals {elsewhere.source}, which the sentence does not name)" if elsewhere else "")),
+            suggestion="state results only through the value macros (\\R...) in a sentence that names what they "
+                       "measure, or remove the number"))
     if name not in ("related_work", "title"):
         for claim in claims.unrun_claims(body, paper.evidence):
             found.append(Finding(check="claim", ok=False, section=name, snippet=_short(claim.sentence),
                                  detail=f"the text {claim.reason}",
                                  suggestion=f"remove or correct the claim about {claim.term!r}: describe only what "
                                             "the study's notebooks ran"))
+    if name not in ("related_work", "title") and paper.code is not None:
+        for mismatch in method_check.mismatches(body, paper.code, paper.template_text):
+            found.append(Finding(check="method_code", ok=False, section=name, snippet=_short(mismatch.sentence),
+                                 detail=f"the text {mismatch.reason}",
+                                 suggestion=f"describe what the code ran, or correct {mismatch.term!r}"))
     for unknown in citations.unknown_keys(body, set(paper.bib)):
         found.append(Finding(
             check="citation", ok=False, section=name, key=unknown.key,
@@ -110,6 +133,17 @@ def passes(name: str) -> Finding:
     """The summary line of a section that passed every check."""
     return Finding(check="section", ok=True, section=name, status="passed",
                    detail=f"sections/{name}.tex: numbers, claims, citations and references check out")
+
+
+def problem_id(check: str, section: str | None, detail: str) -> str:
+    """"P" and 8 hex digits of the problem's check, section and detail."""
+    return "P" + hashlib.sha256(f"{check}|{section or ''}|{detail}".encode()).hexdigest()[:8]
+
+
+def with_acceptances(findings: list[Finding], accepted: dict[str, str]) -> list[Finding]:
+    """Findings a person accepted at the paper gate (problem id -> reason) marked so."""
+    return [f.model_copy(update={"status": "accepted", "accepted": accepted[f.id]})
+            if not f.ok and f.id in accepted else f for f in findings]
 
 
 def labels_in(text: str) -> set[str]:

@@ -79,13 +79,17 @@ def quickstart() -> nbformat.NotebookNode:
         md(QUICKSTART_INTRO),
         md("**Parameters.** `study_dir` is the study folder (created if missing, reused if it exists); `template` "
            "an experiment template (`aisci templates list`); `llm` stays `None` for the offline engine, or names a "
-           "model such as `\"openai:gpt-4o-mini\"` (its key comes from the environment, never from a file)."),
+           "model such as `\"openai:gpt-4o-mini\"` (its key comes from the environment, never from a file). `sandbox` "
+           "is where generated code runs: `\"bubblewrap\"`, or `\"none\"` with its `sandbox_reason` where bubblewrap "
+           "cannot run (the Binder demo: a disposable container); the paper then discloses it."),
         build.parameters_cell({"study_dir": "quickstart-study", "template": "grokking",
-                               "topic": "How weight decay shapes grokking", "llm": None}),
+                               "topic": "How weight decay shapes grokking", "llm": None,
+                               "sandbox": "bubblewrap", "sandbox_reason": ""}),
         md("## 1. Create the study folder\n\n`api.init` does what `aisci init` does: it validates the template and "
            "copies it into the study, with `aisci.toml` (topic, models, budgets, the policy of each gate)."),
         build.code("from IPython.display import display\n\nfrom aisci import api, widgets\n\n"
-                   "study = api.init(study_dir, template=template, topic=topic, llm=llm)\n"
+                   "study = api.init(study_dir, template=template, topic=topic, llm=llm, sandbox=sandbox,\n"
+                   "                 sandbox_reason=sandbox_reason)\n"
                    "print(f\"study folder: {study.root}\")"),
         md("## 2. Run every phase\n\n`api.run` is `aisci run`: the same runner, resumable (a phase whose inputs did not "
            "change is skipped, so running this cell again costs nothing). The meter shows the LLM calls, tokens and "

@@ -13,11 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from aisci.artifacts import Analysis, ExperimentSummary
+from aisci.artifacts import Analysis, ExperimentSummary, novel_ideas
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.execution import build
+from aisci import analysis_cells
+from aisci.errors import NotebookError
 from aisci.records import display_payloads, read_records
 from aisci.search.compose import PERSON
 
@@ -27,7 +29,8 @@ CONFIG = ()
 
 
 class Observations(BaseModel):
-    observations: list[str] = Field(min_length=1, max_length=8)
+    # no upper bound: a model may note something about each of many runs
+    observations: list[str] = Field(min_length=1)
 
 
 def _offline_observe(inputs: dict[str, Any]) -> Observations:
@@ -56,7 +59,7 @@ OBSERVE = Task("analysis.observe", "analysis", Observations, _offline_observe, t
 def inputs(ctx) -> Any:
     """The code of analysis.ipynb as it is on disk: a person's edit reruns this phase."""
     path = ctx.study.path("analysis", "analysis.ipynb")
-    return {"notebook": _code_hashes(build.read(path)) if path.exists() else None}
+    return {"notebook": _code_hashes(build.peek(path)) if path.exists() else None}
 
 
 def run(ctx) -> None:
@@ -74,14 +77,36 @@ def run(ctx) -> None:
         ctx.say("analysis/analysis.ipynb was edited by a person: running their notebook as it is "
                 "(delete it to have aisci write it afresh)")
         nb, built_code = _mark_person_cells(build.read(output), edited), previous.built_code
+    notes: list[str] = []
+    parameters = {"study_dir": ctx.study.root_from(folder)}
+    # a person or a model may have written its cells: it runs sandboxed, reading the executed nodes and the template
+    reads = (ctx.study.path("experiments"), ctx.template.root)
+    if edited is not None:
+        ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
+        nodes = {"nodes": rows, "replicas": summary.model_dump(mode="json").get("replicas", {})}
+        cells, cells_author = analysis_cells.write_cells(ctx.llm, analysis_cells.study_for_prompt(
+            nodes, novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, nodes),
+            primary, metric.direction))
+        if cells:  # model-written code: the sandboxed kernel, a fix round per failing cell, then dropped
+            nb = analysis_cells.append(nb, cells, cells_author)
+            outcome, notes = analysis_cells.run_with_repair(
+                nb, run=lambda current: ctx.execute(current, output, parameters=parameters, label="analysis",
+                                                    study_code_reads=reads),
+                executed=lambda: build.read(output),
+                fix=lambda source, error, tail: ctx.llm.run(analysis_cells.FIX, source=source, error=error,
+                                                            traceback=tail).output,
+                say=ctx.say)
+            if not outcome.ok:
+                raise NotebookError(f"analysis/analysis.ipynb {outcome.status}: {outcome.reason}")
+        else:
+            ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
         built_code = _code_hashes(nb)
-    ctx.execute_phase_notebook(nb, output, parameters={"study_dir": ctx.study.root_from(folder)}, label="analysis")
     records = read_records(output, label="analysis/analysis.ipynb")
     figures = _figures(build.read(output))
     Analysis(records={r.name: r.value for r in records}, figures=figures, observations=result.output.observations,
-             author=result.author, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
+             author=result.author, notes=notes, built_code=built_code, edited_by_person=edited is not None).save(ctx.study)
 
 
 def _code_hashes(nb) -> list[str]:
@@ -151,10 +176,12 @@ colors = ["#7f7f7f" if kind == "baseline" else "#ff7f0e" if best is not None and
           for node, kind in zip(finished.node, finished.kind)]
 ax.barh(finished.node, finished[PRIMARY], color=colors)
 ax.invert_yaxis()
-ax.set_xlabel(PRIMARY.replace("_", " "))
+ax.set_xlabel(METRIC_LABELS.get(PRIMARY, PRIMARY))
 ax.tick_params(axis="y", labelsize=7)
-ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey, the best run in orange.")'''),
+ax.set_title(f"{METRIC_LABELS.get(PRIMARY, PRIMARY)} per run ({DIRECTION} is better)")
+improved = best is not None and best.kind != "baseline"  # the caption says what the colours show
+save_figure(fig, "primary_metric", f"{METRIC_LABELS.get(PRIMARY, PRIMARY)} of each run; the baseline in grey"
+            + (", the best run in orange." if improved else "; no run beat it."))'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
     fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -163,10 +190,14 @@ if curves:
         column = next((c for c in columns if "val" in c and "acc" in c), None) or next(
             (c for c in columns if "val" in c), columns[0])
         ax.plot(history["step"], history[column], label=node)
+    # the axis says what the template's metric description says ("accuracy on the test set"), not the column
+    # name the contract requires ("val_acc"): the declared metric this column is the history of names it
+    label = METRIC_LABELS.get(column) or next((text for name, text in METRIC_LABELS.items()
+                                               if name.endswith("_" + column)), column.replace("_", " "))
     ax.set_xlabel("step")
-    ax.set_ylabel(column.replace("_", " "))
+    ax.set_ylabel(label)
     ax.legend(fontsize=7)
-    save_figure(fig, "curves", f"{column.replace('_', ' ')} during training, one line per run.")'''),
+    save_figure(fig, "curves", f"{label} during training, one line per run.")'''),
 ]
 
 
@@ -176,7 +207,9 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
         "run it again after editing an experiment and the numbers follow."))
     nb.cells.append(build.parameters_cell({"study_dir": ctx.study.root_from(ctx.study.path("analysis")),
                                            "PRIMARY": primary,
-                                           "DIRECTION": direction}))
+                                           "DIRECTION": direction,
+                                           "METRIC_LABELS": {name: m.prose(name) for name, m in
+                                                             ctx.template.manifest.metrics.items()}}))
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
         nb.cells.append(build.code(source))

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from aisci.errors import NotebookFailed
+from aisci.executors import sandbox_settings
 from aisci.hooks import Hooks
-from aisci.llm import LLM
 from aisci.execution import build
-from aisci.execution.execute import ExecutionResult, execute_notebook
 from aisci.study import Study, now_iso
 from aisci.manifest import Template
+
+if TYPE_CHECKING:  # loaded when a phase runs a notebook, not when a phase is only planned
+    import nbformat
+
+    from aisci.llm import LLM
+    from aisci.execution.execute import ExecutionResult
 
 PHASE_NOTEBOOK_TIMEOUT_S = 600
 
@@ -41,20 +44,30 @@ class PhaseContext:
 
     def execute(self, notebook: nbformat.NotebookNode | Path, output: Path, *, cwd: Path | None = None,
                 timeout_s: float = PHASE_NOTEBOOK_TIMEOUT_S, parameters: dict[str, Any] | None = None,
-                label: str = "") -> ExecutionResult:
-        """Write (if given a notebook) and execute it in place through papermill; log the run."""
+                label: str = "", study_code_reads: tuple[Path, ...] | None = None) -> ExecutionResult:
+        """Write (if given a notebook) and execute it in place through papermill; log the run.
+        aisci's own notebooks run in the plain kernel. A notebook that holds code a model or a
+        person wrote names `study_code_reads`, the folders it may read: it then runs in the
+        study's sandbox, its own folder the only writable place."""
         output = Path(output)
         if not isinstance(notebook, Path):
             build.write(notebook, output)
         elif notebook != output:
             output.write_bytes(notebook.read_bytes())
+        from aisci.execution.execute import execute_notebook
+
         started = now_iso()
         logs = self.study.state_dir / "logs"
         logs.mkdir(exist_ok=True)
+        sandbox = None
+        if study_code_reads is not None:
+            sandbox = sandbox_settings(self.config, read_only=study_code_reads, hidden=(self.study.root,))
         result = execute_notebook(output, output, cwd=cwd or output.parent, timeout_s=timeout_s,
-                                  parameters=parameters, kernel_log=logs / "kernels.log")
+                                  parameters=parameters, kernel_log=logs / "kernels.log", sandbox=sandbox,
+                                  pass_env=tuple(self.template.manifest.environment) if study_code_reads is not None else ())
         self.study.log_execution({"notebook": self.study.relative(output), "label": label, "started_at": started,
-                                  "finished_at": now_iso(), **result.as_dict()})
+                                  "finished_at": now_iso(), "runs_study_code": study_code_reads is not None,
+                                  **result.as_dict()})
         return result
 
     def execute_phase_notebook(self, nb: nbformat.NotebookNode, output: Path, **kw) -> ExecutionResult:

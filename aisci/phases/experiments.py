@@ -14,21 +14,23 @@ node a kill left `running` is. A person's edit of a finished node's notebook bec
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 from typing import Any
 
 from aisci import gates
 from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
-from aisci.executors import NodeJob, make_executor, sandbox_settings
+from aisci.errors import AisciError, LLMOutputError
+from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes
-from aisci.execution import build
+from aisci.execution import bubblewrap, build
 from aisci.records import read_records
-from aisci.search import compose
+from aisci.search import cellplan, compose
 from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
 from aisci.search.plans import TASKS, NothingToTry, plan_problems
 from aisci.search.policy import Goal, Step, next_steps
 from aisci.search.replicas import aggregate_notebook
+from aisci.search.turns import Turns
 from aisci.study import now_iso
 
 CONSUMES = (Ideas, NoveltyDecisions)
@@ -85,17 +87,25 @@ class TreeSearch:
         if self.settings.num_seeds >= 2 and not self.manifest.has_seed_parameter:
             self.ctx.warn(f"[search] num_seeds = {self.settings.num_seeds} but template {self.manifest.name} has no "
                           f"parameter {self.manifest.seed_parameter!r} to set a seed: no replicas")
-        executor = make_executor(self.ctx.config)
+        section = self.ctx.config.experiments
+        if section.sandboxed:  # fail closed before any node is planned to run
+            bubblewrap.require(section.allow_network)
+        executor = make_executor(self.ctx.config, shared_folder=self.study.root)
+        turns = Turns([BASELINE, *self.ideas], planned={BASELINE: 1})  # the baseline node is its first round
+        pending: dict[Future, tuple[IdeaTree, Node]] = {}
         try:
             while True:
-                for name, tree in self.trees.items():
-                    if name != BASELINE:
-                        for step in next_steps(tree, self.settings, self.goal, self.exhausted[name]):
-                            self._plan(tree, step)
-                batch = [(tree, n) for tree in self.trees.values() for n in tree.nodes if n.status == "running"]
-                if not batch:
-                    break
-                self._execute(executor, batch)
+                planned = self._plan_turns(turns)
+                self._submit(executor, pending)
+                if not pending:
+                    if turns.over:
+                        break
+                    if not planned:  # cannot happen (turns.py): fail loudly rather than spin
+                        raise RuntimeError("the experiment search stalled: no node runs and no tree may plan")
+                    continue
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in [f for f in pending if f in done]:  # in the order they were submitted
+                    self._finish(*pending.pop(future), future)
         finally:
             executor.close()
         for name in self.ideas:
@@ -109,7 +119,7 @@ class TreeSearch:
         for cell in nb.cells:
             cell.metadata.setdefault("aisci", {}).setdefault("author", author)
         parameters = {**self.template.defaults(), **self.overrides}
-        nb, _ = compose.apply_plan(nb, parameters, {}, author)
+        nb, _ = compose.apply_plan(nb, parameters, [], author)
         header = compose.header_cell(
             kind="baseline", node_id=BASELINE_NODE, parent=None, author=author, title=self.manifest.title,
             rationale="The template's baseline with its parameters at their defaults"
@@ -133,7 +143,7 @@ class TreeSearch:
         inputs = self._task_inputs(tree, step, parent, parent_nb)
         problems: list[str] = []
         uses: list = []
-        composed = None
+        composed = plan = None
         for _ in range(PLAN_ROUNDS):
             try:
                 result = self.ctx.llm.run(task, **inputs, problems=problems)
@@ -141,28 +151,33 @@ class TreeSearch:
                 self.exhausted[tree.idea].add(step.kind if step.kind == "draft" else f"{step.kind}:{parent.id}")
                 self.ctx.say(f"{tree.idea}: no {step.kind} node from {parent.id} ({exc})")
                 return None
+            except LLMOutputError as exc:  # no usable answer at all: the node fails, the search goes on
+                problems = [str(exc)]
+                break
             uses.append(result)
             plan = result.output
-            problems = plan_problems(step.kind, plan, self.space, inputs["parent"]["code_cells"],
+            problems = plan_problems(step.kind, plan, self.space, compose.without_header(parent_nb),
                                      inputs.get("tried_ablations", []))
-            if not problems:
+            if not problems:  # checked statically before anything runs: a failing check goes back to the model
                 composed = self._compose(tree, step, parent, parent_nb, plan, result.author)
-                problems = self._duplicate(tree, step, composed)
+                problems = (cellplan.static_problems(compose.without_header(parent_nb), composed[3],
+                                                     list(self.manifest.metrics))
+                            or self._duplicate(tree, step, composed))
             if not problems:
                 break
         node_id = tree.new_id()
         common = {"id": node_id, "idea": tree.idea, "kind": step.kind, "parent": parent.id, "stage": step.stage,
-                  "author": uses[-1].author, "rationale": plan.rationale, "follows_human": step.follows_human,
-                  "task": self._task_use(task.name, uses), "created_at": now_iso()}
+                  "author": uses[-1].author if uses else f"model:{self.ctx.llm.spec_for(task.role).model}",
+                  "rationale": plan.rationale if plan else "", "follows_human": step.follows_human,
+                  "task": self._task_use(task.name, uses) if uses else None, "created_at": now_iso()}
         if problems:
-            node = Node(**common, status="invalid", parameters=parent.parameters,
-                        failure=f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])
-            tree.add(node)
-            self.ctx.warn(f"{node_id}: not run — {node.failure}")
+            self._write_invalid(tree, Node(**common, parameters=parent.parameters, failure=(
+                f"the plan was still invalid after {len(uses)} rounds: {'; '.join(problems)}"[:600])), parent_nb)
             return None
         parameters, changes, edited, nb = composed
         node = Node(**common, parameters=parameters, changes=changes, edited_cells=edited,
-                    ablation=getattr(plan, "ablation", None))
+                    ablation=getattr(plan, "ablation", None),
+                    diff=cellplan.notebook_diff(compose.without_header(parent_nb), nb, parent.id, node_id))
         header = compose.header_cell(kind=step.kind, node_id=node_id, parent=parent.id, author=node.author,
                                      title=idea.title, rationale=plan.rationale, changes=changes,
                                      edited_cells=edited, extra=self._kind_note(step, idea))
@@ -173,8 +188,7 @@ class TreeSearch:
         parameters = dict(parent.parameters)
         parameters.update({k: self._coerce(k, v) for k, v in plan.parameters.items()})
         parameters.update(self.overrides)
-        edits = {edit.index: edit.source for edit in plan.cells}
-        nb, edited = compose.apply_plan(parent_nb, parameters, edits, author)
+        nb, edited = compose.apply_plan(parent_nb, parameters, plan.cells, author)
         edited = [i for i in edited if i not in self._parameters_index(nb)]
         changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
         return parameters, changes, edited, nb
@@ -196,7 +210,7 @@ class TreeSearch:
         parent = self._node(step.parent)
         parameters = {**parent.parameters, self.manifest.seed_parameter: step.seed, **self.overrides}
         author = build.AISCI_AUTHOR
-        nb, _ = compose.apply_plan(self._notebook_of(parent), parameters, {}, author)
+        nb, _ = compose.apply_plan(self._notebook_of(parent), parameters, [], author)
         node_id = tree.new_id()
         changes = {k: v for k, v in parameters.items() if parent.parameters.get(k) != v}
         node = Node(id=node_id, idea=tree.idea, kind="replica", parent=parent.id, stage=step.stage, author=author,
@@ -208,7 +222,7 @@ class TreeSearch:
                                      edited_cells=[])
         self._write_new(tree, node, compose.with_header(nb, header, author, node_id, "replica"))
 
-    def _write_new(self, tree: IdeaTree, node: Node, nb) -> None:
+    def _write_new(self, tree: IdeaTree, node: Node, nb, status: str = "running") -> None:
         """The notebook and aisci's copy first, node.json last: a kill in between leaves a
         folder without node.json, which the next run reuses."""
         folder = tree.folder(node.id)
@@ -219,8 +233,20 @@ class TreeSearch:
         node.notebook = self.study.relative(tree.notebook_path(node.id))
         node.code_hash = build.code_hash(nb)
         node.code_key = compose.code_key(nb)
-        node.status = "running"
+        node.status = status
         tree.add(node)
+
+    def _write_invalid(self, tree: IdeaTree, node: Node, parent_nb) -> None:
+        """A plan that never became valid: a failed node (status `invalid`) with its reason and
+        its parent's notebook, unchanged and not run, so every reader finds a whole record and
+        a debug round can start from it."""
+        header = compose.header_cell(
+            kind=node.kind, node_id=node.id, parent=node.parent, author=node.author, title=self.ideas[tree.idea].title,
+            rationale=node.rationale, changes={}, edited_cells=[],
+            extra=f"**Not run.** {node.failure}. The code below is the parent's, unchanged.")
+        nb = compose.apply_plan(parent_nb, node.parameters, [], node.author)[0]
+        self._write_new(tree, node, compose.with_header(nb, header, node.author, node.id, node.kind), status="invalid")
+        self.ctx.warn(f"{node.id}: not run — {node.failure}")
 
     def _task_inputs(self, tree: IdeaTree, step: Step, parent: Node, parent_nb) -> dict[str, Any]:
         idea = self.ideas[tree.idea]
@@ -235,7 +261,9 @@ class TreeSearch:
                          "metrics": {k: m.direction for k, m in self.manifest.metrics.items()}},
             "parameter_space": self.space,
             "idea": {"name": idea.name, "title": idea.title, "hypothesis": idea.hypothesis,
-                     "parameters": {k: v for k, v in idea.parameters.items() if k in self.space}},
+                     "parameters": {k: v for k, v in idea.parameters.items() if k in self.space},
+                     "method_change": getattr(idea, "method_change", ""),
+                     "cells_touched": list(getattr(idea, "cells_touched", []))},
             "parent": self._describe(parent, parent_nb),
             "tried": tried,
             # never moved by the offline engine: the seed (replicas set it), the study's overrides, and
@@ -250,6 +278,11 @@ class TreeSearch:
             inputs["baseline_metrics"] = base.metrics if base else {}
         elif step.kind == "ablation":
             inputs["tried_ablations"] = [n.ablation for n in tree.of_kind("ablation") if n.ablation]
+            # what the best node changed in the code: an ablation of a method change takes it out
+            base = self._node(BASELINE_NODE)
+            inputs["code_changes"] = cellplan.notebook_diff(
+                compose.without_header(self._notebook_of(base)), compose.without_header(parent_nb), base.id,
+                parent.id) or "(none: the best node changed parameters only)"
         elif step.kind == "debug":
             before = self._node(parent.parent or BASELINE_NODE)
             inputs["before_failure"] = self._describe(before, self._notebook_of(before), with_failure=False)
@@ -257,7 +290,7 @@ class TreeSearch:
 
     def _describe(self, node: Node, nb, with_failure: bool = True) -> dict[str, Any]:
         described = {"id": node.id, "kind": node.kind, "parameters": node.parameters, "metrics": node.metrics,
-                     "code_cells": compose.cells_for_prompt(nb)}
+                     "cells": compose.cells_for_prompt(nb)}
         if with_failure and node.failed:
             described.update({"failure": node.failure, "failed_cell_source": node.failed_cell_source,
                               "traceback_tail": node.traceback_tail})
@@ -271,35 +304,56 @@ class TreeSearch:
             notes.append("Made because a person's node had no follow-up yet.")
         return " ".join(notes)
 
-    # --- running a round -----------------------------------------------------------------------
-    def _execute(self, executor, batch: list[tuple[IdeaTree, Node]]) -> None:
-        """Submit every node of the round, then take the results as they come (a serial
-        executor has finished a node by the time submit returns: it is recorded at once)."""
-        sandbox = sandbox_settings(self.ctx.config)
-        pending: dict[Future, tuple[IdeaTree, Node]] = {}
-        for tree, node in batch:
-            path = tree.notebook_path(node.id)
-            # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
-            build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
-            node.started_at = now_iso()
-            tree.save(node)
-            self.ctx.say(f"running {node.id} ({node.kind})")
-            self.ctx.hooks.on_node_start(node)
-            job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
-                          sandbox=sandbox)  # the kernel's log stays in the node folder
-            future = executor.submit(job)
-            if future.done():  # a serial executor ran it already: record it before the next one starts
-                self._finish(tree, node, future)
-            else:
-                pending[future] = (tree, node)
-        for future in as_completed(pending):
-            self._finish(*pending[future], future)
+    # --- running the nodes --------------------------------------------------------------------------
+    def _plan_turns(self, turns: Turns) -> bool:
+        """Let every tree whose nodes are finished plan its next round, when it is its turn
+        (aisci/search/turns.py: the same choices whatever order the nodes finished in).
+        Whether any tree planned."""
+        planned, any_planned = True, False
+        while planned:
+            planned = False
+            for name in turns.order:
+                tree = self.trees[name]
+                if any(n.status == "running" for n in tree.nodes) or not turns.may_plan(name):
+                    continue
+                steps = [] if name == BASELINE else next_steps(tree, self.settings, self.goal, self.exhausted[name])
+                for step in steps:
+                    self._plan(tree, step)
+                turns.record(name, finished=not steps)
+                planned = any_planned = True
+        return any_planned
+
+    def _submit(self, executor, pending: dict[Future, tuple[IdeaTree, Node]]) -> None:
+        """Submit every planned node not yet submitted; the executor starts each as soon as a
+        worker is free (a serial executor has finished a node by the time submit returns: it
+        is recorded at once, before the next one starts)."""
+        sandbox = sandbox_settings(self.ctx.config, read_only=(self.ctx.template.root,), hidden=(self.study.root,))
+        submitted = {node.id for _, node in pending.values()}
+        for tree in self.trees.values():
+            for node in [n for n in tree.nodes if n.status == "running" and n.id not in submitted]:
+                path = tree.notebook_path(node.id)
+                # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
+                build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
+                node.started_at = now_iso()
+                tree.save(node)
+                self.ctx.say(f"running {node.id} ({node.kind})")
+                self.ctx.hooks.on_node_start(node)
+                job = NodeJob(notebook=path, cwd=path.parent, timeout_s=self.ctx.config.experiments.timeout_s,
+                              sandbox=sandbox, pass_env=tuple(self.manifest.environment),
+                              env_extra=thread_env(self.ctx.config))  # the kernel's log stays in the node folder
+                future = executor.submit(job)
+                if future.done():
+                    self._finish(tree, node, future)
+                else:
+                    pending[future] = (tree, node)
 
     def _finish(self, tree: IdeaTree, node: Node, future: Future) -> None:
         from aisci.execution.execute import ExecutionResult
 
         try:
             result = future.result()
+        except AisciError:
+            raise  # the cluster cannot run nodes at all (a worker without the study folder): say so and stop
         except Exception as exc:  # noqa: BLE001 - the executor lost the job (a worker died): the node died with it
             result = ExecutionResult("died", 0.0, f"the executor lost the run: {type(exc).__name__}: {exc}"[:300])
         path = tree.notebook_path(node.id)
@@ -317,12 +371,13 @@ class TreeSearch:
         node.failed_cell_source = compose.failing_cell(executed) if executed is not None and not result.ok else None
         node.finished_at = now_iso()
         node.duration_s = round(result.duration_s, 2)
+        node.ran_on = result.ran_on or None
         if executed is not None:
             node.code_hash = build.code_hash(executed)
             atomic_write_bytes(tree.pristine_path(node.id), path.read_bytes())
         tree.save(node)
         self.study.log_execution({"notebook": node.notebook, "label": node.id, "started_at": node.started_at,
-                                  "finished_at": node.finished_at, **result.as_dict()})
+                                  "finished_at": node.finished_at, "runs_study_code": True, **result.as_dict()})
         metric = node.metric(self.goal.primary)
         self.ctx.say(f"{node.id} {node.status}" + (f": {self.goal.primary} = {metric:.4g}" if metric is not None
                                                    else f": {node.failure}" if node.failure else ""))
@@ -366,7 +421,8 @@ class TreeSearch:
                          f"{human.notebook}, and {node.notebook} is back as it ran")
 
     def _honour_rerun_requests(self) -> None:
-        nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes if n.finished}
+        nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes
+                 if n.finished and n.status != "invalid"}  # a plan never run has nothing to rerun
         for node_id in gates.rerun_requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
             tree, node = nodes[node_id]
             nb = build.clear_outputs(build.read(tree.pristine_path(node.id)))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from aisci.artifacts import Ideas
 from aisci.fsutil import atomic_write_json, file_digest, read_json, sha256_of
 from aisci.ideas import (
+    MAX_COMPUTE_RATIO,
     Idea,
     IdeaBatch,
     IdeaDraft,
@@ -24,6 +25,7 @@ from aisci.ideas import (
     RetrievedPaper,
     canonical_parameters,
     checklist_rubric,
+    compute_ratio,
     coverage,
     first_duplicate,
     idea_terms,
@@ -35,6 +37,7 @@ from aisci.literature.library import Library
 from aisci.literature.study_library import describe_library, open_library, seed_library
 from aisci.llm.tasks import Task
 from aisci.execution import build
+from aisci.search import cellplan
 from aisci.study import now_iso
 
 CONSUMES = ()
@@ -52,12 +55,15 @@ class PriorIdea(BaseModel):
     title: str = ""
     hypothesis: str = ""
     parameters: dict[str, Any] = Field(default_factory=dict)
+    method_change: str = ""  # a seed idea may change the method (code), not only parameters
     origin: str = ""  # "seed" or "earlier run"
 
 
 # --- the offline engine ---------------------------------------------------------------------------
 def _offline_ideas(inputs: dict[str, Any]) -> IdeaBatch:
-    """Ideas from the template's parameter space: the seed ideas first, then one idea per
+    """Ideas from the template's parameter space (the offline engine proposes parameter
+    settings only, never a change to the code, and its notebook says so): the seed ideas
+    that set parameters first, then one idea per
     declared alternative value of each parameter, in manifest order, skipping settings an
     earlier run tried. Every candidate is returned; the phase keeps `num_ideas` of them
     after dropping near-duplicates."""
@@ -66,6 +72,8 @@ def _offline_ideas(inputs: dict[str, Any]) -> IdeaBatch:
     taken = [canonical_parameters(e.get("parameters", {})) for e in earlier if e.get("origin") != "seed"]
     ideas: list[IdeaDraft] = []
     for seed in earlier:
+        if seed.get("origin") == "seed" and (seed.get("method_change") or "").strip():
+            continue  # a seed that changes the code needs a model to write it: the offline engine only sets parameters
         if seed.get("origin") == "seed" and canonical_parameters(seed["parameters"]) not in taken:
             ideas.append(_idea(seed["name"], seed["title"], seed["hypothesis"], seed["parameters"], parameters, primary))
             taken.append(canonical_parameters(seed["parameters"]))
@@ -251,9 +259,17 @@ class _Ideation:
             "parameters": {k: p.model_dump() for k, p in self.manifest.parameters.items()},
             "seed_parameter": self.manifest.seed_parameter,
             "earlier_ideas": [e.model_dump() for e in self.earlier],
+            "template_code": self._code_outline(),
             "num_ideas": self.settings.num_ideas,
             "library_papers": [_paper_for_prompt(hit.reference) for hit in topic_papers],
         }
+
+    def _code_outline(self) -> list[dict]:
+        """The template's code cells in brief (id, section, first lines): what a method change can touch."""
+        return cellplan.code_outline(self.ctx.template.baseline())
+
+    def _code_cells(self) -> dict[str, bool]:
+        return {c["id"]: c["parameters_cell"] for c in self._code_outline()}
 
     def _as_idea(self, draft: IdeaDraft) -> Idea:
         seed = next((s for s in self.seeds if s.name == draft.name and
@@ -270,6 +286,10 @@ class _Ideation:
         for idea in proposals:
             if len(kept) == self.settings.num_ideas:
                 break
+            if idea.origin == "seed" and (ratio := compute_ratio(idea.parameters, self.manifest)) > MAX_COMPUTE_RATIO:
+                self._drop(idea, None, f"seed idea over the compute limit: estimated {ratio:.2g}x the baseline's "
+                           f"compute, more than the {MAX_COMPUTE_RATIO:g}x a feasible idea may use", "feasibility")
+                continue
             earlier = [e for e in self.earlier if not (idea.origin == "seed" and e.name == idea.name)]
             found = first_duplicate(idea, [*kept, *earlier], threshold)
             if found is None and any(k.name == idea.name for k in kept):
@@ -282,15 +302,16 @@ class _Ideation:
         return kept
 
     def _drop(self, idea: Idea, other, reason: str, stage: str) -> None:
-        origin = getattr(other, "origin", "") or "this run"
+        """`other` is the idea it repeats; None when it is dropped for what it is (stage "feasibility")."""
+        origin = (getattr(other, "origin", "") or "this run") if other is not None else None
         self.dropped.append({"name": idea.name, "title": idea.title, "parameters": idea.parameters,
-                             "duplicate_of": other.name, "duplicate_origin": origin, "reason": reason,
-                             "stage": stage})
-        self.ctx.say(f"ideation: dropped {idea.name}: {reason}")
+                             "duplicate_of": other.name if other is not None else None, "duplicate_origin": origin,
+                             "reason": reason, "stage": stage})
+        (self.ctx.warn if other is None else self.ctx.say)(f"ideation: dropped {idea.name}: {reason}")
 
     def _rubric(self, idea: Idea, ideas: list[Idea]):
         return checklist_rubric(idea, self.manifest, ideas, earlier=self.earlier,
-                                duplicate_threshold=self.settings.duplicate_threshold)
+                                duplicate_threshold=self.settings.duplicate_threshold, code_cells=self._code_cells())
 
     # --- reflection -----------------------------------------------------------------------------
     def _reflect(self, idea: Idea, ideas: list[Idea], library: Library) -> Idea:
@@ -304,6 +325,7 @@ class _Ideation:
             result = self.ctx.llm.run(
                 REFLECT, topic=self.ctx.config.study.topic, parameters={k: p.model_dump() for k, p in
                                                                         self.manifest.parameters.items()},
+                template_code=self._code_outline(),
                 idea=idea.model_dump(include=draft_fields), rubric=[r.model_dump() for r in idea.rubric],
                 papers=papers, round=round_number, rounds=self.reflections)
             revised = Idea(**{**result.output.model_dump(), "name": idea.name}, origin=idea.origin,
@@ -338,7 +360,8 @@ class _Ideation:
         runs = [r for r in self.archive["runs"] if r["request"] != self.request]
         runs.append({"request": self.request, "at": now_iso(), "author": self.author,
                      "topic": self.ctx.config.study.topic,
-                     "ideas": [i.model_dump(include={"name", "title", "hypothesis", "parameters"}) for i in ideas]})
+                     "ideas": [i.model_dump(include={"name", "title", "hypothesis", "parameters", "method_change"})
+                               for i in ideas]})
         atomic_write_json(self.ctx.study.path(*ARCHIVE), {"runs": runs})
 
     # --- the notebook ---------------------------------------------------------------------------
@@ -348,7 +371,9 @@ class _Ideation:
             reflection = ("Reflection rounds: none — the offline engine's reflection would return each idea "
                           "unchanged, so it is skipped" + (f" ([ideation] reflections = {self.settings.reflections} "
                                                            "is ignored here)" if self.settings.reflections else "")
-                          + ". The differences from papers are the offline engine's word comparison, not a reading.")
+                          + ". The differences from papers are the offline engine's word comparison, not a reading. "
+                          "The offline engine proposes parameter settings only; a language model may also propose "
+                          "changes to the method, which the experiments then implement as code.")
         else:
             reflection = f"Reflection rounds: up to {self.reflections} per idea (each round's outcome is on its card)."
         nb = build.notebook("Ideation", author, intro=(
@@ -358,7 +383,8 @@ class _Ideation:
             "Each card shows the idea and its checklist score: one point per criterion, with the reason."))
         if self.dropped:
             lines = "\n".join(f"- `{d['name']}` ({d['title']}) — {d['reason']}" for d in self.dropped)
-            nb.cells.append(build.markdown(f"## Dropped as near-duplicates\n\n{lines}", build.AISCI_AUTHOR))
+            nb.cells.append(build.markdown(f"## Dropped ideas\n\nNear-duplicates, and seed ideas over the compute "
+                                           f"limit:\n\n{lines}", build.AISCI_AUTHOR))
         for rank, idea in enumerate(sorted(ideas, key=lambda i: -i.score), start=1):
             nb.cells.append(build.markdown(_card(rank, idea), author, idea=idea.name))
             if idea.retrieval is not None:

@@ -27,6 +27,7 @@ from aisci.review.form import MetaReview
 from aisci.review.inputs import read_paper
 from aisci.review.llm_reviewer import LLMReviewer
 from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
+from aisci.review.verified import from_study as verified_facts
 
 CONSUMES = (Paper, ExperimentSummary, Analysis)
 PRODUCES = (Reviews,)
@@ -37,7 +38,8 @@ CHECKS_MIME = "application/vnd.aisci.checks+json"
 def inputs(ctx) -> Any:
     """The user-supplied reviewer instructions: a changed persona or few-shot file redoes the reviews."""
     settings = ctx.config.review
-    names = [*settings.few_shot, *([settings.persona] if settings.persona.endswith(".txt") else [])]
+    names = [*settings.few_shot, *([settings.persona] if settings.persona.endswith(".txt") else []),
+             *([settings.rule.split(":", 1)[1]] if settings.rule else [])]  # a refitted rule redoes the meta-review
     return {name: sha256_of((ctx.study.root / name).read_bytes()) if (ctx.study.root / name).is_file() else None
             for name in names}
 
@@ -49,7 +51,7 @@ def run(ctx) -> None:
     paper_text = read_paper(Paper.path(ctx.study)).text.split(Paper.APPENDIX_MARK)[0]
     reviewer = LLMReviewer(ctx.llm, settings, ctx.study.root, name="study")
 
-    runs = reviewer.reviews(paper_text)
+    runs = reviewer.reviews(paper_text, verified_facts(ctx.study.root))
     for run_ in runs:
         atomic_write_json(folder / f"review-{run_.index}.json", run_.as_record())
     for stale in folder.glob("review-*.json"):
@@ -69,7 +71,7 @@ def run(ctx) -> None:
     findings = [Finding.model_validate(f) for f in _checks_from(nb)]
     atomic_write_json(folder / "checks.json", [f.model_dump() for f in findings])
 
-    meta, author = reviewer.meta_review(runs, findings)
+    meta, author = reviewer.meta_review(runs, findings, paper_text=paper_text)
     atomic_write_json(folder / "meta-review.json", {"author": author, **meta.model_dump()})
     nb.cells.append(build.markdown(_meta_markdown(meta, author), author))
     build.write(nb, output)
@@ -106,7 +108,8 @@ def _notebook(ctx, count: int):
         "'quality', 'clarity', 'significance', 'overall', 'confidence', 'decision']]"))
     nb.cells.append(build.markdown(
         "## Grounded checks: the paper against its notebooks\n\n"
-        "Every macro value equals its record; every figure exists and is referenced; every citation resolves and "
+        "Every problem the writeup's checks left open or a person accepted (numbers bound to their records, claims "
+        "about what ran, the method against the code); every macro value equals its record; every figure exists and is referenced; every citation resolves and "
         "credits the work that introduced the method it names; the method section agrees with the code that ran "
         "(`reviews/method_code.json`, quotes verified here); where the template declares its data splits, the "
         "train/test overlap each run recorded. A skipped check says why and counts neither way.",

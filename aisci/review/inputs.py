@@ -202,6 +202,7 @@ def _parsing_context():
     macros = [MacroSpec(name, "*[[{") for name in cite_like]
     macros += [MacroSpec(name, "{") for name in ("ref", "eqref", "autoref", "cref", "Cref", "label",
                                                   "bibliographystyle", "bibliography")]
+    macros += [MacroSpec("href", "{{"), MacroSpec("url", "{")]  # pylatexenc's defaults know neither
     macros += [MacroSpec("caption", "*[{"), MacroSpec("includegraphics", "*[{"), MacroSpec("title", "[{"),
                MacroSpec("author", "[{"), MacroSpec("date", "{"), MacroSpec("thanks", "{")]
     db.add_context_category("aisci-review-parsing", prepend=True, macros=macros)

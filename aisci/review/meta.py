@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aisci.errors import AisciError
-from aisci.review.benchdata import form_to_row
 from aisci.review.form import MetaReview, ReviewForm
-from aisci.review.rules import LogisticRule
+
+if TYPE_CHECKING:  # pandas (and the rules built on it) load when a meta-review is made
+    from aisci.review.rules import LogisticRule
 
 SUB_SCORES = ("soundness", "presentation", "contribution", "originality", "quality", "clarity",
               "significance", "confidence")
@@ -48,12 +48,43 @@ def merge_points(lists: list[list[str]], n_reviews: int) -> list[str]:
     return [f"{first_text[key]} (raised by {counts[key]} of {n_reviews} reviewers)" for key in ranked]
 
 
-def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
-                rule: LogisticRule | None = None) -> MetaReview:
-    if not reviews:
-        raise MetaReviewError("a meta-review needs at least one review")
+def mean_scores(reviews: list[ReviewForm], extra: dict[str, float] | None = None) -> pd.Series:
+    """The reviews' mean sub-scores and Overall, in the review table's column names, plus `extra`
+    columns a fitted rule may read (the text model's `text_score`)."""
+    import pandas as pd
+
+    from aisci.review.benchdata import form_to_row
+
     table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
     means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
+    for name, value in (extra or {}).items():
+        means[name] = float(value)
+    return means
+
+
+def decide_by_rule(meta: MetaReview, reviews: list[ReviewForm], rule: LogisticRule,
+                   extra: dict[str, float] | None = None) -> MetaReview:
+    """A meta-review whose decision is the fitted rule's ([review] rule = "calibrated:PATH"), whoever
+    wrote it; its Overall stays (the checks lower it after this)."""
+    probability = float(rule.probabilities(mean_scores(reviews, extra).to_frame().T).iloc[0])
+    decision = "Accept" if probability >= rule.cutoff else "Reject"
+    reason = (f"decision by the fitted rule ({rule.name}, {', '.join(rule.features)}): p(accept) = "
+              f"{probability:.2f} {'>=' if decision == 'Accept' else '<'} cutoff {rule.cutoff:g}: {decision}")
+    if decision != meta.decision:
+        reason += f" (the meta-review said {meta.decision})"
+    return meta.model_copy(update={"decision": decision, "reasons": [*meta.reasons, reason]})
+
+
+def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
+                rule: LogisticRule | None = None, extra: dict[str, float] | None = None) -> MetaReview:
+    if not reviews:
+        raise MetaReviewError("a meta-review needs at least one review")
+    import pandas as pd
+
+    from aisci.review.benchdata import form_to_row
+
+    table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
+    means = mean_scores(reviews, extra)
     overall = float(means["Overall"])
     votes = Counter(form.decision for form in reviews)
     score_range = f"{int(table['Overall'].min())}-{int(table['Overall'].max())}"
@@ -109,9 +140,26 @@ def apply_findings(meta: MetaReview, findings: list, *, threshold: float, cap: i
         reasons.append(f"all {len(counted)} grounded checks pass{skipped_note}")
     summary = meta.summary + (f" Grounded checks: {len(counted) - len(failed)} of {len(counted)} pass"
                               f"{skipped_note}" + (f"; Overall lowered by {penalty}." if penalty else "."))
+    integrity = open_integrity_problems(findings)
+    if integrity:
+        # a claim the checks cannot back never raises a score: with one open, the paper is not acceptable
+        capped = min(overall, float(threshold) - 1)
+        reasons.append(f"{len(integrity)} integrity problem{'s' if len(integrity) != 1 else ''} of the writeup "
+                       f"open: Overall capped at {capped:g} and the decision is Reject until each is fixed or "
+                       "accepted by a person")
+        overall, decision = max(1.0, capped), "Reject"
+        summary += (f" Open integrity problems of the writeup ({len(integrity)}): "
+                    + "; ".join(f.detail for f in integrity[:5]) + ("; ..." if len(integrity) > 5 else "") + ".")
     return meta.model_copy(update={
         "overall": overall, "decision": decision, "reasons": reasons, "summary": summary,
         "weaknesses": [*meta.weaknesses, *(f"[grounded check failed: {f.check}] {f.detail}" for f in failed)]})
+
+
+def open_integrity_problems(findings: list) -> list:
+    """The writeup's problems nobody fixed or accepted (aisci.paper.checks.check_writeup), and checks made
+    on sections that changed since."""
+    return [f for f in findings if not f.ok and not f.skipped and f.check.startswith("writeup")
+            and (f.evidence or {}).get("open", True)]
 
 
 def _half_up(value: float) -> int:
@@ -121,6 +169,8 @@ def _half_up(value: float) -> int:
 def ensemble_form(meta: MetaReview, reviews: list[ReviewForm]) -> ReviewForm:
     """One ReviewForm standing for an ensemble (what `Reviewer.review` returns): the meta-review's text,
     Overall and decision, the reviewers' mean sub-scores and confidence, their questions and limitations."""
+    import pandas as pd
+
     table = pd.DataFrame([form.model_dump() for form in reviews])
     mean = {name: min(4, max(1, _half_up(table[name].mean())))
             for name in ("originality", "quality", "clarity", "significance", "soundness", "presentation",

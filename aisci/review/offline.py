@@ -13,6 +13,10 @@ Scoring rule (the whole of it):
   3. Overall (1-10) comes from the fraction of all weight passed, through OVERALL_CUTS: the
      smallest fraction that earns each Overall score. Decision = Accept when Overall >= 6.
   4. Confidence is 1 ("educated guess"): nothing here understands the paper.
+  5. A study's own paper (the review phase, or `aisci review` on a file in a study's paper/) is scored
+     only on what the study can show: seeds from the replicas of a configuration, error bars only
+     with at least 2 seeds, ablations from ablation nodes, datasets from the runs; and while the
+     writeup's checks leave an integrity problem open, Overall is at most OPEN_PROBLEM_CAP.
 
 The item minimums and OVERALL_CUTS were set by looking only at the distribution of these numbers
 over the 400 train papers of iclr2022-review-bench, never at the 100 test papers; the cuts put the
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from aisci.fsutil import sha256_of
 from aisci.review.form import ReviewForm
 from aisci.review.textstats import PaperStatistics, paper_statistics
+from aisci.review.verified import VerifiedFacts
 
 OFFLINE_LABEL = "Offline engine (model-free checklist reviewer; no language model read this paper)"
 
@@ -120,16 +125,31 @@ class OfflineAssessment:
     total_fraction: float
 
 
-def run_checklist(stats: PaperStatistics) -> tuple[CheckResult, ...]:
+def run_checklist(stats: PaperStatistics, verified: VerifiedFacts | None = None) -> tuple[CheckResult, ...]:
+    """Each item measured from the text, except, for a study's own paper (`verified`), the items the
+    study can show: those are measured from its runs, never from what the text claims."""
     results = []
     for check in CHECKLIST:
-        value = float(check.measure(stats))
-        passed = value >= check.minimum
+        value, minimum, label = float(check.measure(stats)), check.minimum, check.measure_label
+        if verified is not None and check.key in VERIFIED_ITEMS:
+            value, minimum, label = VERIFIED_ITEMS[check.key](stats, verified)
+        passed = value >= minimum
         verdict = "passes" if passed else "fails"
-        reason = (f"{verdict}: {check.description} — {check.measure_label}: {value:g} "
-                  f"(needs at least {check.minimum:g})")
-        results.append(CheckResult(check.key, check.area, check.weight, passed, value, check.minimum, reason))
+        reason = (f"{verdict}: {check.description} — {label}: {value:g} "
+                  f"(needs at least {minimum:g})")
+        results.append(CheckResult(check.key, check.area, check.weight, passed, value, minimum, reason))
     return tuple(results)
+
+
+# item -> (value, minimum, what is counted) from the study's runs: a claim in the text earns nothing
+VERIFIED_ITEMS: dict[str, Callable[[PaperStatistics, VerifiedFacts], tuple[float, float, str]]] = {
+    "seeds": lambda s, v: (float(v.seeds), 2, "seeds of the most-replicated configuration, counted from the runs"),
+    "error_bars": lambda s, v: (float(s.error_bar_mentions if v.seeds >= 2 else 0), 4,
+                                "mentions of spread, counted only when a configuration ran at least 2 seeds"),
+    "ablations": lambda s, v: (float(v.ablation_nodes), 1, "ablation nodes that ran"),
+    "datasets": lambda s, v: (float(v.datasets), 2, "datasets the runs used"),
+}
+OPEN_PROBLEM_CAP = 3  # the most Overall a study's paper gets while an integrity problem is open
 
 
 def _fraction(results: tuple[CheckResult, ...], area: str | None = None) -> float:
@@ -189,12 +209,15 @@ class OfflineChecklistReviewer:
     version = "checklist-1-" + sha256_of(repr([(c.key, c.area, c.weight, c.minimum) for c in CHECKLIST])
                                           + repr(OVERALL_CUTS))[:12]
 
-    def assess(self, paper_text: str) -> OfflineAssessment:
+    def assess(self, paper_text: str, verified: VerifiedFacts | None = None) -> OfflineAssessment:
         stats = paper_statistics(paper_text)
-        checks = run_checklist(stats)
+        checks = run_checklist(stats, verified)
         fractions = {area: _fraction(checks, area) for area in AREAS}
         total = _fraction(checks)
         overall = overall_score(total)
+        problems = list(verified.open_problems) if verified else []
+        if problems:
+            overall = min(overall, OPEN_PROBLEM_CAP)
         passed = [c for c in checks if c.passed]
         failed = [c for c in checks if not c.passed]
         questions = {c.key: c.question for c in CHECKLIST}
@@ -203,12 +226,16 @@ class OfflineChecklistReviewer:
         summary = (f"{OFFLINE_LABEL}. Paper: {_title(paper_text)}. "
                    + (f"Its abstract opens: \"{opening}\" " if opening else "")
                    + f"Checklist: {len(passed)} of {len(checks)} items pass ({total:.0%} of the weight; {area_text}); "
-                   f"Overall {overall} by the stated mapping.")
+                   f"Overall {overall} by the stated mapping"
+                   + (f", capped at {OPEN_PROBLEM_CAP} while {len(problems)} integrity problem"
+                      f"{'s' if len(problems) != 1 else ''} of the writeup stay open." if problems else ".")
+                   + (" Seeds, ablations and datasets are counted from the study's runs, not from the text."
+                      if verified else ""))
         has_limitations = "limitations" in stats.sections or stats.limitation_mentions > 0
         form = ReviewForm(
             summary=summary,
             strengths=[f"[checklist:{c.key}] {c.reason}" for c in passed],
-            weaknesses=[f"[checklist:{c.key}] {c.reason}" for c in failed],
+            weaknesses=[f"[integrity] {p}" for p in problems] + [f"[checklist:{c.key}] {c.reason}" for c in failed],
             originality=min(3, sub_score(fractions["contribution"])),
             quality=sub_score(fractions["soundness"]),
             clarity=sub_score(fractions["presentation"]),
@@ -227,11 +254,11 @@ class OfflineChecklistReviewer:
         )
         return OfflineAssessment(form=form, checks=checks, area_fractions=fractions, total_fraction=total)
 
-    def review(self, paper_text: str) -> ReviewForm:
-        return self.assess(paper_text).form
+    def review(self, paper_text: str, verified: VerifiedFacts | None = None) -> ReviewForm:
+        return self.assess(paper_text, verified).form
 
-    def review_with_evidence(self, paper_text: str) -> tuple[ReviewForm, dict]:
-        assessment = self.assess(paper_text)
+    def review_with_evidence(self, paper_text: str, verified: VerifiedFacts | None = None) -> tuple[ReviewForm, dict]:
+        assessment = self.assess(paper_text, verified)
         return assessment.form, {"checklist": [c.as_dict() for c in assessment.checks],
                                  "area_fractions": assessment.area_fractions,
                                  "total_fraction": assessment.total_fraction}

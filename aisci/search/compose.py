@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from aisci.constants import OFFLINE_ENGINE, PERSON
 from aisci.fsutil import sha256_of
 from aisci.execution import build
 from aisci.manifest import parameters_cell_values
+from aisci.search import cellplan
+
+if TYPE_CHECKING:
+    import nbformat
 
 HEADER_ROLE = "node-header"
 KIND_TITLES = {
@@ -42,8 +44,8 @@ def is_parameters_cell(cell) -> bool:
 
 
 def cells_for_prompt(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    return [{"index": i, "parameters_cell": is_parameters_cell(c), "source": c.source}
-            for i, c in enumerate(code_cells(nb))]
+    """Every cell but the node header, with the id a plan anchors to."""
+    return cellplan.cells_for_prompt(without_header(nb))
 
 
 def code_key(nb: nbformat.NotebookNode) -> str:
@@ -98,21 +100,24 @@ def set_parameters(source: str, parameters: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def apply_plan(parent: nbformat.NotebookNode, parameters: dict[str, Any], edits: dict[int, str],
+def apply_plan(parent: nbformat.NotebookNode, parameters: dict[str, Any], changes: list | None,
                author: str) -> tuple[nbformat.NotebookNode, list[int]]:
     """The parent's notebook (header and outputs removed) with the parameters cell set to
-    `parameters` and code cells replaced; returns it and the indices of the code cells the
-    plan changed. Changed cells carry the plan's author."""
+    `parameters` and the plan's cell changes made (see aisci.search.cellplan); returns it
+    and the positions of the code cells that are new or changed. Changed cells carry the
+    plan's author."""
     nb = without_header(parent)
+    nb, new_ids = cellplan.apply_changes(nb, list(changes or []), author)
+    new_ids = set(new_ids)
     changed = []
     for index, cell in enumerate(code_cells(nb)):
         if is_parameters_cell(cell):
-            new = set_parameters(cell.source, parameters)
-        else:
-            new = edits.get(index, cell.source)
-        if new != cell.source:
-            cell.source = new
-            cell.metadata.setdefault("aisci", {})["author"] = author
+            source = set_parameters(cell.source, parameters)
+            if source != cell.source:
+                cell.source = source
+                cell.metadata.setdefault("aisci", {})["author"] = author
+                changed.append(index)
+        elif cell.get("id") in new_ids:
             changed.append(index)
     return nb, changed
 

@@ -44,7 +44,8 @@ class NodeStatus(StrEnum):
 
 
 KINDS = tuple(NodeKind)
-FAILED = (NodeStatus.FAILED, NodeStatus.TIMED_OUT, NodeStatus.DIED)
+FAILED = (NodeStatus.FAILED, NodeStatus.TIMED_OUT, NodeStatus.DIED,
+          NodeStatus.INVALID)  # invalid: a failed node whose plan never validated (never ran)
 FINISHED = (NodeStatus.DONE, *FAILED)
 # kinds whose result is a candidate for an idea's best node (an ablation removes a part of
 # the best node and a replica repeats it: neither is a new solution)
@@ -83,6 +84,7 @@ class Node(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     changes: dict[str, Any] = Field(default_factory=dict)  # parameters that differ from the parent's
     edited_cells: list[int] = Field(default_factory=list)  # code cells (by position) changed from the parent
+    diff: str = ""  # the cells changed from the parent, as a unified diff (markdown and code, headed by cell id)
     seed: int | None = None  # replicas
     ablation: str | None = None  # ablations: what was taken out
     follows_human: bool = False  # made because a person's node had no child yet
@@ -102,6 +104,7 @@ class Node(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     duration_s: float | None = None
+    ran_on: str | None = None  # the machine and process (or Dask worker) that ran it
 
     @property
     def name(self) -> str:

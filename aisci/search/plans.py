@@ -1,9 +1,10 @@
 """The LLM tasks that write a node, one per kind, and their offline-engine counterparts.
 
 A plan changes the parent's notebook in two ways: `parameters` (declared parameters, set in
-the parameters cell) and `cells` (the source of code cells, by their position among the
-code cells). The offline engine only moves parameters, within the declared choices, and
-says so; it raises `NothingToTry` when its move set is used up."""
+the parameters cell) and `cells` (code and markdown cells inserted, replaced or deleted,
+anchored to their nbformat cell ids: see aisci.search.cellplan). The offline engine only
+moves parameters, within the declared choices, and says so (its debug reverts cells); it
+raises `NothingToTry` when its move set is used up."""
 
 from __future__ import annotations
 
@@ -13,22 +14,19 @@ from pydantic import BaseModel, Field
 
 from aisci.llm.tasks import Task
 from aisci.search import space as moves
+from aisci.search.cellplan import CellChange, anchor_problems
 
 
 class NothingToTry(Exception):
     """The offline engine has no untried move of this kind from this node."""
 
 
-class CellEdit(BaseModel):
-    index: int = Field(ge=0, description="position among the notebook's code cells (0 = the first code cell)")
-    source: str = Field(description="the cell's complete new source")
-
-
 class NodePlan(BaseModel):
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="declared parameters to set; omitted ones keep the parent's value")
-    cells: list[CellEdit] = Field(
-        default_factory=list, description="code cells to replace, by index; set parameters through `parameters`")
+    cells: list[CellChange] = Field(
+        default_factory=list, description="cells to insert, replace or delete, anchored to the parent's cell ids; "
+                                          "set parameters through `parameters`")
     rationale: str = Field(description="two or three sentences: what changes and why")
 
 
@@ -125,16 +123,33 @@ def _offline_debug(inputs: dict[str, Any]) -> NodePlan:
     failed node (its parent's settings and code), and says so."""
     failed, before = inputs["parent"], inputs["before_failure"]
     changed_params = {k: v for k, v in before["parameters"].items() if failed["parameters"].get(k) != v}
-    edits = [CellEdit(index=cell["index"], source=cell["source"])
-             for cell, now in zip(before["code_cells"], failed["code_cells"])
-             if cell["source"] != now["source"] and not cell["parameters_cell"]]
+    edits = _revert_cells(before["cells"], failed["cells"])
     if not changed_params and not edits:
         raise NothingToTry(f"{failed['id']} runs the same settings and code as {before['id']}: nothing to revert")
-    what = ", ".join(filter(None, [_changed(changed_params), f"code cells {', '.join(str(e.index) for e in edits)}"
+    what = ", ".join(filter(None, [_changed(changed_params), f"cells {', '.join(e.cell_id for e in edits)}"
                                    if edits else ""]))
     return NodePlan(parameters=changed_params, cells=edits, rationale=(
         OFFLINE_NOTE + f"cannot read the error of {failed['id']} ({failed['failure']}); it reverts to the settings "
         f"and code of {before['id']}, which ran, so the branch can go on ({what})."))
+
+
+def _revert_cells(before: list[dict], failed: list[dict]) -> list[CellChange]:
+    """Cell changes that take the failed notebook back to `before` (the parameters cell aside):
+    changed cells get their old source, added cells go, removed cells come back after the
+    cell that preceded them."""
+    old = {c["id"]: c for c in before}
+    now_ids = [c["id"] for c in failed]
+    edits = [CellChange(action="replace", cell_id=c["id"], cell_type=old[c["id"]]["type"],
+                        source=old[c["id"]]["source"])
+             for c in failed if c["id"] in old and not c["parameters_cell"] and c["source"] != old[c["id"]]["source"]]
+    edits += [CellChange(action="delete", cell_id=c["id"]) for c in failed if c["id"] not in old]
+    for i, cell in enumerate(before):
+        if cell["id"] not in now_ids:
+            anchor = next((b["id"] for b in reversed(before[:i]) if b["id"] in now_ids), None)
+            if anchor is not None:
+                edits.append(CellChange(action="insert_after", cell_id=anchor, cell_type=cell["type"],
+                                        source=cell["source"]))
+    return edits
 
 
 WRITE_NODE = Task("experiments.write_node", "experiments", NodePlan, _offline_draft, temperature=0.3, max_tokens=6000)
@@ -148,7 +163,7 @@ TASKS = {"draft": WRITE_NODE, "improve": IMPROVE, "debug": DEBUG, "hyperparamete
          "ablation": ABLATION}
 
 
-def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, code_cells: list[dict],
+def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, parent_nb,
                   tried_ablations: list[str]) -> list[str]:
     """What is wrong with a plan before anything is written (sent back to the model)."""
     from aisci.manifest import Parameter
@@ -163,16 +178,7 @@ def plan_problems(kind: str, plan: NodePlan, parameter_space: dict, code_cells: 
             Parameter.model_validate(spec).coerce(value)
         except (TypeError, ValueError):
             problems.append(f"parameters.{name}: {value!r} is not of type {spec['type']}")
-    seen = set()
-    for edit in plan.cells:
-        cell = next((c for c in code_cells if c["index"] == edit.index), None)
-        if cell is None:
-            problems.append(f"cells: there is no code cell {edit.index} (code cells are 0..{len(code_cells) - 1})")
-        elif cell["parameters_cell"]:
-            problems.append(f"cells: code cell {edit.index} is the parameters cell; set values through `parameters`")
-        if edit.index in seen:
-            problems.append(f"cells: code cell {edit.index} is replaced twice")
-        seen.add(edit.index)
+    problems += anchor_problems(parent_nb, plan.cells)
     if kind == "hyperparameter" and plan.cells:
         problems.append("cells: a hyperparameter node changes parameters only; leave `cells` empty")
     if kind == "ablation" and getattr(plan, "ablation", None) in tried_ablations:

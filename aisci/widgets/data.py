@@ -87,9 +87,13 @@ def code_cells(study: Study, node: dict) -> list[str]:
 
 
 def code_diff(study: Study, node: dict, parent: dict | None) -> str:
-    """A unified diff of the node's code cells against its parent's (empty: no change)."""
+    """A unified diff of the node's cells against its parent's (empty: no change): the one
+    stored in node.json when the plan was made (markdown cells and cell ids included), else
+    one computed from the code cells."""
     if parent is None:
         return ""
+    if node.get("diff"):
+        return node["diff"]
 
     def lines(n: dict) -> list[str]:
         out = []

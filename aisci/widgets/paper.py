@@ -11,7 +11,8 @@ from aisci import gates
 from aisci.artifacts import Paper
 from aisci.fsutil import atomic_write_text, read_json
 from aisci.widgets.base import Panel, badge, button, esc, mark
-from aisci.widgets.data import findings, findings_for_section, section_names
+from aisci.widgets.data import findings_for_section, section_names
+from aisci.writeup.publishing import pdf_state
 
 
 class PaperPanel(Panel):
@@ -26,15 +27,27 @@ class PaperPanel(Panel):
         return self.study.path("paper", "sections", f"{name}.tex")
 
     def findings(self) -> list[dict]:
-        found = findings(self.study)
-        if not found and section_names(self.study):
-            from aisci.paper.checks import run_checks  # before the review phase: check the paper now
+        """The grounded checks of the paper as it is on disk, the writeup's own problems among them: the
+        same list the review phase saves (reviews/checks.json), so this panel and the review panel
+        count the same checks for the same paper."""
+        if not section_names(self.study):
+            return []
+        from aisci.paper.checks import run_checks
 
-            try:
-                found = [f.model_dump() for f in run_checks(self.study.root)]
-            except Exception as exc:  # noqa: BLE001 — the checks read files a half-written paper may lack
-                found = [{"check": "checks", "ok": False, "detail": f"the checks could not run: {exc}"}]
-        return found
+        try:
+            return [f.model_dump() for f in run_checks(self.study.root)]
+        except Exception as exc:  # noqa: BLE001 — the checks read files a half-written paper may lack
+            return [{"check": "checks", "ok": False, "detail": f"the checks could not run: {exc}"}]
+
+    def check_and_build(self) -> str:
+        """What `aisci paper` does: check the sections as they are and build the PDF (paper.pdf only
+        when no integrity problem is open, else the marked paper-draft.pdf)."""
+        from aisci.writeup.rebuild import check_and_build
+
+        state, _ = check_and_build(self.study)
+        self.say(f"paper: {state}")
+        self.refresh()
+        return state
 
     # --- actions ---------------------------------------------------------------------------------
     def edit(self, name: str, text: str) -> dict | None:
@@ -73,12 +86,17 @@ class PaperPanel(Panel):
         found = self.findings()
         placed = {id(f) for name in Paper.SECTIONS for f in findings_for_section(name, found)}
         general = [f for f in found if id(f) not in placed]
-        failed = [f for f in found if not f["ok"]]
-        head = widgets.HTML(f"<p>{len(found) - len(failed)} of {len(found)} checks pass."
-                            f"{_findings_list(general)}</p>")
+        counted = [f for f in found if not f.get("skipped")]
+        failed = [f for f in counted if not f["ok"]]
+        skipped = len(found) - len(counted)
+        state = pdf_state(self.study) or "no PDF yet"
+        head = widgets.HTML(f"<p><b>PDF:</b> {esc(state)}</p>"
+                            f"<p>{len(counted) - len(failed)} of {len(counted)} checks pass"
+                            f"{f' ({skipped} skipped)' if skipped else ''}.{_findings_list(general)}</p>")
+        build = button("Check and build the PDF", "aisci-build", self.check_and_build, style="primary")
         authors = read_json(self.study.path("paper", "sections.json"), default={})
         locked = gates.locked_sections(self.study)
-        return [head] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
+        return [head, build] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
                          for name in Paper.SECTIONS if name in present or name in self._regenerating()]
 
     def _regenerating(self) -> set[str]:

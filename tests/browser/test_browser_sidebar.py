@@ -68,6 +68,9 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     assert 'ideas = "stop"' in (lab.root / STUDY / "aisci.toml").read_text()
     card.locator(".aisci-study-header").click()  # the tree, the gates and the log
     card.locator(".aisci-run").click()
+    card.locator(".aisci-progress.aisci-mod-running").wait_for(timeout=60_000)  # the run's study-level progress
+    page.locator(SIDEBAR).screenshot(path=str(artifacts / "sidebar_03a_running.png"))
+    page.locator(f".aisci-statusbar:has-text('aisci: {STUDY} ·')").wait_for(timeout=30_000)  # study · phase · tokens · $
     page.wait_for_function(
         f"""() => document.querySelector('{CARD} .aisci-phase[data-state="waiting"]') !== null""", timeout=300_000)
     gate = card.locator('.aisci-gate[data-gate="ideas"]')
@@ -85,6 +88,7 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     # run on; each later `stop` gate waits in turn: approve its first item and run again
     for _ in range(6):
         card.locator(".aisci-run:not([disabled])").click()
+        card.locator(".aisci-badge.aisci-mod-running").wait_for(timeout=60_000)  # the new run, not the last one's end
         page.wait_for_function(
             f"""() => {{ const c = document.querySelector('{CARD}');
                          return c && !c.querySelector('.aisci-badge.aisci-mod-running')

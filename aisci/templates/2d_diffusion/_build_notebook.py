@@ -71,7 +71,8 @@ from torch import nn
 
 import aisci
 
-torch.set_num_threads(2)  # the template's budget is two CPU cores
+# aisci gives each experiment node its share of the cores ([experiments] threads); two when run by hand
+torch.set_num_threads(int(os.environ.get("AISCI_NODE_THREADS", "2")))
 torch.manual_seed(seed)
 np.random.seed(seed)
 """

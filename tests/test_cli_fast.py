@@ -1,0 +1,23 @@
+"""The CLI starts fast: building the parser and `aisci --help` load no heavy module (see
+also test_study_offline: status, tree, calls, approve and a no-op run of a finished study)."""
+
+from __future__ import annotations
+
+from aisci.commands import review_bench
+from aisci.review.bench import MISSING_POLICIES
+from tests.cli_imports import heavy_modules_loaded
+
+
+def test_help_loads_no_heavy_module():
+    code, loaded = heavy_modules_loaded(["--help"])
+    assert code == 0 and loaded == []
+
+
+def test_every_subcommand_help_loads_no_heavy_module():
+    for command in ("run", "status", "review", "review-bench", "lit", "templates", "init"):
+        code, loaded = heavy_modules_loaded([command, "--help"])
+        assert code == 0 and loaded == [], command
+
+
+def test_review_bench_parser_offers_the_policies_the_bench_knows():
+    assert review_bench.MISSING_POLICIES == MISSING_POLICIES
