@@ -121,10 +121,9 @@ def _system_args(allow_network: bool) -> list[str]:
 
 def _python_paths(env_pythonpath: str) -> list[Path]:
     """What the kernel's Python needs: its prefixes, its site folders, aisci, PYTHONPATH."""
-    import aisci  # noqa: PLC0415 - only the host side calls this
-
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # aisci/, without importing it here
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(aisci.__file__)]
+             os.path.dirname(os.path.realpath(sys.executable)), package]
     paths += site.getsitepackages() + [site.getusersitepackages()]
     prefixes = {_real(Path(p)) for p in paths[:4]}
     for entry in sys.path[1:]:  # sys.path[0] is the calling script's folder, not an install
