@@ -278,6 +278,10 @@ class ReviewSection(Section):
                                                                       "check, at most this")
     code_max_chars: int = Field(default=40000, ge=1000, description="of the code shown to the method-vs-code "
                                                                     "comparison")
+    rule: str = Field(default="", pattern=r"^(|calibrated:.+)$",
+                      description="the meta-review's decision: empty = mean Overall >= accept_threshold; "
+                                  "calibrated:PATH = a fitted rule (a JSON file from `aisci review-bench --fit-on` or "
+                                  "`--fit`; PATH relative to the study folder)")
 
 
 class GatesSection(Section):

@@ -224,6 +224,7 @@ def parameter_problems(idea: Idea, manifest) -> list[str]:
 
 
 COMPUTE_WORDS = ("step", "epoch", "layer", "d_model", "hidden", "timestep", "width", "depth", "batch")
+MAX_COMPUTE_RATIO = 2.0  # an idea estimated to cost more than this many baselines is not feasible
 
 
 def method_change_problems(idea: Idea, code_cells: dict[str, bool] | None) -> list[str]:
@@ -262,7 +263,7 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
     names_metric = any(m in idea.hypothesis for m in metrics) or any(
         m.replace("_", " ") in idea.hypothesis.lower() for m in metrics)
     problems = parameter_problems(idea, manifest) + method_change_problems(idea, code_cells)
-    ratio = _compute_ratio(idea, manifest) * idea.compute
+    ratio = compute_ratio(idea.parameters, manifest) * idea.compute
     compares = any("baseline" in e.lower() for e in idea.experiments)
     return [
         RubricItem(criterion="states a falsifiable hypothesis about a declared metric", passed=names_metric,
@@ -271,7 +272,7 @@ def checklist_rubric(idea: Idea, manifest, others: list[Idea], *, earlier: Itera
         RubricItem(criterion="changes something the template can run",
                    passed=bool(idea.parameters or idea.method_change.strip()) and not problems,
                    reason="; ".join(problems) if problems else _what_changes(idea)),
-        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= 2.0,
+        RubricItem(criterion="feasible within the template's time budget", passed=ratio <= MAX_COMPUTE_RATIO,
                    reason=f"estimated compute {ratio:.2g}x the baseline's (budget {manifest.time_budget_s} s per run)"
                           + (f"; the method change touches cells {', '.join(idea.cells_touched)}"
                              if idea.method_change.strip() and idea.cells_touched else "")),
@@ -331,9 +332,11 @@ def _differs_from_papers_item(idea: Idea) -> RubricItem:
                       reason=f"states how it differs from each of the {len(retrieval.papers)} retrieved papers ({keys})")
 
 
-def _compute_ratio(idea: Idea, manifest) -> float:
+def compute_ratio(parameters: dict, manifest) -> float:
+    """The estimated compute of a run with these overrides, as a multiple of the baseline's: the
+    product of value / default over the parameters whose names say they scale the work."""
     ratio = 1.0
-    for name, value in idea.parameters.items():
+    for name, value in parameters.items():
         param = manifest.parameters.get(name)
         if param is None or param.type not in ("int", "float") or not any(w in name for w in COMPUTE_WORDS):
             continue

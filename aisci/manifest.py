@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,11 +27,26 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 MANIFEST = "manifest.toml"
 
 
+def prose_name(identifier: str, label: str, description: str) -> str:
+    """What the paper and the figures call a metric or parameter: its `label`, else the first clause
+    of its description (up to ";", ":" or "("), else the identifier with spaces: the paper's words,
+    not the code's ("sliced Wasserstein distance", not "sliced wasserstein")."""
+    if label.strip():
+        return label.strip()
+    clause = re.split(r";|:\s|\s\(", description, maxsplit=1)[0].strip().rstrip(".,")
+    clause = re.sub(r"^(?:the|a|an)\s+", "", clause, flags=re.IGNORECASE)  # the prose adds its own article
+    return clause or identifier.replace("_", " ")
+
+
 class Metric(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
     direction: Literal["maximize", "minimize"]
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose and the figures' axes (default: from the description)
     unit: str | None = None
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
@@ -43,6 +59,7 @@ class Parameter(BaseModel):
     default: Any
     choices: list[Any] = Field(default_factory=list)  # values a search may try
     description: str = ""
+    label: str = ""  # a short noun phrase for the paper's prose (default: from the description)
     # false: the parameter defines the task (the data set, the operation), so a search never
     # changes it on its own; only an idea that names it does
     tunable: bool = True
@@ -66,6 +83,9 @@ class Parameter(BaseModel):
         if self.type == "int":
             return isinstance(value, int) and not isinstance(value, bool)
         return isinstance(value, TYPES[self.type])
+
+    def prose(self, name: str) -> str:
+        return prose_name(name, self.label, self.description)
 
     def values(self) -> list[Any]:
         """The values a search may use: the default and the declared choices, in order
@@ -239,6 +259,9 @@ def _manifest_problems(manifest: Manifest) -> list[str]:
         if wrong:
             problems.append(f"parameters.{name}.choices: {', '.join(map(repr, wrong))} "
                             f"{'is' if len(wrong) == 1 else 'are'} not {A_TYPE[param.type]}")
+        elif param.choices and param.accepts(param.default) and param.default not in param.choices:
+            problems.append(f"parameters.{name}.default: {param.default!r} is not among its choices "
+                            f"({', '.join(map(repr, param.choices))}); list the default among them")
     if "seed_parameter" in manifest.model_fields_set and not manifest.has_seed_parameter:
         problems.append(f"seed_parameter: {manifest.seed_parameter!r} is not among [parameters] "
                         f"(replicas set it to each of the seeds)")
@@ -408,6 +431,26 @@ def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None
             line = getattr(block, "start_line", None)
             problems.append(f"{bib_path}: an entry{f' at line {line + 1}' if line is not None else ''} does not parse")
     return problems
+
+
+def template_warnings(root: Path) -> list[str]:
+    """What does not make a template invalid but will surprise its user: seed ideas over the compute
+    limit of the ideas rubric, which ideation drops (and says so). Call it on a valid template."""
+    from aisci.ideas import MAX_COMPUTE_RATIO, compute_ratio
+
+    root = Path(root)
+    seeds_path = root / "seed_ideas.json"
+    if not seeds_path.exists():
+        return []
+    manifest = Manifest.model_validate(tomllib.loads((root / MANIFEST).read_text(encoding="utf-8")))
+    warnings = []
+    for number, idea in enumerate(json.loads(seeds_path.read_text(encoding="utf-8")), 1):
+        ratio = compute_ratio(idea.get("parameters") or {}, manifest)
+        if ratio > MAX_COMPUTE_RATIO:
+            warnings.append(f"{seeds_path}: idea {number} ({idea['name']}): estimated compute {ratio:.2g}x the "
+                            f"baseline's, over the {MAX_COMPUTE_RATIO:g}x a feasible idea may use: ideation will "
+                            "drop it; choose a smaller setting to have it tested")
+    return warnings
 
 
 def baseline_run_problems(template: Template, workdir: Path, timeout_s: float | None = None,

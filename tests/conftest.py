@@ -38,3 +38,26 @@ def sandbox_processes(under: Path) -> list[int]:
         except OSError:
             pass
     return found
+
+
+def pytest_collection_modifyitems(config, items):
+    """Only the tests marked load_dependent get one retry (pytest-rerunfailures' flaky marker)."""
+    for item in items:
+        if item.get_closest_marker("load_dependent") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
+_RERUN: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.outcome == "rerun":
+        _RERUN.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Flakiness stays visible: name every test that passed or failed only after a rerun."""
+    if _RERUN:
+        terminalreporter.section("tests that needed a rerun")
+        for nodeid in dict.fromkeys(_RERUN):
+            terminalreporter.write_line(f"RERUN {nodeid}")

@@ -119,7 +119,7 @@ def test_model_ideas_reflected_scored_and_deduplicated(study, fake_llm):
 
     nb = nbformat.read(str(study / "ideas" / "ideation.ipynb"), 4)
     assert "Written by model:fake-model" in nb.cells[0].source and "up to 3 per idea" in nb.cells[0].source
-    assert any("Dropped as near-duplicates" in c.source and "faster_lr" in c.source for c in nb.cells)
+    assert any("Dropped ideas" in c.source and "faster_lr" in c.source for c in nb.cells)
     rerun = next(c for c in nb.cells if c.cell_type == "code" and "rerun_retrieval('..', 'few_steps')" in c.source)
     shown = json.dumps(rerun.outputs)
     assert "gupta2019steps" in shown and "True" in shown  # the query ran again and found what was recorded

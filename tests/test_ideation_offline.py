@@ -124,3 +124,26 @@ def test_bad_ideation_settings_are_one_line_errors(tmp_path, toy_template, capsy
     assert main(["run", str(study), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_seed_idea_over_the_compute_limit_is_dropped_and_said(tmp_path, toy_template, capsys):
+    from aisci.writeup.facts import dropped_seeds_sentence
+
+    study = init_study(tmp_path / "s", toy_template)
+    seeds = study / "template" / "seed_ideas.json"
+    seeds.write_text(json.dumps([*json.loads(seeds.read_text()), {
+        "name": "long_run", "title": "Four times the steps", "hypothesis": "More steps lower final_loss.",
+        "parameters": {"steps": 80}}]))
+    set_config(study, "ideation", num_ideas=3)
+    assert main(["run", str(study), "--quiet", "--until", "ideation"]) == 0
+    printed = capsys.readouterr()
+    assert "ideation: dropped long_run: seed idea over the compute limit: estimated 4x" in printed.out + printed.err
+    data = json.loads((study / "ideas" / "ideas.json").read_text())
+    assert "long_run" not in [i["name"] for i in data["ideas"]]
+    (dropped,) = [d for d in data["dropped"] if d["name"] == "long_run"]
+    assert dropped["stage"] == "feasibility" and dropped["duplicate_of"] is None
+    nb = nbformat.read(str(study / "ideas" / "ideation.ipynb"), 4)
+    assert any("Dropped ideas" in c.source and "long_run" in c.source for c in nb.cells)
+    assert dropped_seeds_sentence(data) == (" The template's seed idea \\emph{Four times the steps} was not tested: "
+                                           "the estimated compute is over the limit the ideas rubric allows, so "
+                                           "ideation dropped it.")

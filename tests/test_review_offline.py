@@ -47,7 +47,7 @@ def test_checklist_reviews_are_deterministic_labelled_and_explained(bench):
 def test_overall_mapping_is_monotone():
     scores = [overall_score(k / 100) for k in range(101)]
     assert scores == sorted(scores) and scores[0] == 1 and scores[-1] == 9
-    assert [overall_from_probability(p) for p in (0.0, 0.49, 0.5, 0.99, 1.0)] == [1, 5, 6, 10, 10]
+    assert [overall_from_probability(p) for p in (0.0, 0.49, 0.5, 0.99, 1.0)] == [1, 5, 6, 9, 9]
 
 
 def test_resumable_run_reviews_nothing_new_the_second_time(bench, tmp_path):
@@ -87,15 +87,14 @@ def test_paper_without_text_counts_as_missing(bench, tmp_path):
     assert summary.no_text == ["ghost"] and summary.reviewed == 1
 
 
-def test_shipped_fitted_rule_loads_and_reviews(bench):
+def test_shipped_fitted_reviewer_loads_and_reviews(bench):
     reviewer = get_reviewer("offline-fitted")
     assert isinstance(reviewer, FittedTextReviewer)
-    provenance = reviewer.rule.provenance
-    assert provenance["fitted_on"] == "train_ids.txt" and provenance["evaluated_on"] == "test_ids.txt"
+    assert reviewer.model.provenance["data"]["n_fit"] == 400
     form, evidence = reviewer.review_with_evidence(_paper(bench, "paper000"))
-    assert form.summary.startswith("Offline engine (model-free; fitted")
+    assert form.summary.startswith("Offline engine (fitted text model")
     assert 0 <= evidence["p_accept"] <= 1
-    assert form.overall == overall_from_probability(evidence["p_accept"])
+    assert form.overall == overall_from_probability(evidence["p_accept"], evidence["cutoff"])
 
 
 @pytest.mark.parametrize("text,title", [

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from aisci.cli import main
 from tests.fake_llm_server import reply
 from tests.study_helpers import executed_notebooks, init_study, set_config
+
+pytestmark = pytest.mark.load_dependent  # whole studies: deadlines a load spike can miss
 
 IDEA = {
     "name": "high_lr", "title": "A larger learning rate",

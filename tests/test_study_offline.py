@@ -15,6 +15,8 @@ from aisci.paper.compile import tex_available
 from aisci.records import read_records
 from tests.study_helpers import copy_study, executed_notebooks, init_study
 
+pytestmark = pytest.mark.load_dependent  # whole studies: deadlines a load spike can miss
+
 
 @pytest.fixture(scope="module")
 def finished_study(tmp_path_factory):
@@ -117,6 +119,25 @@ def test_status_reports_phases_and_cost(study_copy, capsys):
     out = capsys.readouterr().out
     assert "review       done" in out and "0 model calls" in out and "waiting for you: nothing" in out
     assert "best node: " in out and "paper: paper/paper.pdf (final: no integrity problem open), matches the sections" in out and re.search(r"review: (Accept|Reject), Overall", out)
+
+
+def test_the_analysis_figures_name_the_metric_in_the_manifests_words(finished_study):
+    figures = {f["name"]: f for f in json.loads((finished_study / "analysis" / "summary.json").read_text())["figures"]}
+    assert figures["primary_metric"]["caption"].startswith("mean squared error after training of each run")
+
+
+def test_status_after_aisci_paper_says_the_review_is_out_of_date(study_copy, capsys):
+    assert main(["status", str(study_copy)]) == 0
+    assert "out of date" not in capsys.readouterr().out
+    sections = study_copy / "paper" / "sections" / "discussion.tex"
+    sections.write_text(sections.read_text() + "\nA sentence a person added.\n")
+    if tex_available():
+        assert main(["paper", str(study_copy)]) == 0
+    capsys.readouterr()
+    assert main(["status", str(study_copy)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"review +out of date", out)
+    assert re.search(r"review: \w+, Overall [\d.]+ \(reviews/meta-review.json\) — out of date", out)
 
 
 def test_a_moved_study_runs_its_phase_notebooks_where_it_now_is(finished_study, tmp_path):

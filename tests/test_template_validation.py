@@ -104,6 +104,8 @@ CASES = {
                                             "parameters.steps.default: 'twenty' is not an int"),
     "parameter choice of the wrong type": (lambda r: edit_manifest(r, "choices = [10, 20]", "choices = [10, 2.5]"),
                                            "parameters.steps.choices: 2.5 is not an int"),
+    "default outside its choices": (lambda r: edit_manifest(r, "choices = [0.01, 0.1, 0.3]", "choices = [0.01, 0.3]"),
+                                    "parameters.lr.default: 0.1 is not among its choices (0.01, 0.3)"),
     "no parameters": (lambda r: (r / "manifest.toml").write_text(
         (r / "manifest.toml").read_text().split("[parameters.lr]")[0]), "missing parameters"),
     "misspelt key": (lambda r: edit_manifest(r, 'description = "learning rate"', 'descripton = "learning rate"'),
@@ -231,3 +233,15 @@ def test_a_new_study_limits_each_node_to_a_multiple_of_the_templates_budget(tmp_
 
     assert main(["init", str(tmp_path / "s"), "--template", template, "--topic", "node time limits"]) == 0
     assert load_config(tmp_path / "s").experiments.timeout_s == limit
+
+
+def test_validate_warns_of_a_seed_idea_ideation_would_drop(tmp_path, capsys):
+    root = toy_copy(tmp_path)
+    (root / "seed_ideas.json").write_text(json.dumps(
+        [{"name": "long_run", "title": "Four times the steps", "hypothesis": "h", "parameters": {"steps": 80}}]))
+    assert template_problems(root) == []  # still a usable template
+    assert main(["templates", "validate", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert ("warning: " in out and "idea 1 (long_run): estimated compute 4x the baseline's, over the 2x a feasible "
+            "idea may use: ideation will drop it" in out)
+    assert out.strip().endswith("valid, with 1 warning(s)")

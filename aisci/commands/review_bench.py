@@ -8,6 +8,9 @@
   aisci review-bench DATA --reviews r.csv --calibrate               logistic rule on sub-scores, CV only
   aisci review-bench DATA --reviews r.csv --fit-on train_ids.txt --evaluate-on test_ids.txt --rule-out rule.json
   aisci review-bench DATA --features text --calibrate --fit-on train_ids.txt --evaluate-on test_ids.txt
+  aisci review-bench DATA --fit [--out DIR]        refit the shipped text model and hybrid rule on train_ids.txt,
+                                                   evaluate once on test_ids.txt; says whether the files are
+                                                   identical to the shipped ones
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ def register(subparsers) -> None:
     parser.add_argument("--fit-on", metavar="IDS_FILE", help="fit the logistic rule on these papers only (and CV within them)")
     parser.add_argument("--evaluate-on", metavar="IDS_FILE", help="evaluate the fitted rule once on these papers")
     parser.add_argument("--rule-out", metavar="RULE_JSON", help="where --fit-on saves the rule (default calibrated_rule.json)")
+    parser.add_argument("--fit", action="store_true",
+                        help="refit the shipped text model (and the hybrid rule on --reviews, default the GPT-4o "
+                             "ensemble CSV) on --fit-on (default train_ids.txt); evaluate once on --evaluate-on "
+                             "(default test_ids.txt); files go to --out (default ./review-bench-fit)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     add_model_reviewer_options(parser, threshold=False)
     parser.set_defaults(handler=handle)

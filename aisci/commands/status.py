@@ -25,7 +25,8 @@ def handle(args) -> int:
     ctx = make_context(study)
     state = study.phase_state()
     print(f"study {study.root} — topic: {study.config.study.topic} — template: {ctx.template.name}")
-    for name, _fp, current in plan(ctx):
+    rows = plan(ctx)
+    for name, _fp, current in rows:
         entry = state.get(name)
         label = "done" if current else ("out of date" if entry else "not run")
         when = f" (finished {entry['finished_at']})" if entry and current else ""
@@ -37,7 +38,7 @@ def handle(args) -> int:
         for node in nodes:
             counts[node.status] = counts.get(node.status, 0) + 1
         print("  experiment nodes: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for line in _outcomes(study):
+    for line in _outcomes(study, stale={name for name, _fp, current in rows if not current}):
         print("  " + line)
     store = CallStore(study.path("llm", "calls.sqlite"))
     live = store.totals("openai-compatible")
@@ -62,12 +63,17 @@ def _sandbox_line(section) -> str:
     return f'sandbox: NONE (sandbox = "none": {section.sandbox_reason.strip() or "no reason given"})'
 
 
-def _outcomes(study: Study) -> list[str]:
+def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     """The study's results so far, each from the file that holds it: the best node, the
-    paper's open check problems, the meta-review's verdict."""
+    paper's open check problems, the meta-review's verdict. A result whose phase is out of date
+    (say, the review after the paper's sections were edited and `aisci paper` rebuilt it) says so."""
     from aisci.artifacts import ExperimentSummary
     from aisci.fsutil import read_json
     from aisci.writeup.publishing import pdf_state
+
+    def dated(line: str, phase: str) -> str:
+        return line + (f" — out of date: it predates the current {'paper' if phase != 'writeup' else 'sections'}; "
+                       f"`aisci run {study.root}` redoes it" if phase in stale else "")
 
     lines = []
     summary = ExperimentSummary.load(study)
@@ -79,8 +85,9 @@ def _outcomes(study: Study) -> list[str]:
         lines.append(f"best node: {best.id}{shown}")
     state = pdf_state(study)
     if state:
-        lines.append(f"paper: {state} (paper/checks.json)")
+        lines.append(dated(f"paper: {state} (paper/checks.json)", "writeup"))
     meta = read_json(study.path("reviews", "meta-review.json"))
     if meta:
-        lines.append(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)")
+        lines.append(dated(f"review: {meta.get('decision')}, Overall {meta.get('overall')} (reviews/meta-review.json)",
+                           "review"))
     return lines

@@ -12,6 +12,7 @@ from aisci.manifest import (
     load_template,
     resolve_template,
     template_problems,
+    template_warnings,
 )
 
 
@@ -50,5 +51,8 @@ def _validate(args) -> int:
         for problem in problems:
             print(problem)
         raise TemplateError(f"{root}: {len(problems)} problem(s)")
-    print(f"{root}: valid")
+    warnings = template_warnings(root)
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(f"{root}: valid" + (f", with {len(warnings)} warning(s)" if warnings else ""))
     return 0

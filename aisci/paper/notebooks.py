@@ -68,8 +68,21 @@ def outline(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def cell_authors(path: Path) -> Counter:
-    """How many cells each author wrote (cell metadata aisci.author; "unknown" when absent)."""
+    """How many cells each author wrote (cell metadata aisci.author; "unknown" when absent).
+
+    Papermill's injected-parameters cell is nobody's work and is left out; a node's header cell
+    ("Edited by a person", "Written by ...") is aisci's own summary of the node, whoever the node's
+    author is, so it counts as aisci's."""
+    from aisci.execution.build import AISCI_AUTHOR
+    from aisci.search.compose import HEADER_ROLE
+
     nb = read(path)
     if nb is None:
         return Counter()
-    return Counter(cell.metadata.get("aisci", {}).get("author", "unknown") for cell in nb.cells)
+    authors: Counter = Counter()
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            continue
+        meta = cell.metadata.get("aisci", {})
+        authors[AISCI_AUTHOR if meta.get("role") == HEADER_ROLE else meta.get("author", "unknown")] += 1
+    return authors

@@ -176,11 +176,11 @@ colors = ["#7f7f7f" if kind == "baseline" else "#ff7f0e" if best is not None and
           for node, kind in zip(finished.node, finished.kind)]
 ax.barh(finished.node, finished[PRIMARY], color=colors)
 ax.invert_yaxis()
-ax.set_xlabel(PRIMARY.replace("_", " "))
+ax.set_xlabel(METRIC_LABELS.get(PRIMARY, PRIMARY))
 ax.tick_params(axis="y", labelsize=7)
-ax.set_title(f"{PRIMARY.replace('_', ' ')} per run ({DIRECTION} is better)")
+ax.set_title(f"{METRIC_LABELS.get(PRIMARY, PRIMARY)} per run ({DIRECTION} is better)")
 improved = best is not None and best.kind != "baseline"  # the caption says what the colours show
-save_figure(fig, "primary_metric", f"{PRIMARY.replace('_', ' ')} of each run; the baseline in grey"
+save_figure(fig, "primary_metric", f"{METRIC_LABELS.get(PRIMARY, PRIMARY)} of each run; the baseline in grey"
             + (", the best run in orange." if improved else "; no run beat it."))'''),
     ("Figure: training curves", '''curves = results.histories(study_dir)
 if curves:
@@ -190,10 +190,14 @@ if curves:
         column = next((c for c in columns if "val" in c and "acc" in c), None) or next(
             (c for c in columns if "val" in c), columns[0])
         ax.plot(history["step"], history[column], label=node)
+    # the axis says what the template's metric description says ("accuracy on the test set"), not the column
+    # name the contract requires ("val_acc"): the declared metric this column is the history of names it
+    label = METRIC_LABELS.get(column) or next((text for name, text in METRIC_LABELS.items()
+                                               if name.endswith("_" + column)), column.replace("_", " "))
     ax.set_xlabel("step")
-    ax.set_ylabel(column.replace("_", " "))
+    ax.set_ylabel(label)
     ax.legend(fontsize=7)
-    save_figure(fig, "curves", f"{column.replace('_', ' ')} during training, one line per run.")'''),
+    save_figure(fig, "curves", f"{label} during training, one line per run.")'''),
 ]
 
 
@@ -203,7 +207,9 @@ def _notebook(ctx, primary: str, direction: str, observations: list[str], author
         "run it again after editing an experiment and the numbers follow."))
     nb.cells.append(build.parameters_cell({"study_dir": ctx.study.root_from(ctx.study.path("analysis")),
                                            "PRIMARY": primary,
-                                           "DIRECTION": direction}))
+                                           "DIRECTION": direction,
+                                           "METRIC_LABELS": {name: m.prose(name) for name, m in
+                                                             ctx.template.manifest.metrics.items()}}))
     for title, source in NOTEBOOK_CODE:
         nb.cells.append(build.markdown(f"## {title}", build.AISCI_AUTHOR))
         nb.cells.append(build.code(source))

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from aisci.artifacts import Ideas
 from aisci.fsutil import atomic_write_json, file_digest, read_json, sha256_of
 from aisci.ideas import (
+    MAX_COMPUTE_RATIO,
     Idea,
     IdeaBatch,
     IdeaDraft,
@@ -24,6 +25,7 @@ from aisci.ideas import (
     RetrievedPaper,
     canonical_parameters,
     checklist_rubric,
+    compute_ratio,
     coverage,
     first_duplicate,
     idea_terms,
@@ -284,6 +286,10 @@ class _Ideation:
         for idea in proposals:
             if len(kept) == self.settings.num_ideas:
                 break
+            if idea.origin == "seed" and (ratio := compute_ratio(idea.parameters, self.manifest)) > MAX_COMPUTE_RATIO:
+                self._drop(idea, None, f"seed idea over the compute limit: estimated {ratio:.2g}x the baseline's "
+                           f"compute, more than the {MAX_COMPUTE_RATIO:g}x a feasible idea may use", "feasibility")
+                continue
             earlier = [e for e in self.earlier if not (idea.origin == "seed" and e.name == idea.name)]
             found = first_duplicate(idea, [*kept, *earlier], threshold)
             if found is None and any(k.name == idea.name for k in kept):
@@ -296,11 +302,12 @@ class _Ideation:
         return kept
 
     def _drop(self, idea: Idea, other, reason: str, stage: str) -> None:
-        origin = getattr(other, "origin", "") or "this run"
+        """`other` is the idea it repeats; None when it is dropped for what it is (stage "feasibility")."""
+        origin = (getattr(other, "origin", "") or "this run") if other is not None else None
         self.dropped.append({"name": idea.name, "title": idea.title, "parameters": idea.parameters,
-                             "duplicate_of": other.name, "duplicate_origin": origin, "reason": reason,
-                             "stage": stage})
-        self.ctx.say(f"ideation: dropped {idea.name}: {reason}")
+                             "duplicate_of": other.name if other is not None else None, "duplicate_origin": origin,
+                             "reason": reason, "stage": stage})
+        (self.ctx.warn if other is None else self.ctx.say)(f"ideation: dropped {idea.name}: {reason}")
 
     def _rubric(self, idea: Idea, ideas: list[Idea]):
         return checklist_rubric(idea, self.manifest, ideas, earlier=self.earlier,
@@ -376,7 +383,8 @@ class _Ideation:
             "Each card shows the idea and its checklist score: one point per criterion, with the reason."))
         if self.dropped:
             lines = "\n".join(f"- `{d['name']}` ({d['title']}) — {d['reason']}" for d in self.dropped)
-            nb.cells.append(build.markdown(f"## Dropped as near-duplicates\n\n{lines}", build.AISCI_AUTHOR))
+            nb.cells.append(build.markdown(f"## Dropped ideas\n\nNear-duplicates, and seed ideas over the compute "
+                                           f"limit:\n\n{lines}", build.AISCI_AUTHOR))
         for rank, idea in enumerate(sorted(ideas, key=lambda i: -i.score), start=1):
             nb.cells.append(build.markdown(_card(rank, idea), author, idea=idea.name))
             if idea.retrieval is not None:

@@ -38,7 +38,8 @@ CHECKS_MIME = "application/vnd.aisci.checks+json"
 def inputs(ctx) -> Any:
     """The user-supplied reviewer instructions: a changed persona or few-shot file redoes the reviews."""
     settings = ctx.config.review
-    names = [*settings.few_shot, *([settings.persona] if settings.persona.endswith(".txt") else [])]
+    names = [*settings.few_shot, *([settings.persona] if settings.persona.endswith(".txt") else []),
+             *([settings.rule.split(":", 1)[1]] if settings.rule else [])]  # a refitted rule redoes the meta-review
     return {name: sha256_of((ctx.study.root / name).read_bytes()) if (ctx.study.root / name).is_file() else None
             for name in names}
 
@@ -70,7 +71,7 @@ def run(ctx) -> None:
     findings = [Finding.model_validate(f) for f in _checks_from(nb)]
     atomic_write_json(folder / "checks.json", [f.model_dump() for f in findings])
 
-    meta, author = reviewer.meta_review(runs, findings)
+    meta, author = reviewer.meta_review(runs, findings, paper_text=paper_text)
     atomic_write_json(folder / "meta-review.json", {"author": author, **meta.model_dump()})
     nb.cells.append(build.markdown(_meta_markdown(meta, author), author))
     build.write(nb, output)

@@ -119,6 +119,8 @@ def _feature_source(data: BenchData, args, tables) -> tuple[str, pd.DataFrame, p
 
 def run_bench(args) -> int:
     data = load_bench(args.data_dir)
+    if args.fit:
+        return _refit_shipped(data, args)
     if args.evaluate_on and not args.fit_on:
         raise ReviewBenchUsageError("--evaluate-on needs --fit-on (the ids the rule is fitted on)")
     if args.limit is not None and not args.run:
@@ -197,3 +199,35 @@ def _fit_and_evaluate(data, args, name, features, fixed_accepts, fixed_scores, f
     print(f"rule saved to {out} (apply it with --rule calibrated:{out})")
     record["rule_file"] = str(out)
     return record
+
+
+HYBRID_REVIEWS = "gpt-4o-2024-05-13_temp_0_1_fewshot_1_reflect_5_ensemble_5_pages_all.csv"
+
+
+def _refit_shipped(data: BenchData, args) -> int:
+    from importlib import resources
+
+    from aisci.review.fit_bench import fit_on_bench
+
+    if args.calibrate or args.run or args.rule or args.threshold:
+        raise ReviewBenchUsageError("--fit refits the shipped model; it does not combine with --calibrate, --run "
+                                    "or --rule")
+    fit_ids = data.ids_from(args.fit_on or "train_ids.txt")
+    test_ids = data.ids_from(args.evaluate_on or "test_ids.txt")
+    reviews = Path(args.reviews) if args.reviews else data.root / "llm_reviews" / HYBRID_REVIEWS
+    if args.reviews and not reviews.is_file():
+        raise ReviewBenchUsageError(f"--reviews: not a review table: {reviews}")
+    out_dir = Path(args.out or "review-bench-fit")
+    outcome = fit_on_bench(data, fit_ids, test_ids, out_dir, reviews=reviews if reviews.is_file() else None,
+                           progress=lambda message: print(message, file=sys.stderr))
+    print(f"evaluated once on {outcome.provenance['test']['n']} test papers "
+          f"({outcome.provenance['test']['n_accept']} accepted), 95% bootstrap intervals:")
+    print(format_results(list(outcome.test.values())))
+    shipped = resources.files("aisci.review")
+    for path in outcome.files:
+        twin = shipped / path.name
+        same = twin.is_file() and twin.read_bytes() == path.read_bytes()
+        print(f"{path}: {'identical to' if same else 'differs from'} the shipped {path.name}")
+    if args.json:
+        atomic_write_json(Path(args.json), outcome.provenance)
+    return 0

@@ -25,27 +25,31 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisci.config import BudgetSection, LLMSection, ReviewSection
+from aisci.errors import AisciError
 from aisci.fsutil import sha256_of
 from aisci.llm import LLM
 from aisci.llm.store import CallStore
 from aisci.llm.tasks import PROMPTS_DIR, Task
 from aisci.review.form import MetaReview, ReviewForm
 from aisci.review.instructions import few_shot_text, load_examples, persona_text
-from aisci.review.meta import SUB_SCORES, apply_findings, ensemble_form, meta_review
+from aisci.review.meta import SUB_SCORES, apply_findings, decide_by_rule, ensemble_form, meta_review
+
+if TYPE_CHECKING:  # pandas loads only when a fitted rule is used
+    from aisci.review.rules import LogisticRule
 
 DEFAULT_STORE = "aisci-review-calls.sqlite"
 DETERMINISTIC_AUTHOR = "aisci (deterministic meta-review, no area-chair model)"
 
 
 def _offline_review(inputs: dict[str, Any]) -> ReviewForm:
-    from aisci.review.offline import OfflineChecklistReviewer
-
+    # the fitted text model decides; the checklist's items are in its strengths and weaknesses
+    from aisci.review.offline_fitted import FittedTextReviewer
     from aisci.review.verified import VerifiedFacts
 
-    return OfflineChecklistReviewer().review(inputs["paper_text"], VerifiedFacts.from_dict(inputs.get("verified")))
+    return FittedTextReviewer.shipped().review(inputs["paper_text"], VerifiedFacts.from_dict(inputs.get("verified")))
 
 
 def _offline_reflect(inputs: dict[str, Any]) -> ReviewForm:
@@ -95,6 +99,7 @@ class LLMReviewer:
         # [review] temperature: the same tasks (name, prompt, schema) at the study's temperature
         self._review = dataclasses.replace(REVIEW, temperature=settings.temperature)
         self._reflect = dataclasses.replace(REFLECT, temperature=settings.temperature)
+        self.rule = study_rule(settings.rule, Path(base_dir))
 
     @classmethod
     def standalone(cls, spec: str, *, store: str | Path | None = None, settings: ReviewSection | None = None,
@@ -145,8 +150,10 @@ class LLMReviewer:
         return run
 
     # --- the area chair --------------------------------------------------------------------------
-    def meta_review(self, runs: list[ReviewRun], findings: list | None = None) -> tuple[MetaReview, str]:
-        """(meta-review, who wrote it). `findings` are grounded checks (aisci.paper.checks.Finding)."""
+    def meta_review(self, runs: list[ReviewRun], findings: list | None = None,
+                    paper_text: str | None = None) -> tuple[MetaReview, str]:
+        """(meta-review, who wrote it). `findings` are grounded checks (aisci.paper.checks.Finding);
+        `paper_text` is what a fitted rule that reads the text model's score needs."""
         findings = list(findings or [])
         forms = [run.form for run in runs]
         threshold = self.settings.accept_threshold
@@ -160,6 +167,8 @@ class LLMReviewer:
                 overall_range=f"{low}-{high}", accept_threshold=str(threshold),
                 penalty_cap=str(self.settings.check_penalty_cap))
             meta, author = _within_bounds(result.output, low, high, threshold), result.author
+        if self.rule is not None:
+            meta = decide_by_rule(meta, forms, self.rule, _rule_extras(self.rule, paper_text))
         return apply_findings(meta, findings, threshold=threshold, cap=self.settings.check_penalty_cap), author
 
     # --- the Reviewer protocol -------------------------------------------------------------------
@@ -174,6 +183,34 @@ class LLMReviewer:
 
     def review(self, paper_text: str) -> ReviewForm:
         return self.review_with_evidence(paper_text)[0]
+
+
+def study_rule(spec: str, base_dir: Path) -> LogisticRule | None:
+    """[review] rule: "" (none) or "calibrated:PATH", PATH relative to the study folder."""
+    if not spec:
+        return None
+    from aisci.review.rules import LogisticRule
+
+    path = Path(spec.split(":", 1)[1])
+    return LogisticRule.load(path if path.is_absolute() else base_dir / path)
+
+
+def _rule_extras(rule: LogisticRule, paper_text: str | None) -> dict[str, float]:
+    """Columns a hybrid rule reads besides the review's scores: the shipped text model's logit."""
+    from aisci.review.fit_text import TEXT_SCORE
+
+    if TEXT_SCORE not in rule.features:
+        return {}
+    if paper_text is None:
+        raise ReviewRuleError(f"the [review] rule reads {TEXT_SCORE}, the text model's score of the paper, "
+                              "and no paper text was given")
+    from aisci.review.offline_fitted import FittedTextReviewer
+
+    return {TEXT_SCORE: float(FittedTextReviewer.shipped().model.logits([paper_text])[0])}
+
+
+class ReviewRuleError(AisciError):
+    """A [review] rule cannot be applied."""
 
 
 def _score_summary(forms: list[ReviewForm]) -> str:

@@ -48,8 +48,35 @@ def merge_points(lists: list[list[str]], n_reviews: int) -> list[str]:
     return [f"{first_text[key]} (raised by {counts[key]} of {n_reviews} reviewers)" for key in ranked]
 
 
+def mean_scores(reviews: list[ReviewForm], extra: dict[str, float] | None = None) -> pd.Series:
+    """The reviews' mean sub-scores and Overall, in the review table's column names, plus `extra`
+    columns a fitted rule may read (the text model's `text_score`)."""
+    import pandas as pd
+
+    from aisci.review.benchdata import form_to_row
+
+    table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
+    means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
+    for name, value in (extra or {}).items():
+        means[name] = float(value)
+    return means
+
+
+def decide_by_rule(meta: MetaReview, reviews: list[ReviewForm], rule: LogisticRule,
+                   extra: dict[str, float] | None = None) -> MetaReview:
+    """A meta-review whose decision is the fitted rule's ([review] rule = "calibrated:PATH"), whoever
+    wrote it; its Overall stays (the checks lower it after this)."""
+    probability = float(rule.probabilities(mean_scores(reviews, extra).to_frame().T).iloc[0])
+    decision = "Accept" if probability >= rule.cutoff else "Reject"
+    reason = (f"decision by the fitted rule ({rule.name}, {', '.join(rule.features)}): p(accept) = "
+              f"{probability:.2f} {'>=' if decision == 'Accept' else '<'} cutoff {rule.cutoff:g}: {decision}")
+    if decision != meta.decision:
+        reason += f" (the meta-review said {meta.decision})"
+    return meta.model_copy(update={"decision": decision, "reasons": [*meta.reasons, reason]})
+
+
 def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
-                rule: LogisticRule | None = None) -> MetaReview:
+                rule: LogisticRule | None = None, extra: dict[str, float] | None = None) -> MetaReview:
     if not reviews:
         raise MetaReviewError("a meta-review needs at least one review")
     import pandas as pd
@@ -57,7 +84,7 @@ def meta_review(reviews: list[ReviewForm], *, threshold: float = 6.0,
     from aisci.review.benchdata import form_to_row
 
     table = pd.DataFrame([form_to_row(f"review-{i}", form) for i, form in enumerate(reviews, 1)])
-    means = table[[name.capitalize() for name in SUB_SCORES] + ["Overall"]].mean()
+    means = mean_scores(reviews, extra)
     overall = float(means["Overall"])
     votes = Counter(form.decision for form in reviews)
     score_range = f"{int(table['Overall'].min())}-{int(table['Overall'].max())}"

@@ -40,4 +40,4 @@ class CostMeter(widgets.HTML):
         limits = [f"${budget.max_usd:g}" if budget.max_usd is not None else "",
                   f"{budget.max_tokens:,} tokens" if budget.max_tokens is not None else ""]
         limit = " / budget " + ", ".join(x for x in limits if x) if any(limits) else ""
-        self.value = f"<code>💰 {cost_text(self.study)}{limit}</code>"
+        self.value = f"<code>$ {cost_text(self.study)}{limit}</code>"  # a glyph every font has (no emoji)

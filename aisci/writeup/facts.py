@@ -147,6 +147,30 @@ def and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def dropped_seeds_sentence(ideas_record: dict) -> str:
+    """For the limitations: the template's seed ideas that ideation dropped as infeasible (ideas.json),
+    which the study therefore never tested."""
+    dropped = [d for d in ideas_record.get("dropped", []) if d.get("stage") == "feasibility"]
+    if not dropped:
+        return ""
+    titles = and_list([f"\\emph{{{latex.escape(d['title'])}}}" for d in dropped])
+    many = len(dropped) > 1
+    return (f" The template's seed idea{'s' if many else ''} {titles} {'were' if many else 'was'} not tested: the "
+            f"estimated compute is over the limit the ideas rubric allows, so ideation dropped {'them' if many else 'it'}.")
+
+
+def offline_title(manifest, changed: list[str]) -> str:
+    """The offline paper's title, in the paper's words: the manifest's labels (or descriptions) of the
+    parameters the study changed and of its primary metric, not their identifiers."""
+    if not changed:
+        return f"{manifest.title}: a baseline study"
+    names = [f"the {manifest.parameters[c].prose(c) if c in manifest.parameters else c.replace('_', ' ')}"
+             for c in changed]
+    primary = manifest.primary_metric
+    return (f"{manifest.title}: how {and_list(names)} {'moves' if len(changed) == 1 else 'move'} the "
+            f"{manifest.metrics[primary].prose(primary)}")
+
+
 # --- the tasks' inputs ---------------------------------------------------------------------------------
 def baseline_node(m: Materials) -> dict | None:
     return next((n for n in m.summary.get("nodes", []) if n["kind"] == "baseline"), None)
@@ -193,9 +217,7 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
     changed = sorted({k for n in nodes if n["kind"] != "baseline" for k, v in n.get("parameters", {}).items()
                       if (baseline or {}).get("parameters", {}).get(k) != v})
     return {
-        "title_tex": (f"{latex.escape(manifest.title)}: how {latex.escape(and_list([c.replace('_', ' ') for c in changed]))} "
-                      f"{'moves' if len(changed) == 1 else 'move'} the {latex.escape(primary.replace('_', ' '))}"
-                      if changed else f"{latex.escape(manifest.title)}: a baseline study"),
+        "title_tex": latex.escape(offline_title(manifest, changed)),
         "topic_tex": latex.escape(mid_sentence(ctx.config.study.topic)),
         "template_title_tex": latex.escape(manifest.title),
         "template_description_tex": latex.prose(" ".join(manifest.description.split())),
@@ -211,6 +233,7 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
         "num_changed_runs": str(sum(n["kind"] != "baseline" for n in nodes)),
         "plural_changed_runs": "" if sum(n["kind"] != "baseline" for n in nodes) == 1 else "s",
         "ideas_provenance_sentence": ideas_provenance(ws, tested),
+        "dropped_seeds_tex": dropped_seeds_sentence(read_json(ctx.study.path("ideas", "ideas.json"), default={})),
         "num_finished": value("num_finished_runs"),
         "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
         "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",

@@ -18,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from aisci.phase_notebooks import path as notebook_path
 from tests.conftest import TOY_TEMPLATE
 
-pytestmark = pytest.mark.slow  # JupyterLab, chromium and a toy study: about two minutes
+pytestmark = [pytest.mark.slow, pytest.mark.load_dependent]  # JupyterLab, chromium and a toy study: about two minutes
 
 STUDY = "quickstart-study"
 
