@@ -11,7 +11,8 @@ import threading
 from tests.fake_llm_server import reply
 
 IDEAS = [
-    {"name": "slow_steps", "title": "Small learning rates", "parameters": {"lr": 0.01},
+    # not 0.01: the toy template's seed idea sets that, and a repeat of a seed is dropped
+    {"name": "slow_steps", "title": "Small learning rates", "parameters": {"lr": 0.05},
      "hypothesis": "A small learning rate raises final_loss relative to the baseline after the same steps."},
     {"name": "fast_steps", "title": "Aggressive step sizes", "parameters": {"lr": 0.3},
      "hypothesis": "A large learning rate lowers final_loss relative to the baseline."},
