@@ -61,7 +61,8 @@ def quickstart(lab):
     nb = nbformat.read(str(notebook_path("00_quickstart.ipynb")), as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source = (f"study_dir = {STUDY!r}\ntemplate = {str(TOY_TEMPLATE)!r}\n"
-                   "topic = 'learning rate on a toy fit'\nllm = None")
+                   "topic = 'learning rate on a toy fit'\nllm = None\n"
+                   "sandbox = 'bubblewrap'\nsandbox_reason = ''")
     nbformat.write(nb, str(lab.root / "00_quickstart.ipynb"))
     return lab.root / "00_quickstart.ipynb"
 
