@@ -10,13 +10,15 @@ like any record and figure of the analysis. The offline engine writes no extra c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-import nbformat
 from pydantic import BaseModel, Field
 
 from aisci.llm.tasks import Task
 from aisci.execution import build
+
+if TYPE_CHECKING:  # only named in annotations: `aisci status` imports this module without loading nbformat
+    import nbformat
 
 ROLE = "model-analysis"
 

@@ -39,9 +39,9 @@ def template(cells: list[str]) -> dict:
         "time_budget_s": 30, "seeds": [0, 1, 2],
         "metrics": [{"name": "test_mse", "direction": "minimize", "description": "held-out mean squared error"},
                     {"name": "slope", "direction": "maximize", "description": "the fitted slope"}],
-        "parameters": [{"name": "lr", "type": "float", "default": 0.1, "choices": [0.01, 0.3], "description": "step"},
-                       {"name": "steps", "type": "int", "default": 50, "choices": [20], "description": "steps"},
-                       {"name": "seed", "type": "int", "default": 0, "choices": [1, 2], "description": "seed"}],
+        "parameters": [{"name": "lr", "type": "float", "default": 0.1, "choices": [0.01, 0.1, 0.3], "description": "step"},
+                       {"name": "steps", "type": "int", "default": 50, "choices": [20, 50], "description": "steps"},
+                       {"name": "seed", "type": "int", "default": 0, "choices": [0, 1, 2], "description": "seed"}],
         "cells": [{"cell_type": "markdown", "source": "## Train and evaluate"},
                   *({"cell_type": "code", "source": c} for c in cells)],
     }

@@ -12,12 +12,14 @@ import ast
 import copy
 import difflib
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import nbformat
 from pydantic import BaseModel, Field
 
 from aisci.fsutil import sha256_of
+
+if TYPE_CHECKING:  # nbformat loads only where a plan is applied: `aisci status` plans phases without it
+    import nbformat
 
 Action = Literal["replace", "insert_after", "insert_before", "delete"]
 # aisci.record("name", ...) or aisci.record(name="name", ...): the names a notebook records literally
@@ -105,6 +107,8 @@ def apply_changes(nb: nbformat.NotebookNode, changes: list[CellChange], author: 
 
 
 def _new_cell(change: CellChange, author: str, taken: set) -> nbformat.NotebookNode:
+    import nbformat
+
     make = nbformat.v4.new_code_cell if change.cell_type == "code" else nbformat.v4.new_markdown_cell
     cell = make(change.source)
     digest = sha256_of([change.action, change.cell_id, change.source])
