@@ -123,7 +123,6 @@ def test_missing_openai_key(tmp_path, toy_template, capsys, monkeypatch):
 def test_missing_tex(tmp_path, toy_template, capsys, monkeypatch):
     monkeypatch.setattr("aisci.paper.compile.tex_available", lambda: False)
     monkeypatch.setattr("aisci.writeup.typesetting.tex_available", lambda: False)
-    monkeypatch.setattr("aisci.commands.paper.tex_available", lambda: False)
     study = init_study(tmp_path / "s", toy_template)
     assert main(["run", str(study), "--quiet"]) == 0  # the study completes, with the .tex and a clear note
     out = capsys.readouterr().out

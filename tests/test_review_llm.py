@@ -147,7 +147,7 @@ def test_review_bench_runs_a_model_reviewer_resumably(tmp_path, fake_llm, script
     assert "2 reviewed, 0 cached" in captured.err
     assert "bal acc" in captured.out and re.search(r"Overall>=6\s+2\s+0\s", captured.out)  # 2 papers, none missing
     assert scripted.tasks().count("review_paper") == 4 and scripted.tasks().count("review_meta") == 2
-    assert (out / "calls.sqlite").exists() and len(list(out.glob("*.json"))) == 2
+    assert (out / "calls.sqlite").exists() and len(list(out.glob("paper*.json"))) == 2
     sent = fake_llm.request_count
     assert main(argv) == 0
     assert "0 reviewed, 2 cached" in capsys.readouterr().err and fake_llm.request_count == sent

@@ -25,7 +25,9 @@ from aisci.search.compose import PERSON
 
 CONSUMES = (ExperimentSummary,)
 PRODUCES = (Analysis,)
-CONFIG = ()
+# the analysis notebook runs in the sandbox (its limits), over the ideas that passed the gates
+CONFIG = ("experiments.sandbox", "experiments.allow_network", "experiments.cpu_seconds", "experiments.memory_mb",
+          "experiments.max_processes", "gates.ideas", "gates.novelty", "ideation.select")
 
 
 class Observations(BaseModel):

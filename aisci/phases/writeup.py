@@ -35,7 +35,9 @@ __all__ = ["APPENDIX_MARK", "CONFIG", "CONSUMES", "DRAFT", "FIX", "METHOD", "PRO
 
 CONSUMES = (Ideas, ExperimentSummary, Analysis)
 PRODUCES = (Paper,)
-CONFIG = ("study.topic", "paper", "experiments.timeout_s")
+# the disclosure states the sandbox; the text counts the ideas that passed the gates
+CONFIG = ("study.topic", "paper", "experiments.timeout_s", "experiments.sandbox", "experiments.sandbox_reason",
+          "experiments.allow_network", "gates.ideas", "gates.novelty", "ideation.select")
 APPENDIX_MARK = Paper.APPENDIX_MARK  # reviewers read the paper above it
 
 
