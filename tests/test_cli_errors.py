@@ -121,8 +121,9 @@ def test_missing_openai_key(tmp_path, toy_template, capsys, monkeypatch):
 
 
 def test_missing_tex(tmp_path, toy_template, capsys, monkeypatch):
-    monkeypatch.setattr("aisci.paper.compile.tex_available", lambda: False)
+    # typesetting first: importing it binds compile's function, which must still be the real one then
     monkeypatch.setattr("aisci.writeup.typesetting.tex_available", lambda: False)
+    monkeypatch.setattr("aisci.paper.compile.tex_available", lambda: False)
     study = init_study(tmp_path / "s", toy_template)
     assert main(["run", str(study), "--quiet"]) == 0  # the study completes, with the .tex and a clear note
     out = capsys.readouterr().out
