@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
@@ -17,20 +16,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from aisci.phase_notebooks import path as notebook_path
 from tests.conftest import TOY_TEMPLATE
+from tests.lab_server import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.load_dependent]  # JupyterLab, chromium and a toy study: about two minutes
 
 STUDY = "quickstart-study"
-
-
-def wait_for(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show (other tabs stay in the DOM)
