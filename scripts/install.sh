@@ -47,9 +47,13 @@ python -m pip install -q jupyterlab playwright jupyter-repo2docker
 if command -v node >/dev/null 2>&1; then
   rm -rf extensions/jupyterlab-aisci/jupyterlab_aisci/labextension  # a development build is never shipped
   python -m pip install -q ./extensions/jupyterlab-aisci
-  jupyter labextension list 2>&1 | grep -q "jupyterlab-aisci.*enabled.*OK" \
+  # capture each listing before grep reads it: `grep -q` stops at the first match, the lister then dies of a
+  # broken pipe (exit 1) and pipefail would fail a good install
+  labextensions="$(jupyter labextension list 2>&1)"
+  server_extensions="$(jupyter server extension list 2>&1)"
+  grep -q "jupyterlab-aisci.*enabled.*OK" <<<"$labextensions" \
     || { echo "install.sh: jupyterlab-aisci is not enabled in JupyterLab" >&2; exit 1; }
-  jupyter server extension list 2>&1 | grep -q "jupyterlab_aisci.*enabled" \
+  grep -q "jupyterlab_aisci.*enabled" <<<"$server_extensions" \
     || { echo "install.sh: the jupyterlab_aisci server extension is not enabled" >&2; exit 1; }
 else
   echo "install.sh: no Node.js: skipping the JupyterLab extension (extensions/jupyterlab-aisci needs Node 20 to build)" >&2
