@@ -11,7 +11,7 @@ to its hooks); `Study.record_decision` and the job runner append their own event
 
 The log is bounded: past MAX_BYTES the file becomes `events.1.jsonl` (replacing the one before) and
 a new one starts, so a 60-node study, or a study run for months, keeps at most twice MAX_BYTES.
-Writers take a short lock on the file, so a run and a decision from the sidebar never interleave.
+Writers take a short lock (`events.lock`), so a run and a decision from the sidebar never interleave.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from aisci.hooks import Hooks, PhaseEvent
 
 EVENTS_FILE = "events.jsonl"
 ROTATED_FILE = "events.1.jsonl"
+LOCK_FILE = "events.lock"
 MAX_BYTES = 256 * 1024
 MAX_TEXT = 400  # a message or an error is cut to this many characters: the run log has the rest
 TAIL_BYTES = 8192  # enough to hold the last event of the file
@@ -41,27 +42,24 @@ def append(state_dir: Path, kind: str, **fields: Any) -> dict:
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / EVENTS_FILE
-    while True:
-        with open(path, "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                if not _same_file(handle, path):  # another writer rotated it while this one waited
-                    continue
+    with open(state_dir / LOCK_FILE, "a") as lock:  # a file of its own: the log itself is renamed away
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(path, "a+b") as handle:
                 last = _last_seq(handle) or _last_seq_of(state_dir / ROTATED_FILE)
                 event = {"seq": last + 1, "at": now_iso(), "kind": kind, **fields}
                 line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode("utf-8")
-                if handle.tell() + len(line) > MAX_BYTES and handle.tell() > 0:
-                    # the new file is made whole before the old one moves: readers never see neither
-                    fresh = state_dir / f".{EVENTS_FILE}.new"
-                    fresh.write_bytes(line)
-                    os.replace(path, state_dir / ROTATED_FILE)
-                    os.replace(fresh, path)
-                else:
+                rotate = handle.tell() > 0 and handle.tell() + len(line) > MAX_BYTES
+                if not rotate:
                     handle.write(line)
-                    handle.flush()
-                return event
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+            if rotate:  # the new file is whole before it takes the name: a reader finds one or the other
+                fresh = state_dir / f".{EVENTS_FILE}.new"
+                fresh.write_bytes(line)
+                os.replace(path, state_dir / ROTATED_FILE)
+                os.replace(fresh, path)
+            return event
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def since(state_dir: Path, seq: int = 0, limit: int = 500) -> list[dict]:
@@ -86,13 +84,6 @@ def stamp(state_dir: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_size, stat.st_mtime_ns
-
-
-def _same_file(handle, path: Path) -> bool:
-    try:
-        return os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
-    except OSError:
-        return False
 
 
 def _read(path: Path) -> list[dict]:
