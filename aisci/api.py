@@ -133,6 +133,30 @@ def list_studies(root: str | Path = ".") -> list[dict]:
     return [studies.card(path, root) for path in studies.find(root)]
 
 
+def event_sources(root: str | Path = ".") -> dict[str, Path]:
+    """Every study under `root` (its path relative to root) -> the folder of its event log."""
+    from aisci import studies
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise StudyError(f"{root}: no such folder")
+    return {os.path.relpath(path, root): path / ".aisci" for path in studies.find(root)}
+
+
+def study_events(root: str | Path, cursor: dict[str, int] | None = None,
+                 sources: dict[str, Path] | None = None) -> dict:
+    """What happened in the studies under `root` (or in `sources`, from event_sources) since `cursor`
+    (study -> the last seq seen): the events (aisci.events) and the cursor to ask with next. Without
+    a cursor: none, and the cursor of now."""
+    from aisci import events
+
+    sources = event_sources(root) if sources is None else sources
+    if cursor is None:
+        return {"events": [], "cursor": {name: events.last_seq(folder) for name, folder in sources.items()}}
+    found, after = events.collect(sources, cursor)
+    return {"events": found, "cursor": after}
+
+
 def study_card(study_dir: str | Path, root: str | Path | None = None) -> dict:
     """One study's phases, cost, best node, paper, review and run (as `list_studies` shows it)."""
     from aisci import studies

@@ -175,3 +175,21 @@ def run_span(state_dir: Path, phases: list[str]) -> Iterator[None]:
         raise
     finally:
         append(state_dir, "run_end", outcome=outcome)
+
+
+# --- following several studies (the JupyterLab sidebar) -------------------------------------------
+def collect(sources: dict[str, Path], cursor: dict[str, int], limit: int = 200) -> tuple[list[dict], dict[str, int]]:
+    """The events of each study (name -> its .aisci folder) after the seq `cursor` holds for it, each
+    tagged with `study`, and the cursor that follows them. A study the cursor does not know yet gives
+    its last `limit` events; one whose log started over (a cursor past its end) gives it from the
+    start."""
+    found, after = [], {}
+    for name, state_dir in sources.items():
+        newest = last_seq(state_dir)
+        seen = cursor.get(name, -1)
+        if seen < 0 or seen > newest:
+            seen = 0
+        if newest > seen:
+            found += [{**event, "study": name} for event in since(state_dir, seen, limit)]
+        after[name] = newest
+    return found, after
