@@ -77,7 +77,7 @@ def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = No
     """Run (or resume) the study up to `until` (default: every phase). A phase whose inputs
     did not change is skipped. `hooks` are told what happens (aisci.hooks); `on_phase(name)`
     is a shorthand for a callback after each phase, run or skipped (e.g. to refresh a cost
-    meter). `progress` shows the terminal progress bars (default: unless AISCI_NO_PROGRESS is
+    meter). `progress` shows the study-level progress view (default: unless AISCI_NO_PROGRESS is
     set). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
     study = Study.open(Path(study_dir))
     if until is not None:
@@ -86,9 +86,9 @@ def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = No
         progress = not os.environ.get("AISCI_NO_PROGRESS")
     subscribers = Hooks()
     if progress:
-        from aisci.progress import ProgressBars
+        from aisci.progress import view
 
-        subscribers.extend(ProgressBars().hooks())
+        subscribers.extend(view(study))
     subscribers.extend(hooks)
     if on_phase is not None:
         subscribers.subscribe(on_phase_end=lambda event: on_phase(event.phase))

@@ -136,11 +136,11 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
     """Run the phases in order, skipping those that are up to date. `redo` names phases to
     run again anyway (after an aisci upgrade, say); what follows a redone phase reruns when
     the redone phase's outputs changed. A gate that stops the run raises GateStop after
-    telling `hooks.on_gate`. `progress` adds the terminal progress bars to the hooks."""
+    telling `hooks.on_gate`. `progress` adds the study-level progress view (aisci.progress) to the hooks."""
     if progress:
-        from aisci.progress import ProgressBars
+        from aisci.progress import view
 
-        hooks = ProgressBars().hooks().extend(hooks)
+        hooks = view(study).extend(hooks)
     redo = {check_phase(name) for name in redo}
     names = phases_through(until)
     report = RunReport()

@@ -248,10 +248,15 @@ def paper(study: Study) -> dict | None:
     checks = read_json(study.path("paper", "checks.json"))
     if not checks:
         return None
+    from aisci.paper.sections import sections_digest
+
     pdf = checks.get("pdf")  # paper/paper.pdf, or paper/paper-draft.pdf while problems are open
     pdf = pdf if pdf and (study.root / pdf).exists() else None
+    built_from = checks.get("sections_digest")
+    # whether that PDF was built from the sections as they are now (a person may have edited one since)
+    current = not built_from or built_from == sections_digest(study.path("paper", "sections"))
     return {"pdf": pdf, "final": bool(pdf) and pdf.endswith("/paper.pdf"), "open_problems": checks.get("open", 0),
-            "tex": "paper/main.tex", "state": pdf_state(study)}
+            "tex": "paper/main.tex", "state": pdf_state(study), "current": current}
 
 
 def review(study: Study) -> dict | None:
