@@ -100,6 +100,12 @@ def phase_states(study: Study, job: dict | None = None) -> list[dict]:
     return _with_run(facts["phases"], facts["waiting"], job if job is not None else jobs.job(study))
 
 
+def planned_states(root: Path) -> dict[str, str]:
+    """Each phase's state by the runner's up-to-date test alone (done, out of date, not run), kept
+    while the study's files are unchanged: what the notebook panels mark themselves by."""
+    return {row["name"]: row["state"] for row in _facts(Path(root).resolve())["phases"]}
+
+
 def _with_run(planned: list[dict], waiting: list[str], job: dict) -> list[dict]:
     """The first phase not done is the one running, waiting at a gate, or failed in the last run."""
     rows = [dict(row) for row in planned]

@@ -18,6 +18,7 @@ from aisci.writeup.publishing import pdf_state
 class PaperPanel(Panel):
     gate = "paper"
     title = "Paper — each section with its checker findings; edit, regenerate or lock it"
+    phases = ("writeup",)
 
     def __init__(self, study):
         self.editing: set[str] = set()
