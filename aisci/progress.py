@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from aisci.constants import PHASE_NAMES
 from aisci.fsutil import read_json
@@ -106,7 +107,8 @@ class StudyProgress:
             return None
         from aisci.executors import node_slots
 
-        left = remaining_nodes(self.study)
+        search = self.study.config.search
+        left = remaining_nodes(self.study.path("experiments"), search.max_nodes, search.num_seeds)
         workers = node_slots(self.study.config.experiments)
         seconds = None if self.baseline_s is None else round(self.baseline_s * left / workers, 1)
         return {"nodes_left": left, "workers": workers, "baseline_s": self.baseline_s, "seconds": seconds}
@@ -134,25 +136,23 @@ class StudyProgress:
         return lines
 
 
-def remaining_nodes(study) -> int:
-    """Experiment nodes still to run: those planned and not finished, and for each idea the room its
-    search has left under [search] max_nodes (replicas of the best node included when num_seeds > 1)."""
-    search = study.config.search
+def remaining_nodes(experiments: Path, max_nodes: int | None = None, num_seeds: int = 0) -> int:
+    """Experiment nodes still to run under `experiments/`: those planned and not finished, and, given
+    [search] max_nodes, for each idea the room its search has left (replicas of the best node
+    included when num_seeds > 1)."""
     by_idea: dict[str, list[dict]] = {}
-    for path in study.path("experiments").glob("*/*/node.json"):
+    for path in Path(experiments).glob("*/*/node.json"):
         node = read_json(path, default=None)
-        if isinstance(node, dict) and node.get("idea"):
-            by_idea.setdefault(node["idea"], []).append(node)
+        if isinstance(node, dict) and node.get("id"):
+            by_idea.setdefault(node.get("idea") or node["id"].split("/")[0], []).append(node)
     left = 0
     for idea, nodes in by_idea.items():
-        planned = sum(1 for n in nodes if n.get("status") == "running")
-        if idea == "baseline":
-            left += planned
+        left += sum(1 for n in nodes if n.get("status") == "running")
+        if idea == "baseline" or max_nodes is None:
             continue
         searched = [n for n in nodes if n.get("kind") not in ("human", "replica") and not n.get("follows_human")]
         replicas = sum(1 for n in nodes if n.get("kind") == "replica")
-        room = max(0, search.max_nodes - len(searched)) + (max(0, search.num_seeds - replicas) if search.num_seeds > 1 else 0)
-        left += planned + room
+        left += max(0, max_nodes - len(searched)) + (max(0, num_seeds - replicas) if num_seeds > 1 else 0)
     return left
 
 

@@ -17,6 +17,13 @@ from tests.study_helpers import init_study
 pytestmark = pytest.mark.slow  # one toy study, then a rerun of its later phases
 
 
+def find(widget, css_class: str) -> list:
+    found = [widget] if css_class in getattr(widget, "_dom_classes", ()) else []
+    for child in getattr(widget, "children", ()):
+        found += find(child, css_class)
+    return found
+
+
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> Study:
     from tests.conftest import TOY_TEMPLATE
@@ -31,6 +38,11 @@ def test_a_decision_elsewhere_marks_what_it_makes_out_of_date_and_a_rerun_clears
               "paper": PaperPanel(study.root), "review": ReviewPanel(study.root)}
     FOLLOWER.check()
     assert all(p.stale.value == "" for p in panels.values())  # a finished study: all current
+    pdf = studies.paper(study)
+    if pdf["pdf"]:  # the paper panel opens the PDF that matches the sections: final or draft
+        link = str(find(panels["paper"], "aisci-pdf-link")[0].outputs)
+        expected = "paper.pdf) (the final paper)" if pdf["final"] else "paper-draft.pdf) (the DRAFT:"
+        assert expected in link, link
 
     nodes = [n for n in studies.tree(study)["nodes"] if n["status"] == "done"]
     other = next(n["id"] for n in nodes if n["id"] != studies.tree(study)["best"])

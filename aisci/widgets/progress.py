@@ -1,7 +1,7 @@
 """The study-level progress view in a notebook (aisci.progress.StudyProgress drawn as a widget):
-the six phases as a stepper, the node running with its clock, the time estimate from the baseline,
-and the run's messages below. `api.run` shows it in a notebook; a run stepped through the phase
-notebooks shows the same six phases in each."""
+the six phases as a stepper, the node running with its clock, the time estimate from the baseline.
+The run's messages stay printed below it (cell output a saved notebook keeps). `api.run` shows it in
+a notebook; a run stepped through the phase notebooks shows the same six phases in each."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from aisci.widgets.data import open_study
 COLOURS = {"done": "#1a7f37", "running": "#0969da", "waiting": "#9a6700", "failed": "#cf222e", "not run": "#8c959f"}
 LABELS = {"ideation": "Ideas", "novelty": "Novelty", "experiments": "Experiments", "analysis": "Analysis",
           "writeup": "Paper", "review": "Review"}
-MAX_MESSAGES = 8  # the latest messages shown; the run log keeps them all
 
 
 class ProgressPanel(widgets.VBox):
@@ -28,16 +27,14 @@ class ProgressPanel(widgets.VBox):
         self.study = open_study(study)
         self.progress = StudyProgress(self.study, on_change=self.refresh)
         self.view = widgets.HTML()
-        self.lines_shown = widgets.HTML()
-        self.messages: list[str] = []
-        self.children = [self.view, self.lines_shown]
+        self.children = [self.view]
         self.add_class("aisci-progress-view")
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.refresh()
 
     def hooks(self) -> Hooks:
-        return self.progress.hooks().subscribe(on_message=self.message)
+        return self.progress.hooks()
 
     def show(self) -> Hooks:
         """Display the view below the running cell and return the hooks that feed it."""
@@ -45,11 +42,6 @@ class ProgressPanel(widgets.VBox):
 
         display(self)
         return self.hooks()
-
-    def message(self, text: str) -> None:
-        self.messages = (self.messages + [text])[-MAX_MESSAGES:]
-        self.lines_shown.value = ('<pre class="aisci-progress-messages" style="margin:2px 0;font-size:85%">'
-                          + "\n".join(esc(m) for m in self.messages) + "</pre>")
 
     def refresh(self, _progress: StudyProgress | None = None) -> None:
         progress = self.progress

@@ -67,6 +67,8 @@ export interface IStudy {
     node_started_at: string | null;
     queued: number;
     baseline_s: number | null;
+    nodes_left: number | null;
+    workers: number;
     estimate_s: number | null;
   } | null;
 }

@@ -120,6 +120,11 @@ export class StudiesSidebar extends Widget {
     const changed = new Set<string>();
     for (const event of events) {
       changed.add(event.study);
+      const last = this.lastEvent.get(event.study);
+      this.lastEvent.set(event.study, event);
+      if (event.kind === 'job_end' && last?.kind === 'run_end' && last.outcome === event.outcome) {
+        continue; // the job's end repeats its run's
+      }
       const lines = this.live.get(event.study) ?? [];
       lines.push(describe(event));
       this.live.set(event.study, lines.slice(-LIVE_LINES));
@@ -389,7 +394,10 @@ export class StudiesSidebar extends Widget {
         const phase = progress.phase ? PHASE_LABELS[progress.phase] : 'starting';
         lines.push(`Running ${phase} (phase ${Math.min(progress.phases_done + 1, progress.phases)} of ${progress.phases})`);
         if (progress.estimate_s !== null && progress.baseline_s !== null) {
-          lines.push(`about ${Math.round(progress.estimate_s)} s of experiments left (the baseline took ${Math.round(progress.baseline_s)} s per node)`);
+          const workers = `${progress.workers} worker${progress.workers === 1 ? '' : 's'}`;
+          lines.push(`about ${progress.nodes_left} nodes left, ~${formatDuration(progress.estimate_s)} (the baseline took ${Math.round(progress.baseline_s)} s per node; ${workers})`);
+        } else if (progress.nodes_left) {
+          lines.push(`about ${progress.nodes_left} nodes left (a time once the baseline has run)`);
         }
       } else {
         lines.push('Running');
@@ -518,6 +526,7 @@ export class StudiesSidebar extends Widget {
   private ticker = 0;
   private following = false;
   private live = new Map<string, string[]>();
+  private lastEvent = new Map<string, IEvent>();
   private busy = false;
   private followLog = true;
   private _studies: IStudy[] = [];
@@ -574,4 +583,14 @@ export function describe(event: IEvent): string {
       text = event.kind;
   }
   return `${time} ${text}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) {
+    return `${Math.round(seconds)} s`;
+  }
+  if (seconds < 5400) {
+    return `${Math.round(seconds / 60)} min`;
+  }
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
