@@ -18,6 +18,7 @@ import ipywidgets as widgets
 
 from aisci.study import Study
 from aisci.widgets.data import open_study
+from aisci.widgets.live import FOLLOWER
 
 CSS = """<style>
 .aisci-card { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 10px; margin: 4px 0; }
@@ -67,7 +68,7 @@ class Panel(widgets.VBox):
     phases: tuple[str, ...] = ()
     refreshing_events = REFRESHING_EVENTS
 
-    def __init__(self, study: Study | str | Path, live: bool = True):
+    def __init__(self, study: Study | str | Path):
         super().__init__()
         self.study = open_study(study)
         self.message = widgets.HTML()
@@ -76,10 +77,7 @@ class Panel(widgets.VBox):
         self.add_class("aisci-panel")
         self.add_class(f"aisci-{self.gate}-panel")
         self.refresh()
-        if live:
-            from aisci.widgets.live import FOLLOWER
-
-            FOLLOWER.follow(self)
+        FOLLOWER.follow(self)
 
     # --- following the study ------------------------------------------------------------------------
     def out_of_date(self) -> str | None:
