@@ -86,7 +86,7 @@ def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = No
         progress = not os.environ.get("AISCI_NO_PROGRESS")
     subscribers = Hooks()
     if progress:
-        from aisci.progress import view
+        from aisci.progress_views import view
 
         subscribers.extend(view(study))
     subscribers.extend(hooks)

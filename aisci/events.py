@@ -21,6 +21,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,6 @@ TAIL_BYTES = 8192  # enough to hold the last event of the file
 
 def append(state_dir: Path, kind: str, **fields: Any) -> dict:
     """Append one event (numbered after the last one) and return it."""
-    from aisci.study import now_iso  # aisci.study records its decisions here: imported late, no cycle
-
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / EVENTS_FILE
@@ -47,7 +46,7 @@ def append(state_dir: Path, kind: str, **fields: Any) -> dict:
         try:
             with open(path, "a+b") as handle:
                 last = _last_seq(handle) or _last_seq_of(state_dir / ROTATED_FILE)
-                event = {"seq": last + 1, "at": now_iso(), "kind": kind, **fields}
+                event = {"seq": last + 1, "at": _now(), "kind": kind, **fields}
                 line = (json.dumps(event, sort_keys=True, default=str) + "\n").encode("utf-8")
                 rotate = handle.tell() > 0 and handle.tell() + len(line) > MAX_BYTES
                 if not rotate:
@@ -60,6 +59,11 @@ def append(state_dir: Path, kind: str, **fields: Any) -> dict:
             return event
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _now() -> str:
+    """The time as aisci.study writes it (that module records its decisions here: no import of it)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def since(state_dir: Path, seq: int = 0, limit: int = 500) -> list[dict]:

@@ -7,7 +7,7 @@ kind, for how long) and a time estimate for the nodes left, from the baseline's 
 
 `StudyProgress` holds that state; a renderer shows it: in a terminal `TerminalProgress` (one line
 redrawn in place, or a line per change when the output is not a terminal), in a notebook
-`aisci.widgets.progress.ProgressPanel`. `view(study)` picks the one that fits. A run stepped
+`aisci.widgets.progress.ProgressPanel`. `aisci.progress_views.view(study)` picks the one that fits. A run stepped
 through the phase notebooks shows the same six phases each time, never a count that restarts.
 """
 
@@ -227,17 +227,3 @@ class TerminalProgress:
             if not self.progress.running or self.progress.ended:
                 return
             self.draw()
-
-
-def view(study) -> Hooks:
-    """The progress view that fits where the run is: a widget in a notebook, else the terminal."""
-    if _in_notebook():
-        from aisci.widgets.progress import ProgressPanel
-
-        return ProgressPanel(study).show()
-    return TerminalProgress(study).hooks()
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return bool(shell) and type(shell).__name__ == "ZMQInteractiveShell"

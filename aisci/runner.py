@@ -138,7 +138,7 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
     the redone phase's outputs changed. A gate that stops the run raises GateStop after
     telling `hooks.on_gate`. `progress` adds the study-level progress view (aisci.progress) to the hooks."""
     if progress:
-        from aisci.progress import view
+        from aisci.progress_views import view
 
         hooks = view(study).extend(hooks)
     redo = {check_phase(name) for name in redo}

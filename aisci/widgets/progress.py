@@ -5,6 +5,7 @@ a notebook; a run stepped through the phase notebooks shows the same six phases 
 
 from __future__ import annotations
 
+import html
 import threading
 from pathlib import Path
 
@@ -13,8 +14,6 @@ import ipywidgets as widgets
 from aisci.hooks import Hooks
 from aisci.progress import TICK_S, StudyProgress
 from aisci.study import Study
-from aisci.widgets.base import esc
-from aisci.widgets.data import open_study
 
 COLOURS = {"done": "#1a7f37", "running": "#0969da", "waiting": "#9a6700", "failed": "#cf222e", "not run": "#8c959f"}
 LABELS = {"ideation": "Ideas", "novelty": "Novelty", "experiments": "Experiments", "analysis": "Analysis",
@@ -24,7 +23,7 @@ LABELS = {"ideation": "Ideas", "novelty": "Novelty", "experiments": "Experiments
 class ProgressPanel(widgets.VBox):
     def __init__(self, study: Study | str | Path):
         super().__init__()
-        self.study = open_study(study)
+        self.study = study if isinstance(study, Study) else Study.open(Path(study))
         self.progress = StudyProgress(self.study, on_change=self.refresh)
         self.view = widgets.HTML()
         self.children = [self.view]
@@ -46,13 +45,13 @@ class ProgressPanel(widgets.VBox):
     def refresh(self, _progress: StudyProgress | None = None) -> None:
         progress = self.progress
         steps = "".join(
-            f'<span class="aisci-step" data-phase="{name}" data-state="{esc(state)}" title="{esc(state)}" '
+            f'<span class="aisci-step" data-phase="{name}" data-state="{html.escape(state)}" title="{html.escape(state)}" '
             f'style="display:inline-block;padding:1px 8px;margin:0 2px;border-radius:10px;color:white;'
-            f'background:{COLOURS[state]}">{esc(LABELS[name])} · {esc(state)}</span>'
+            f'background:{COLOURS[state]}">{html.escape(LABELS[name])} · {html.escape(state)}</span>'
             for name, state in progress.phases.items())
         details = progress.lines()[1:]
         self.view.value = (f'<div class="aisci-progress-steps">{steps}</div>'
-                           + "".join(f'<div class="aisci-progress-detail">{esc(line)}</div>' for line in details))
+                           + "".join(f'<div class="aisci-progress-detail">{html.escape(line)}</div>' for line in details))
         self._tick_while_a_node_runs()
 
     def _tick_while_a_node_runs(self) -> None:
