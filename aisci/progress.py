@@ -195,8 +195,7 @@ class TerminalProgress:
                 self._erase()
                 self.stream.write("\n".join(lines) + "\n")
                 self.drawn = lines
-            elif lines != self.drawn and [line.split(" for ")[0] for line in lines] != [
-                    line.split(" for ")[0] for line in self.drawn]:  # a clock alone is no change in a log
+            elif lines != self.drawn:  # a log: the lines again when a hook changed them
                 self.stream.write("\n".join(lines) + "\n")
                 self.drawn = lines
             self.stream.flush()
