@@ -35,12 +35,12 @@ from aisci.llm.store import CallStore
 from aisci.llm.tasks import PROMPTS_DIR, Task
 from aisci.review.form import MetaReview, ReviewForm
 from aisci.review.instructions import few_shot_text, load_examples, persona_text
+from aisci.review.reviewer import DEFAULT_STORE
 from aisci.review.meta import SUB_SCORES, apply_findings, decide_by_rule, ensemble_form, meta_review
 
 if TYPE_CHECKING:  # pandas loads only when a fitted rule is used
     from aisci.review.rules import LogisticRule
 
-DEFAULT_STORE = "aisci-review-calls.sqlite"
 DETERMINISTIC_AUTHOR = "aisci (deterministic meta-review, no area-chair model)"
 
 
