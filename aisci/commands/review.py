@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
+from aisci.constants import REVIEW_CALL_STORE as DEFAULT_STORE
 from aisci.errors import AisciError
 from aisci.review.personas import PERSONAS
-from aisci.review.reviewer import DEFAULT_STORE, reviewer_names
+from aisci.review.reviewer import reviewer_names
 
 # the reviewers load when a review is asked for, not when the parser is built (`aisci --help`)
 if TYPE_CHECKING:

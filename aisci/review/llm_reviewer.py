@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aisci.config import BudgetSection, LLMSection, ReviewSection
+from aisci.constants import REVIEW_CALL_STORE as DEFAULT_STORE
 from aisci.errors import AisciError
 from aisci.fsutil import sha256_of
 from aisci.llm import LLM
@@ -35,7 +36,6 @@ from aisci.llm.store import CallStore
 from aisci.llm.tasks import PROMPTS_DIR, Task
 from aisci.review.form import MetaReview, ReviewForm
 from aisci.review.instructions import few_shot_text, load_examples, persona_text
-from aisci.review.reviewer import DEFAULT_STORE
 from aisci.review.meta import SUB_SCORES, apply_findings, decide_by_rule, ensemble_form, meta_review
 
 if TYPE_CHECKING:  # pandas loads only when a fitted rule is used

@@ -23,9 +23,6 @@ if TYPE_CHECKING:  # the registry loads no pydantic model: `aisci review --help`
     from aisci.review.form import ReviewForm
 
 
-DEFAULT_STORE = "aisci-review-calls.sqlite"  # a model reviewer's call store outside a study
-
-
 class UnknownReviewer(AisciError):
     """No reviewer is registered under the requested name."""
 
