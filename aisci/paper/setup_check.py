@@ -176,9 +176,9 @@ def _architectures(text: str, sentence: str, code: CodeFacts) -> list[Mismatch]:
     out = []
     for name, entry in vocabulary()["architectures"].items():
         hits = [m for pattern in entry["text"] for m in _claims(pattern, text)]
-        if hits and not _evidence(entry, code):
-            out.append(Mismatch(hits[0].group(0), sentence, f"says the model is a {name} ({hits[0].group(0)!r}), but "
-                                                            f"no finished run's code builds one ({_shown(entry)})"))
+        if hits and not evidence(entry, code):
+            out.append(Mismatch(hits[0].group(0), sentence, f"describes the model as {hits[0].group(0)!r}, but no "
+                                                            f"finished run's code builds a {name} ({_shown(entry)})"))
     return out
 
 
@@ -188,13 +188,14 @@ def _techniques(text: str, sentence: str, code: CodeFacts) -> list[Mismatch]:
     out = []
     for name, entry in vocabulary()["techniques"].items():
         hits = [m for pattern in entry["text"] for m in pattern.finditer(text)]
-        if hits and not _evidence(entry, code):
+        if hits and not evidence(entry, code):
             out.append(Mismatch(hits[0].group(0), sentence, f"says the study uses {name} ({hits[0].group(0)!r}), but "
                                                             f"no finished run's code applies it ({_shown(entry)})"))
     return out
 
 
-def _evidence(entry: dict, code: CodeFacts) -> bool:
+def evidence(entry: dict, code: CodeFacts) -> bool:
+    """Whether the code shows one of a vocabulary entry's calls, keywords or names."""
     return bool(set(entry["calls"]) & code.calls or set(entry.get("keywords", ())) & code.keywords
                 or any(p.fullmatch(n) for p in entry["names"] for n in code.names))
 
