@@ -125,3 +125,22 @@ def test_the_vocabulary_table_compiles_and_names_evidence_for_every_entry():
     for group in table.values():
         for name, entry in group.items():
             assert entry["text"] and (entry["calls"] or entry.get("keywords") or entry["names"]), name
+
+
+def test_templates_validate_holds_the_templates_own_account_against_its_code(tmp_path, capsys):
+    import shutil
+
+    from aisci.cli import main
+
+    for shipped in ("grokking", "2d_diffusion", str(NOTEBOOKS["mlp_regression"].parent)):
+        assert main(["templates", "validate", shipped]) == 0
+        assert "warning" not in capsys.readouterr().out  # the shipped descriptions are true of their code
+    root = shutil.copytree(NOTEBOOKS["toy"].parent, tmp_path / "toy")
+    manifest = root / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace(
+        "a fast, dependency-free template for tests.", "we train with Adam, dropout and a batch size of 64."))
+    assert main(["templates", "validate", str(root)]) == 0  # still usable: a warning, not a problem
+    out = capsys.readouterr().out
+    assert "the template's description says the model is trained with Adam" in out
+    assert "says the study uses dropout" in out and "states a batch size of 64" in out
+    assert out.strip().endswith("valid, with 3 warning(s)")

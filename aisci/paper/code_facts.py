@@ -175,6 +175,14 @@ def from_study(root: Path, summary: dict) -> CodeFacts:
     return facts
 
 
+def from_template(template) -> CodeFacts:
+    """The baseline's code as it runs at the default parameters (what the template's description
+    describes)."""
+    defaults = {name: p.default for name, p in template.manifest.parameters.items()}
+    facts = CodeFacts(runs=1, parameters={name: {_hashable(v)} for name, v in defaults.items()})
+    return read_code([c.source for c in template.baseline().cells if c.cell_type == "code"], defaults, facts)
+
+
 def read_code(cells: list[str], params: dict, facts: CodeFacts) -> CodeFacts:
     trees = []
     for source in cells:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from aisci.literature.attribution import split_sentences
-from aisci.paper import setup_check
+from aisci.paper import code_facts, setup_check
 from aisci.paper.claims import _CLAIM_CUES, _hedged, _plain, item_sentences
 from aisci.paper.code_facts import CodeFacts
 from aisci.paper.setup_check import Mismatch
@@ -84,6 +84,16 @@ def mismatches(tex: str, code: CodeFacts, template_text: str = "", section: str 
             found += _sentence_mismatches(sentence, code)
         found += setup_check.mismatches(sentence, code, section)
     return found
+
+
+def template_mismatches(template) -> list[Mismatch]:
+    """The template author's own account of the method (aisci.writeup.facts.author_text), held once,
+    at `aisci templates validate`, against the baseline's code at the default parameters: a paper
+    quoting it is not checked again on every run."""
+    from aisci.writeup.facts import author_text
+
+    # written as plain text: a % in it is a percent, not a LaTeX comment
+    return mismatches(author_text(template).replace("%", "\\%"), code_facts.from_template(template), section="method")
 
 
 def _claims(pattern: re.Pattern, sentence: str):
@@ -145,9 +155,17 @@ def _sentence_mismatches(sentence: str, code: CodeFacts) -> list[Mismatch]:
     return out
 
 
+# "fits the training set within about 200 steps": an outcome counted in steps, not the training length
+_OUTCOME_AT = re.compile(r"\b(?:within|after|by|until|at|before|than|takes?|took|taking|needs?|needed|requires?|"
+                         r"required|reach\w*|first)\s+(?:about|around|roughly|approximately|nearly|almost|only|just|"
+                         r"some|~)?\s*\$?\s*~?\s*$", re.IGNORECASE)
+
+
 def _valued(sentence: str, pattern: re.Pattern, what: str, values: set) -> list[Mismatch]:
     out = []
     for m in _claims(pattern, sentence):
+        if pattern in (_STEPS, _EPOCHS) and _OUTCOME_AT.search(sentence[:m.start()]):
+            continue
         written = m.group(1)
         if values and not any(_rounds(_number(written), written, v) for v in values):
             out.append(Mismatch(m.group(0), sentence, f"states {what} {written}, but the runs used "
