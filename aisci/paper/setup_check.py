@@ -17,8 +17,8 @@ finished run counts, so a value any run used is right.
 
 Which sentences are read: in the method and experimental setup, a sentence about the study
 ("we", "our", "the model", "is trained", "is applied", ...); in the other sections, only one
-that speaks of the study in the first person or of "the model", so that background ("dropout
-is a standard regulariser", "transformers dominate language modelling") is not a claim. A term
+that speaks of the study in the first person ("we", "our", "this study"), so that background
+("dropout is a standard regulariser", "DDPM trains the model with a U-Net") is not a claim. A term
 after a negation or contrast ("without dropout", "unlike a transformer") is no claim, and a
 sentence that negates a technique anywhere ("dropout is not used", "we disable dropout") claims
 none.
@@ -45,6 +45,7 @@ _N = r"(?<![\w.])(\d+|" + "|".join(_WORDS) + r")(?!\w|\.\d|\s*(?:\*|×|·|x\b|ti
 _INT = r"(?<![\w.])(\d+)(?!\w|\.\d|\s*(?:\*|×|·|x\b|times\b|%))"
 _ITEMS = r"(?:examples|samples|points|data points|pairs|equations|images|sequences|instances|inputs|sentences)"
 
+_FIRST_PERSON = re.compile(r"\b(?:we|our|us|this (?:paper|study|work))\b", re.IGNORECASE)
 _OWN = re.compile(r"\b(?:we|our|us|this (?:paper|study|work))\b|\b(?:the|each|every) "
                   r"(?:model|network|denoiser|classifier|regressor|architecture|baseline)s?\b", re.IGNORECASE)
 _DESCRIBES = re.compile(r"\b(?:is|are|was|were) (?:trained|optimi[sz]ed|applied|used|added|employed|inserted|"
@@ -106,11 +107,15 @@ def mismatches(sentence: str, code: CodeFacts, section: str | None = None) -> li
     """What one plain-text sentence says about the model, the data or the techniques that the
     code contradicts. `section` None reads the sentence as the method section would."""
     in_setup = section is None or section in SETUP_SECTIONS
-    if not (_OWN.search(sentence) or (in_setup and (_CLAIM_CUES.search(sentence) or _DESCRIBES.search(sentence)))):
+    if in_setup:
+        about_study = _OWN.search(sentence) or _CLAIM_CUES.search(sentence) or _DESCRIBES.search(sentence)
+    else:  # the introduction or the discussion tells of others' models too: only "we" and "our" claim
+        about_study = _FIRST_PERSON.search(sentence)
+    if not about_study:
         return []
     text = _normalised(sentence)
     out: list[Mismatch] = []
-    if _OWN.search(sentence):  # an architecture is the study's only when the sentence says it is
+    if (_OWN if in_setup else _FIRST_PERSON).search(sentence):  # an architecture is the study's when it says so
         out += _architectures(text, sentence, code)
     # "a 2-layer transformer" counts blocks; "a 3-layer MLP" may count linear maps or hidden layers
     blocky = _TRANSFORMER.search(text) and not _MLP.search(text)
