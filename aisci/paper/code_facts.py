@@ -56,7 +56,7 @@ class CodeFacts:
     parameters: dict[str, set] = field(default_factory=dict)
     constants: dict[str, set] = field(default_factory=dict)
     records: dict[str, set] = field(default_factory=dict)
-    sizes: dict[str, set] = field(default_factory=dict)  # "width", "heads", "stack" -> values
+    sizes: dict[str, set] = field(default_factory=dict)  # "width", "heads", "blocks", "stack" -> values
     calls: set[str] = field(default_factory=set)
     keywords: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
@@ -74,7 +74,6 @@ class CodeFacts:
                 if any(n in name.lower() for n in needles):
                     found |= {v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)}
         return found
-
 
     def named(self, pattern: re.Pattern, tables: tuple = ("parameters", "constants", "records")) -> set:
         """Integer or float values of every parameter, constant or record whose name matches."""
@@ -147,9 +146,10 @@ _WIDTH_NAMES = _whole_name(r"d_?(?:model|hidden|ff)", "dim_feedforward", r"(?:n_
 _HEAD_NAMES = _whole_name(_COUNT + r"(?:attention_)?heads?", "heads", "nhead")
 _TRAIN_SIZE_NAMES = _whole_name(_COUNT + r"train(?:ing)?(?:_(?:examples|samples|points|size|set))?",
                                 r"train(?:ing)?_(?:size|examples|samples|points|set_size|count)")
-_SPLIT_SIZE_NAMES = _whole_name(_COUNT + _HELD_OUT + r"(?:_(?:examples|samples|points|size|set))?",
-                                _HELD_OUT + r"_(?:size|examples|samples|points|set_size|count)")
-_HELD_OUT_SIZE_NAMES = _whole_name(_SPLIT_SIZE_NAMES.pattern[4:-2], r"(?:n_|num_)?(?:eval_?)?(?:samples|points)",
+_SPLIT_SIZES = (_COUNT + _HELD_OUT + r"(?:_(?:examples|samples|points|size|set))?",
+                _HELD_OUT + r"_(?:size|examples|samples|points|set_size|count)")
+_SPLIT_SIZE_NAMES = _whole_name(*_SPLIT_SIZES)
+_HELD_OUT_SIZE_NAMES = _whole_name(*_SPLIT_SIZES, r"(?:n_|num_)?(?:eval_?)?(?:samples|points)",
                                    r"(?:eval|mmd|swd|metric)_(?:samples|points|size)")
 _SHARE = r"_?(?:fraction|frac|ratio|split|share|pct|percent)"
 _TRAIN_SHARE_NAMES = _whole_name(r"train(?:ing)?" + _SHARE)
