@@ -147,7 +147,8 @@ def model_and_data_cases(code) -> list[Case]:
                           "examples."))
     if code.held_out_sizes:
         found.append(Case("method_code", "a wrong held-out size", "experimental_setup",
-                          f"We evaluate on a held-out set of {_absent(code.held_out_sizes, (300, 700, 1500, 2500)):,}."))
+                          "We evaluate on a held-out set of "
+                          f"{_absent(code.held_out_sizes, (300, 700, 1500, 2500)):,}."))
     if code.train_fractions:
         share = next(p for p in (80, 90, 60, 75, 95) if all(abs(p / 100 - f) > 0.05 for f in code.train_fractions))
         found.append(Case("method_code", "a wrong split", "experimental_setup",
