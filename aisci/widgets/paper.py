@@ -95,11 +95,11 @@ class PaperPanel(Panel):
         failed = [f for f in counted if not f["ok"]]
         skipped = len(found) - len(counted)
         state = pdf_state(self.study) or "no PDF yet"
-        head = widgets.HTML(f"<p><b>PDF:</b> {esc(state)}</p>"
-                            f"<p>{len(counted) - len(failed)} of {len(counted)} checks pass"
-                            f"{f' ({skipped} skipped)' if skipped else ''}.{_findings_list(general)}</p>")
+        pdf = widgets.HTML(f"<p><b>PDF:</b> {esc(state)}</p>")
+        checks = widgets.HTML(f"<p>{len(counted) - len(failed)} of {len(counted)} checks pass"
+                              f"{f' ({skipped} skipped)' if skipped else ''}.{_findings_list(general)}</p>")
         build = button("Check and build the PDF", "aisci-build", self.check_and_build, style="primary")
-        head = widgets.VBox([head, self._pdf_link()])
+        head = widgets.VBox([pdf, self._pdf_link(), checks])
         authors = read_json(self.study.path("paper", "sections.json"), default={})
         locked = gates.locked_sections(self.study)
         return [head, build] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
