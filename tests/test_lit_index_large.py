@@ -44,7 +44,7 @@ def index(tmp_path, monkeypatch):
 
 def _full(idx: SearchIndex, query: str, limit: int) -> list[tuple[str, float]]:
     """What a search without a budget returns: BM25 of every term over every row."""
-    return [(ref.key, score) for ref, score in idx._ranked(" OR ".join(fts_terms(query)), limit)]
+    return [(ref.key, score) for ref, score in idx.search_exhaustive(query, limit)]
 
 
 def test_rare_and_title_rows_are_ranked_with_the_full_searchs_scores(index):

@@ -182,6 +182,12 @@ class SearchIndex:
             found += [(ref, score) for ref, score in recent if ref.key not in seen][: limit - len(found)]
         return found
 
+    def search_exhaustive(self, query: str, limit: int = 10) -> list[tuple[Reference, float]]:
+        """What `search` returns without a budget: BM25 of every term over every row that
+        matches. Slow in a large library; the benchmark and the tests compare with it."""
+        terms = fts_terms(query)
+        return self._ranked(" OR ".join(terms), limit) if terms and limit > 0 else []
+
     def _candidates(self, terms: list[str]) -> str | None:
         """The FTS5 expression matching at most about RANK_BUDGET rows worth ranking, and
         scoring them by every term: `(selectors) AND (other terms OR EVERY_ROW)`.
