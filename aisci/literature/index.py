@@ -166,8 +166,9 @@ class SearchIndex:
         rows, the rows ranked are those most likely to come first: the rows holding the
         query's rarest terms, then those holding a commoner term in the title or keywords
         (see _candidates). Each is scored by the BM25 of the whole query, as in a full
-        search. When they are fewer than `limit` (or every term is too common), the rest
-        come from the papers added most recently that hold any term, ranked among themselves.
+        search. When they are fewer than `limit` (or every term is in more than half the
+        rows, where BM25 gives it no weight), the rest come from the papers added most
+        recently that hold any term, ranked among themselves.
         """
         terms = fts_terms(query)
         if not terms or limit <= 0:
