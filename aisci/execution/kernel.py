@@ -3,7 +3,8 @@ directory. A kernel gets only the variables it needs to run (PATH, locale, threa
 PYTHONPATH, the ones a template declares) and never one whose name looks like a credential,
 so neither an API key nor a `DATABASE_URL=postgres://u:password@h/db` reaches it. With a
 `SandboxRun`, the kernel is started through the sandbox launcher and bubblewrap (see
-sandbox.py, bubblewrap.py) and talks to us over Unix sockets."""
+sandbox.py, bubblewrap.py) and talks to us over Unix sockets. The kernel itself is
+ipykernel's, started through kernel_app.py (which fixes a hang at its shutdown)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ PASSED_THROUGH = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CUDA_VISIBLE_
                   "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS", "OMP_WAIT_POLICY")
 PASSED_PREFIXES = ("LC_",)  # LC_ALL, LC_CTYPE ...
-LAUNCHER_MODULES = ("ipykernel_launcher", "ipykernel")
+LAUNCHER_MODULES = ("ipykernel_launcher", "ipykernel")  # `python -m ...` in the python3 kernelspec
 KERNEL_APP = Path(__file__).resolve().with_name("kernel_app.py")
 FIXED = {"MPLBACKEND": "Agg", "OMP_WAIT_POLICY": "PASSIVE", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"}
 
