@@ -6,8 +6,8 @@ with their models (Claude 3.5 Sonnet for the experiments, o1/GPT-4o for the writ
 Prompt tokens are the real prompts aisci sends (counted by the local server as characters/4);
 completion tokens are the scripted answers, which are much shorter than a real model's, so
 the completion side is a floor. The writeup is one call per section (each shown the sections
-written before it) plus the fix rounds; its calls are listed task by task. Costs use the prices printed with them (USD per million
-tokens, from aisci/data/prices.json).
+written before it) plus the fix rounds; its calls are listed task by task. Costs use the prices
+printed with them (USD per million tokens, from aisci/data/prices.json).
 
     PYTHONPATH=$PWD python bench/bench_study_cost.py [--study DIR]   # DIR: an existing study to read
 """
@@ -89,7 +89,8 @@ def main_cli() -> int:
               f"${sum(e['usd']['gpt-4o'] for e in table.values()):.4f}")
         print("the writeup, one call per section (then its fix rounds):")
         for row in writeup_tasks(study):
-            usd = row["prompt_tokens"] * ASSUMED["gpt-4o"][0] / 1e6 + row["completion_tokens"] * ASSUMED["gpt-4o"][1] / 1e6
+            p_in, p_out = ASSUMED["gpt-4o"]
+            usd = row["prompt_tokens"] * p_in / 1e6 + row["completion_tokens"] * p_out / 1e6
             print(f"  {row['task']:<28}{row['calls']:>4}{row['prompt_tokens']:>12}{row['completion_tokens']:>12}  "
                   f"${usd:.4f}")
         print(json.dumps(table, indent=1))

@@ -101,7 +101,8 @@ def answer(request: dict):
         assert METHOD_TEXT in prompt  # written from the method section
         return reply({"experimental_setup": "Every run uses the template's settings."})
     if drafted_section(task):  # one call per section
-        return reply({drafted_section(task): {"title": "Label smoothing and grokking", **SECTIONS}[drafted_section(task)]})
+        name = drafted_section(task)
+        return reply({name: {"title": "Label smoothing and grokking", **SECTIONS}[name]})
     if task == "writeup_fix":
         return reply({"text": prompt.split("---\n", 1)[1].split("\n---", 1)[0] if "---\n" in prompt else "Text."})
     raise AssertionError(f"unexpected task {task}")

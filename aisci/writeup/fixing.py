@@ -7,6 +7,8 @@ is not asked again. An invented citation key left after that is removed from ais
 
 from __future__ import annotations
 
+from typing import Callable
+
 from aisci import gates
 from aisci.literature.attribution import load_table
 from aisci.paper import citations, render, verify
@@ -65,7 +67,7 @@ def revise(ws: Workspace) -> None:
     apply_acceptances(ws)
 
 
-def fix_rounds(ws: Workspace, checked) -> list[verify.Finding]:
+def fix_rounds(ws: Workspace, checked: Callable[[], list[verify.Finding]]) -> list[verify.Finding]:
     """Check, let the model fix its own sections while they have rounds left, check again; the
     last findings."""
     ms = ws.manuscript
