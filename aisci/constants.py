@@ -16,6 +16,9 @@ def check_phase(name: str) -> str:
     return name
 
 
+# the call store of a model reviewer outside a study (`aisci review`, `aisci review-bench`)
+REVIEW_CALL_STORE = "aisci-review-calls.sqlite"
+
 # who wrote something (a cell, a section, a decision, an answer): the labels stored in files
 OFFLINE_ENGINE = "offline-engine"  # aisci's deterministic, model-free engine
 PERSON = "person"  # a person's edit in JupyterLab or a text editor

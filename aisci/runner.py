@@ -5,6 +5,8 @@ Each phase module declares what it reads and writes, next to its code:
     CONSUMES = (Ideas, NoveltyDecisions)     artifacts of earlier phases (aisci.artifacts)
     PRODUCES = (ExperimentSummary,)          the artifacts it writes: its outputs
     CONFIG = ("experiments", "search", ...)  the aisci.toml sections or dotted keys it reads
+    RUNS_WITH = ("experiments.workers", ...) keys among those that say how it runs, not what it
+                                             computes (optional): left out of the fingerprint
     def inputs(ctx): ...                     anything else it reads (gate decisions, edited files)
 
 A phase's fingerprint covers only those: its name, the aisci version, its config keys, the
@@ -69,9 +71,17 @@ def producer(artifact) -> str:
     return next(name for name, module in PHASES.items() if artifact in module.PRODUCES)
 
 
-def config_view(config, keys: Iterable[str]) -> dict:
-    """The values of the given sections or dotted keys of aisci.toml."""
+def config_view(config, keys: Iterable[str], leave_out: Iterable[str] = ()) -> dict:
+    """The values of the given sections or dotted keys of aisci.toml, without the dotted keys
+    of `leave_out`."""
     dumped = config.model_dump(mode="json")
+    for key in leave_out:
+        *parents, last = key.split(".")
+        table = dumped
+        for part in parents:
+            table = table.get(part) if isinstance(table, dict) else None
+        if isinstance(table, dict):
+            table.pop(last, None)
     view = {}
     for key in keys:
         value = dumped
@@ -86,7 +96,7 @@ def fingerprint(ctx: PhaseContext, name: str) -> str:
     spec = ctx.llm.spec_for(name)
     consumed = {path: file_digest(ctx.study.path(path)) for artifact in module.CONSUMES for path in artifact.FILES}
     return sha256_of({"phase": name, "aisci": __version__,
-                      "config": config_view(ctx.config, (*module.CONFIG, *LLM_KEYS)),
+                      "config": config_view(ctx.config, (*module.CONFIG, *LLM_KEYS), getattr(module, "RUNS_WITH", ())),
                       "model": {"provider": spec.provider, "model": spec.model, "base_url": spec.base_url},
                       "consumes": consumed, "inputs": module.inputs(ctx)})
 

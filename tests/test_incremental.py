@@ -152,6 +152,18 @@ def test_a_review_setting_reruns_the_review_only(study):
     assert (study / "reviews" / "meta-review.json").exists()
 
 
+def test_how_the_nodes_run_is_no_config_change(study):
+    """workers, executor, dask_scheduler and threads say how nodes run, not what they compute:
+    nothing reruns (had the experiments phase run, it would have tried the scheduler and failed)."""
+    set_config(study, "experiments", workers=2, threads=2, executor="dask", dask_scheduler="tcp://127.0.0.1:9")
+    ran, notebooks = rerun(study)
+    assert ran == [] and notebooks == []
+    # a node's time limit is what it may compute: the phase reruns (and runs no node again)
+    set_config(study, "experiments", executor="local", timeout_s=901)
+    report = run_study(Study.open(study), until="experiments", say=lambda _message: None)
+    assert report.ran == ["experiments"]
+
+
 def test_a_writeup_setting_reruns_writeup_and_what_its_changed_outputs_reach(study):
     set_config(study, "paper", author="A. Person")
     ran, _ = rerun(study)

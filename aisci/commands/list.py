@@ -3,8 +3,6 @@ what waits for a person, cost so far, the best node and the review's verdict."""
 
 from __future__ import annotations
 
-from aisci.api import list_studies
-
 SYMBOLS = {"done": "✓", "out of date": "~", "not run": "·", "running": "▶", "waiting": "?", "failed": "✗"}
 
 
@@ -15,6 +13,8 @@ def register(subparsers) -> None:
 
 
 def handle(args) -> int:
+    from aisci.api import list_studies
+
     cards = list_studies(args.folder)
     if not cards:
         print(f"no studies under {args.folder} (a study is a folder with an aisci.toml; create one with aisci init)")

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from aisci.config import ReviewSection
+from aisci.constants import REVIEW_CALL_STORE as DEFAULT_STORE
 from aisci.errors import AisciError
-from aisci.fsutil import atomic_write_json
-from aisci.review.form import ReviewForm
-from aisci.review.inputs import read_paper
-from aisci.review.instructions import PERSONAS
-from aisci.review.llm_reviewer import DEFAULT_STORE, LLMReviewer
-from aisci.review.offline import OfflineChecklistReviewer
-from aisci.review.reviewer import get_reviewer, review_with_evidence, reviewer_names
-from aisci.review.verified import from_study as verified_facts
-from aisci.review.verified import study_of
+from aisci.review.personas import PERSONAS
+from aisci.review.reviewer import reviewer_names
+
+# the reviewers load when a review is asked for, not when the parser is built (`aisci --help`)
+if TYPE_CHECKING:
+    from aisci.review.form import ReviewForm
 
 
 class ReviewOptionError(AisciError):
@@ -62,6 +58,10 @@ def add_model_reviewer_options(parser, threshold: bool = True) -> None:
 
 def model_reviewer_options(args, default_store: Path | None = None) -> tuple[dict, list[str]]:
     """(get_reviewer options, the model-reviewer flags the user gave) from the parsed flags."""
+    from pydantic import ValidationError
+
+    from aisci.config import ReviewSection
+
     given = {key: getattr(args, key, None) for key in ("num_reviews", "num_reflections", "persona", "temperature",
                                                        "accept_threshold") if getattr(args, key, None) is not None}
     if args.few_shot:
@@ -79,6 +79,9 @@ def model_reviewer_options(args, default_store: Path | None = None) -> tuple[dic
 
 def reviewer_from(name: str, args, default_store: Path | None = None):
     """The reviewer named by --llm/--run; a model-reviewer flag given to another reviewer is an error."""
+    from aisci.review.llm_reviewer import LLMReviewer
+    from aisci.review.reviewer import get_reviewer
+
     options, given = model_reviewer_options(args, default_store)
     reviewer = get_reviewer(name, **options)
     if given and not isinstance(reviewer, LLMReviewer):
@@ -108,6 +111,13 @@ def format_review(form: ReviewForm, source: str) -> str:
 
 
 def handle(args) -> int:
+    from aisci.fsutil import atomic_write_json
+    from aisci.review.inputs import read_paper
+    from aisci.review.offline import OfflineChecklistReviewer
+    from aisci.review.reviewer import review_with_evidence
+    from aisci.review.verified import from_study as verified_facts
+    from aisci.review.verified import study_of
+
     paper = read_paper(args.file)
     reviewer = reviewer_from(args.llm, args)
     study = study_of(paper.path)

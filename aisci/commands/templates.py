@@ -6,14 +6,6 @@ import tempfile
 from pathlib import Path
 
 from aisci.errors import TemplateError
-from aisci.manifest import (
-    available_templates,
-    baseline_run_problems,
-    load_template,
-    resolve_template,
-    template_problems,
-    template_warnings,
-)
 
 
 def register(subparsers) -> None:
@@ -31,12 +23,16 @@ def register(subparsers) -> None:
 
 
 def _list(args) -> int:
+    from aisci.manifest import available_templates
+
     for name in available_templates():
         print(name)
     return 0
 
 
 def _validate(args) -> int:
+    from aisci.manifest import baseline_run_problems, load_template, resolve_template, template_problems, template_warnings
+
     root = resolve_template(args.template)
     problems = template_problems(root)
     if not problems and args.run:

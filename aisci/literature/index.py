@@ -17,9 +17,17 @@ from aisci.literature.model import Reference, fields_json
 
 # Relative weights of the columns in BM25 (order = the FTS table's column order).
 COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "keywords": 5.0, "venue": 1.0, "authors": 2.0}
-SCHEMA_VERSION = "1"
+# Two more FTS columns, weighted 0, that pick the rows a query ranks without adding to their
+# score (see SearchIndex._candidates): `heading` repeats title and keywords, `every` holds
+# one token, EVERY_ROW, in every row.
+EVERY_ROW = "aisciallrows"
+_SELECTOR_COLUMNS = {"heading": "coalesce(title, '') || ' ' || coalesce(keywords, '')", "every": f"'{EVERY_ROW}'"}
+SCHEMA_VERSION = "2"
+RANK_BUDGET = 10_000  # rows a query's BM25 is computed over, at most (about a microsecond each)
 RECENT_ROWS = 4096  # rows a query of common words only is ranked among at first (see SearchIndex.search)
 _COLUMNS = "key, entry_type, fields, source, line"
+_FTS_COLUMNS = (*COLUMN_WEIGHTS, *_SELECTOR_COLUMNS)
+_BM25 = f"bm25(refs_fts, {', '.join(str(w) for w in COLUMN_WEIGHTS.values())}, {', '.join('0' for _ in _SELECTOR_COLUMNS)})"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);
@@ -31,25 +39,28 @@ CREATE TABLE IF NOT EXISTS refs (
     source TEXT,
     line INTEGER,
     title TEXT, abstract TEXT, keywords TEXT, venue TEXT, authors TEXT,
-    year INTEGER, doi TEXT, arxiv TEXT, norm_title TEXT, ids TEXT
+    year INTEGER, doi TEXT, arxiv TEXT, norm_title TEXT, ids TEXT,
+    {", ".join(f"{name} TEXT GENERATED ALWAYS AS ({value}) VIRTUAL" for name, value in _SELECTOR_COLUMNS.items())}
 );
 CREATE INDEX IF NOT EXISTS refs_title ON refs(norm_title);
 CREATE INDEX IF NOT EXISTS refs_doi ON refs(doi);
 CREATE INDEX IF NOT EXISTS refs_arxiv ON refs(arxiv);
 CREATE VIRTUAL TABLE IF NOT EXISTS refs_fts USING fts5(
-    {", ".join(COLUMN_WEIGHTS)},
+    {", ".join(_FTS_COLUMNS)},
     content='refs', content_rowid='id',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS refs_ai AFTER INSERT ON refs BEGIN
-    INSERT INTO refs_fts(rowid, {", ".join(COLUMN_WEIGHTS)})
-    VALUES (new.id, {", ".join("new." + c for c in COLUMN_WEIGHTS)});
+    INSERT INTO refs_fts(rowid, {", ".join(_FTS_COLUMNS)})
+    VALUES (new.id, {", ".join("new." + c for c in _FTS_COLUMNS)});
 END;
 CREATE TRIGGER IF NOT EXISTS refs_ad AFTER DELETE ON refs BEGIN
-    INSERT INTO refs_fts(refs_fts, rowid, {", ".join(COLUMN_WEIGHTS)})
-    VALUES ('delete', old.id, {", ".join("old." + c for c in COLUMN_WEIGHTS)});
+    INSERT INTO refs_fts(refs_fts, rowid, {", ".join(_FTS_COLUMNS)})
+    VALUES ('delete', old.id, {", ".join("old." + c for c in _FTS_COLUMNS)});
 END;
 """
+_DROP = ("DROP TRIGGER IF EXISTS refs_ai; DROP TRIGGER IF EXISTS refs_ad;"
+         " DROP TABLE IF EXISTS refs_fts; DROP TABLE IF EXISTS refs;")
 
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -88,6 +99,10 @@ class SearchIndex:
         self._counts: dict[str, int] = {}  # rows in the index, and rows holding each searched term
         try:
             self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA cache_size = -65536")  # 64 MiB: a large library's doclists stay in memory
+            if self._schema() not in (None, SCHEMA_VERSION):
+                # an index of an older aisci: it is a cache of library.bib, rebuilt from it on first use
+                self._db.executescript(_DROP + " DROP TABLE IF EXISTS meta;")
             self._db.executescript(_SCHEMA)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             self._db.commit()
@@ -96,6 +111,12 @@ class SearchIndex:
 
     def close(self) -> None:
         self._db.close()
+
+    def _schema(self) -> str | None:
+        if not self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return None
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        return row[0] if row else "1"  # the first schema did not always record itself
 
     # --- bookkeeping ----------------------------------------------------------------------
     def get_meta(self, name: str) -> str | None:
@@ -114,8 +135,7 @@ class SearchIndex:
         self._counts.clear()
         # Dropping and recreating is both faster than deleting row by row and immune to a
         # damaged FTS table (which an external-content 'delete' could not repair).
-        self._db.executescript("DROP TRIGGER IF EXISTS refs_ai; DROP TRIGGER IF EXISTS refs_ad;"
-                               " DROP TABLE IF EXISTS refs_fts; DROP TABLE IF EXISTS refs;" + _SCHEMA)
+        self._db.executescript(_DROP + _SCHEMA)
         with self._db:
             self._insert(references)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('bib_digest', ?)", (bib_digest or "",))
@@ -141,32 +161,62 @@ class SearchIndex:
     def search(self, query: str, limit: int = 10) -> list[tuple[Reference, float]]:
         """References best matching `query`, with a positive BM25 score (higher is better).
 
-        BM25 is computed for every row a query matches, so a word found in most of a large
-        library makes a search slow, and such a word weighs (next to) nothing: FTS5's BM25
-        clamps the idf of a word in more than half the rows to 1e-6. So the papers holding
-        the query's informative words are ranked first, by those words; when they are fewer
-        than `limit` (or the query has no informative word), the rest come from the papers
-        added most recently that hold the common words, ranked by BM25 among themselves.
+        BM25 costs about a microsecond for every row ranked, and a word found in much of a
+        large library matches tens of thousands. So in a library of more than RANK_BUDGET
+        rows, the rows ranked are those most likely to come first: the rows holding the
+        query's rarest terms, then those holding a commoner term in the title or keywords
+        (see _candidates). Each is scored by the BM25 of the whole query, as in a full
+        search. When they are fewer than `limit` (or every term is too common), the rest
+        come from the papers added most recently that hold any term, ranked among themselves.
         """
         terms = fts_terms(query)
         if not terms or limit <= 0:
             return []
-        informative = [term for term in terms if 2 * self._rows_with(term) <= self._row_count()]
-        if len(informative) == len(terms):
+        if self._row_count() <= RANK_BUDGET:
             return self._ranked(" OR ".join(terms), limit)
-        found = self._ranked(" OR ".join(informative), limit) if informative else []
+        match = self._candidates(terms)
+        found = self._ranked(match, limit) if match else []
         if len(found) < limit:
             seen = {ref.key for ref, _ in found}
             recent = self._ranked_recent(" OR ".join(terms), limit + len(found))
             found += [(ref, score) for ref, score in recent if ref.key not in seen][: limit - len(found)]
         return found
 
+    def _candidates(self, terms: list[str]) -> str | None:
+        """The FTS5 expression matching at most about RANK_BUDGET rows worth ranking, and
+        scoring them by every term: `(selectors) AND (other terms OR EVERY_ROW)`.
+
+        The selectors are chosen rarest first while the budget lasts: a term anywhere, or a
+        word in the title or keywords (`{heading}: word`, far fewer rows for a common word).
+        A term chosen anywhere scores as a selector; every other term scores in the second
+        part, which EVERY_ROW makes match every row. The heading and EVERY_ROW phrases lie in
+        the zero-weight columns: each term adds to a score exactly once, as in a full search.
+        A "quoted phrase" is never scanned to count it (its positions make it the costliest
+        term): it counts as many rows as its rarest word."""
+        options = [(self._rows_at_most(term), term, term) for term in terms]
+        options += [self._heading_option(term) for term in terms]
+        options.sort()
+        anywhere, in_heading, rows = [], {}, 0
+        for count, phrase, term in options:
+            if count == 0 or term in anywhere or rows + count > RANK_BUDGET:
+                continue
+            rows += count
+            if phrase == term:
+                anywhere.append(term)
+                in_heading.pop(term, None)  # the term anywhere covers its heading rows
+            else:
+                in_heading[term] = phrase
+        if not anywhere and not in_heading:
+            return None
+        selectors = " OR ".join([*anywhere, *in_heading.values()])
+        scorers = [term for term in terms if term not in anywhere]
+        return f"({selectors}) AND ({' OR '.join([*scorers, EVERY_ROW])})" if scorers else selectors
+
     def _ranked(self, match: str, limit: int, after_id: int = 0) -> list[tuple[Reference, float]]:
-        weights = ", ".join(str(w) for w in COLUMN_WEIGHTS.values())
         # Rank inside FTS5 first, then join only the top rows (twice as fast as joining every match).
         rows = self._db.execute(
             f"SELECT {', '.join('refs.' + c.strip() for c in _COLUMNS.split(','))}, top.score FROM"
-            f" (SELECT rowid, bm25(refs_fts, {weights}) AS score FROM refs_fts WHERE refs_fts MATCH ?"
+            f" (SELECT rowid, {_BM25} AS score FROM refs_fts WHERE refs_fts MATCH ?"
             "  AND rowid > ? ORDER BY score LIMIT ?) AS top JOIN refs ON refs.id = top.rowid ORDER BY top.score",
             (match, after_id, int(limit)),
         ).fetchall()
@@ -187,11 +237,27 @@ class SearchIndex:
             self._counts["rows"] = len(self)
         return self._counts["rows"]
 
+    def _heading_option(self, term: str) -> tuple[int, str, str]:
+        """(rows at most, selector, term) of the rows holding `term` in the title or keywords; for
+        a phrase, the rows holding all its words there (a few more rows, but no positions to check)."""
+        words = term.strip('"').split(" ")
+        if len(words) == 1:
+            return self._rows_with(f"{{heading}}: {term}"), f"{{heading}}: {term}", term
+        rows = min(self._rows_with(f'{{heading}}: "{word}"') for word in words)
+        return rows, "{heading}: (" + " AND ".join(f'"{word}"' for word in words) + ")", term
+
+    def _rows_at_most(self, term: str) -> int:
+        """`_rows_with(term)`, or for a phrase the rows of its rarest word: an upper bound."""
+        words = term.strip('"').split(" ")
+        return self._rows_with(term) if len(words) == 1 else min(self._rows_with(f'"{w}"') for w in words)
+
     def _rows_with(self, term: str) -> int:
-        """How many references hold `term` (a quoted FTS5 string); remembered until the next write."""
+        """How many references hold `term` (an FTS5 phrase), counted up to RANK_BUDGET + 1 (more
+        is as good as all: the term is not rare); remembered until the next write."""
         if term not in self._counts:
-            self._counts[term] = self._db.execute("SELECT COUNT(*) FROM refs_fts WHERE refs_fts MATCH ?",
-                                                  (term,)).fetchone()[0]
+            self._counts[term] = self._db.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM refs_fts WHERE refs_fts MATCH ? LIMIT ?)",
+                (term, RANK_BUDGET + 1)).fetchone()[0]
         return self._counts[term]
 
     def get(self, key: str) -> Reference | None:

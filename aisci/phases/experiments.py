@@ -36,6 +36,9 @@ from aisci.study import now_iso
 CONSUMES = (Ideas, NoveltyDecisions)
 PRODUCES = (ExperimentSummary,)
 CONFIG = ("experiments", "search", "ideation.select", "gates")
+# how many nodes run at once, where, and on how many threads: the same nodes and metrics either
+# way, so a change reruns nothing (a node already run is not run again on the new settings)
+RUNS_WITH = ("experiments.workers", "experiments.executor", "experiments.dask_scheduler", "experiments.threads")
 BASELINE = "baseline"
 BASELINE_NODE = f"{BASELINE}/node-0"
 PLAN_ROUNDS = 3  # a plan with problems goes back to the model twice before the node is given up

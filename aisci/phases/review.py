@@ -16,18 +16,14 @@ meta-review that the failed checks can lower.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisci.artifacts import Analysis, ExperimentSummary, Paper, Reviews
 from aisci.fsutil import atomic_write_json, sha256_of
 from aisci.execution import build
-from aisci.paper.checks import Finding
-from aisci.records import display_payloads
-from aisci.review.form import MetaReview
-from aisci.review.inputs import read_paper
-from aisci.review.llm_reviewer import LLMReviewer
-from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
-from aisci.review.verified import from_study as verified_facts
+
+if TYPE_CHECKING:
+    from aisci.review.form import MetaReview
 
 CONSUMES = (Paper, ExperimentSummary, Analysis)
 PRODUCES = (Reviews,)
@@ -45,6 +41,13 @@ def inputs(ctx) -> Any:
 
 
 def run(ctx) -> None:
+    # the reviewers and checks load here, not with the declarations: `aisci status` reads those
+    from aisci.paper.checks import Finding
+    from aisci.review.inputs import read_paper
+    from aisci.review.llm_reviewer import LLMReviewer
+    from aisci.review.method_code import COMPARE, COMPARISON_FILE, study_sources
+    from aisci.review.verified import from_study as verified_facts
+
     folder = ctx.study.path("reviews")
     folder.mkdir(exist_ok=True)
     settings = ctx.config.review
@@ -81,6 +84,8 @@ def run(ctx) -> None:
 
 
 def _checks_from(nb) -> list[dict]:
+    from aisci.records import display_payloads
+
     return next((payload["findings"] for _, _, payload in display_payloads(nb, CHECKS_MIME)), [])
 
 

@@ -29,8 +29,8 @@ from aisci.errors import AisciError
 from aisci.llm.tasks import PROMPTS_DIR
 from aisci.review.form import ReviewForm
 from aisci.review.inputs import PaperInputError, read_paper
+from aisci.review.personas import PERSONAS
 
-PERSONAS = tuple(sorted(p.name.split(".")[2] for p in PROMPTS_DIR.glob("review.persona.*.txt")))
 FEW_SHOT_PROMPT = PROMPTS_DIR / "review.few_shot.txt"
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aisci.config import BudgetSection, LLMSection, ReviewSection
+from aisci.constants import REVIEW_CALL_STORE as DEFAULT_STORE
 from aisci.errors import AisciError
 from aisci.fsutil import sha256_of
 from aisci.llm import LLM
@@ -40,7 +41,6 @@ from aisci.review.meta import SUB_SCORES, apply_findings, decide_by_rule, ensemb
 if TYPE_CHECKING:  # pandas loads only when a fitted rule is used
     from aisci.review.rules import LogisticRule
 
-DEFAULT_STORE = "aisci-review-calls.sqlite"
 DETERMINISTIC_AUTHOR = "aisci (deterministic meta-review, no area-chair model)"
 
 

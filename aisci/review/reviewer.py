@@ -15,10 +15,12 @@ for the openai:, ollama: and vllm: model specs; its options are `store` (the cal
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from aisci.errors import AisciError
-from aisci.review.form import ReviewForm
+
+if TYPE_CHECKING:  # the registry loads no pydantic model: `aisci review --help` lists its names
+    from aisci.review.form import ReviewForm
 
 
 class UnknownReviewer(AisciError):

@@ -5,6 +5,7 @@ study and find the edit in the tree; no errors in the browser console."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -58,6 +59,7 @@ def quickstart(lab):
 
 
 def test_quickstart_runs_and_an_approve_click_lands_in_decisions(page, lab, quickstart, artifacts):
+    shutil.rmtree(lab.root / STUDY, ignore_errors=True)  # a rerun starts from no study, as the first try did
     open_notebook(page, lab, quickstart.name, "quickstart")
     page.click('.lm-MenuBar-itemLabel:text-is("Run")')
     page.click('li[data-command="runmenu:run-all"]')
@@ -86,7 +88,8 @@ def test_quickstart_runs_and_an_approve_click_lands_in_decisions(page, lab, quic
         page.screenshot(path=str(artifacts / f"{number:02d}_{name}_panel.png"))
     # the experiments panel's link opens the selected node's notebook inside JupyterLab
     page.locator(".aisci-experiments-panel a", has_text="Open the notebook").click()
-    page.locator(".lm-TabBar-tab", has_text="experiment.ipynb").wait_for(timeout=30_000)
+    # the tab is titled "<idea> · <node>" (the extension names node notebooks), not experiment.ipynb
+    page.locator(".lm-TabBar-tab", has_text=" · node-").wait_for(timeout=30_000)
     page.wait_for_selector(f"{SHOWN} .jp-Cell", timeout=30_000)
     page.screenshot(path=str(artifacts / "08_node_notebook_opened_from_the_panel.png"))
     assert_console_clean(page)
