@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
+from aisci import events
 from aisci.version import STUDY_FORMAT_VERSION, __version__
 from aisci.config import CONFIG_FILE, StudyConfig, StudySection, dump_config, load_config
 from aisci.errors import ConfigError, StudyError
@@ -148,6 +149,9 @@ class Study:
     def record_decision(self, gate: str, action: str, **details: Any) -> dict:
         entry = {"at": now_iso(), "gate": gate, "action": action, **details}
         _append_jsonl(self.path("decisions.jsonl"), entry)
+        # watchers (the sidebar, the panels) learn of it from the event log, whoever decided
+        events.append(self.state_dir, "decision", gate=gate, action=action,
+                      items=[str(i) for i in details.get("items", [])], by=details.get("by"))
         return entry
 
     def decisions(self, gate: str | None = None) -> list[dict]:

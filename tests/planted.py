@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from aisci.paper import meaning, verify
+from aisci.paper import meaning, setup_check, verify
 from aisci.paper.numbers import as_number
 from aisci.writeup import fixing
 from aisci.writeup.workspace import Workspace
@@ -122,7 +122,58 @@ def cases(ws: Workspace) -> list[Case]:
     if code and code.losses:
         loss = "mean absolute error" if "l1" not in code.losses else "hinge loss"
         found.append(Case("method_code", "a loss the code does not compute", "method", f"We minimise the {loss}."))
+    return found + model_and_data_cases(code)
+
+
+def model_and_data_cases(code) -> list[Case]:
+    """The model, the data and the techniques against the code: each case states a fact that
+    contradicts one the code reveals (a study whose code does not reveal it gets no such case)."""
+    if code is None:
+        return []
+    found = []
+    if code.layers:
+        found.append(Case("method_code", "a wrong layer count", "method",
+                          f"Our model stacks {_absent(code.layers, range(5, 64))} layers."))
+    if code.widths:
+        found.append(Case("method_code", "a wrong width", "method",
+                          f"Every hidden layer of the model has {_absent(code.widths, (48, 96, 80, 112, 200, 384))} "
+                          "units."))
+    if code.heads:
+        found.append(Case("method_code", "a wrong number of attention heads", "method",
+                          f"The model uses {_absent(code.heads, range(3, 64))} attention heads."))
+    if code.train_sizes:
+        found.append(Case("method_code", "a wrong training-set size", "experimental_setup",
+                          f"We train on {_absent(code.train_sizes, (3000, 6000, 7500, 20000, 50000)):,} training "
+                          "examples."))
+    if code.held_out_sizes:
+        found.append(Case("method_code", "a wrong held-out size", "experimental_setup",
+                          "We evaluate on a held-out set of "
+                          f"{_absent(code.held_out_sizes, (300, 700, 1500, 2500)):,}."))
+    if code.train_fractions:
+        share = next(p for p in (80, 90, 60, 75, 95) if all(abs(p / 100 - f) > 0.05 for f in code.train_fractions))
+        found.append(Case("method_code", "a wrong split", "experimental_setup",
+                          f"We use a random {share}/{100 - share} train/test split of the data."))
+    if code.calls & {"Linear", "Conv2d", "MultiheadAttention", "LSTM"}:  # a neural network whose class is known
+        architecture = next(a for a, evidence in (("an LSTM", "LSTM"), ("a convolutional network", "Conv2d"),
+                                                  ("a transformer", "MultiheadAttention"))
+                            if evidence not in code.calls)
+        found.append(Case("method_code", "an architecture the code does not build", "method",
+                          f"Our model is {architecture}."))
+    techniques = setup_check.vocabulary()["techniques"]
+    for technique, name, section, sentence in (
+            ("dropout", "dropout claimed but not in the code", "method",
+             "We apply dropout with rate 0.1 after every hidden layer."),
+            ("label smoothing", "label smoothing claimed but not in the code", "method",
+             "We train with label smoothing of 0.1."),
+            ("gradient clipping", "gradient clipping claimed but not in the code", "experimental_setup",
+             "We clip gradients to a norm of 1.")):
+        if not setup_check.evidence(techniques[technique], code):
+            found.append(Case("method_code", name, section, sentence))
     return found
+
+
+def _absent(known: set, candidates) -> int:
+    return next(c for c in candidates if c not in known)
 
 
 def planted(ws: Workspace, case: Case) -> list[verify.Finding]:

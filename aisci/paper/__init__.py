@@ -11,6 +11,7 @@ runs the steps in order, through aisci.writeup).
     claims       claims about experiments no notebook ran (claims_vocabulary.json), run and seed counts
     code_facts   what the executed code did (ast): optimizer, loss, schedule, layers, batch size
     method_check the method text against code_facts, without a model
+    setup_check  the model, data sizes, split and techniques (method_vocabulary.json) against code_facts
     citations    unknown keys, their removal, mis-attributed methods
     verify       all section checks as findings (paper/checks.json)
     style        aisci's article (article.tex) or a venue's style folder

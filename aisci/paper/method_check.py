@@ -16,17 +16,20 @@ sentence about this study's training says must be what the code did.
 Only sentences about this study are read (we, our, trained, ...), and a term after a negation
 or contrast ("unlike SGD", "instead of Adam") is not a claim. Limits: what the code computes at
 run time (a batch size derived from the data) is not known; a term the list does not name passes.
+
+The architecture, its sizes, the data sizes and split, and techniques such as dropout or label
+smoothing are checked by aisci.paper.setup_check, on the same sentences.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-
 from aisci.literature.attribution import split_sentences
+from aisci.paper import code_facts, setup_check
 from aisci.paper.claims import _CLAIM_CUES, _hedged, _plain, item_sentences
 from aisci.paper.code_facts import CodeFacts
+from aisci.paper.setup_check import Mismatch
 
 _NUM = r"(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\d+(?:,\d{3})+)"
 _OPTIMIZER = re.compile(r"\b(SGD|AdamW|Adam|RMSprop|RMSProp|Adagrad|Adadelta|Adamax|NAdam|RAdam|L-?BFGS|Lion|"
@@ -63,28 +66,34 @@ SCHEDULES = {
 }
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    term: str
-    sentence: str
-    reason: str
-
-
-def mismatches(tex: str, code: CodeFacts, template_text: str = "") -> list[Mismatch]:
+def mismatches(tex: str, code: CodeFacts, template_text: str = "", section: str | None = None) -> list[Mismatch]:
     """The mismatches of a section's sentences with the code. A sentence quoted from the template's
     own description (`template_text`) is the template author's account, checked when the template
-    is validated, not on every run."""
+    is validated, not on every run. The model, data and techniques are read as
+    aisci.paper.setup_check reads them in `section` (None: as in the method section)."""
     if code.runs == 0:
         return []
     found: list[Mismatch] = []
-    quoted = " " + " ".join(_word_list(template_text)) + " "  # plain text: a % there is a percent
+    # read as the sections are (LaTeX commands dropped), but a % there is a percent, not a comment
+    quoted = " " + " ".join(_word_list(_plain(template_text.replace("%", " ")))) + " "
     for sentence in split_sentences(_plain(item_sentences(tex))):
         words = _word_list(sentence)
         if len(words) >= 5 and f" {' '.join(words)} " in quoted:
             continue
         if _CLAIM_CUES.search(sentence) or re.search(r"\b(?:is|are|was|were) (?:trained|optimi[sz]ed)", sentence):
             found += _sentence_mismatches(sentence, code)
+        found += setup_check.mismatches(sentence, code, section)
     return found
+
+
+def template_mismatches(template) -> list[Mismatch]:
+    """The template author's own account of the method (aisci.writeup.facts.author_text), held once,
+    at `aisci templates validate`, against the baseline's code at the default parameters: a paper
+    quoting it is not checked again on every run."""
+    from aisci.writeup.facts import author_text
+
+    # written as plain text: a % in it is a percent, not a LaTeX comment
+    return mismatches(author_text(template).replace("%", "\\%"), code_facts.from_template(template), section="method")
 
 
 def _claims(pattern: re.Pattern, sentence: str):
@@ -146,9 +155,17 @@ def _sentence_mismatches(sentence: str, code: CodeFacts) -> list[Mismatch]:
     return out
 
 
+# "fits the training set within about 200 steps": an outcome counted in steps, not the training length
+_OUTCOME_AT = re.compile(r"\b(?:within|after|by|until|at|before|than|takes?|took|taking|needs?|needed|requires?|"
+                         r"required|reach\w*|first)\s+(?:about|around|roughly|approximately|nearly|almost|only|just|"
+                         r"some|~)?\s*\$?\s*~?\s*$", re.IGNORECASE)
+
+
 def _valued(sentence: str, pattern: re.Pattern, what: str, values: set) -> list[Mismatch]:
     out = []
     for m in _claims(pattern, sentence):
+        if pattern in (_STEPS, _EPOCHS) and _OUTCOME_AT.search(sentence[:m.start()]):
+            continue
         written = m.group(1)
         if values and not any(_rounds(_number(written), written, v) for v in values):
             out.append(Mismatch(m.group(0), sentence, f"states {what} {written}, but the runs used "

@@ -90,7 +90,7 @@ def check_section(name: str, body: str, paper: PaperFacts) -> list[Finding]:
                                  suggestion=f"remove or correct the claim about {claim.term!r}: describe only what "
                                             "the study's notebooks ran"))
     if name not in ("related_work", "title") and paper.code is not None:
-        for mismatch in method_check.mismatches(body, paper.code, paper.template_text):
+        for mismatch in method_check.mismatches(body, paper.code, paper.template_text, name):
             found.append(Finding(check="method_code", ok=False, section=name, snippet=_short(mismatch.sentence),
                                  detail=f"the text {mismatch.reason}",
                                  suggestion=f"describe what the code ran, or correct {mismatch.term!r}"))

@@ -66,14 +66,18 @@ def _outcome(ctx, summary: dict, ideas: dict):
 
 
 def template_text(ctx) -> str:
+    return author_text(ctx.template)
+
+
+def author_text(template) -> str:
     """The template author's own words: its title, description, metric and parameter descriptions,
     and the baseline's markdown (each a sentence of its own)."""
-    manifest = ctx.template.manifest
+    manifest = template.manifest
     parts = [manifest.title, manifest.description,
              *(f"{k} ({'higher' if m.direction == 'maximize' else 'lower'} is better): {m.description}"
                for k, m in manifest.metrics.items()),
              *(f"{k}: {p.description}" for k, p in manifest.parameters.items()),
-             *(c.source for c in ctx.template.baseline().cells if c.cell_type == "markdown")]
+             *(c.source for c in template.baseline().cells if c.cell_type == "markdown")]
     return " .\n".join(parts)
 
 
