@@ -211,7 +211,10 @@ def test_claim_about_an_experiment_never_run_is_flagged(study, fake_llm):
     assert "dataset CIFAR-10" in details and "model ResNet" in details
     assert "five seeds" in details and "ablation" in details
     assert all(f["section"] == "discussion" for f in open_findings(checks, "claim"))
-    assert checks["open"] == len(open_findings(checks, "claim"))
+    # the check of the method against the code also sees the ResNet no run built
+    code = open_findings(checks, "method_code")
+    assert all(f["section"] == "discussion" and "ResNet" in f["detail"] for f in code)
+    assert checks["open"] == len(open_findings(checks, "claim")) + len(code)
 
 
 def test_a_fix_that_changes_nothing_is_not_asked_again(study, fake_llm):
