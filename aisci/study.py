@@ -24,6 +24,8 @@ from aisci.errors import ConfigError, StudyError
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
 from aisci.manifest import Template, load_template, resolve_template
 
+SANDBOX_REASON_MISSING = ('sandbox "none" needs its reason (--sandbox-reason "..."), e.g. a disposable container '
+                          'that holds no keys: the run log, the status and the paper state it')
 LAYOUT = ("template", "ideas", "literature", "experiments", "analysis", "paper", "reviews", "llm", ".aisci")
 
 
@@ -65,6 +67,8 @@ class Study:
 
                 note = apply_model_defaults(config, manifest.time_budget_s)
         if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
+            if sandbox == "none" and not sandbox_reason.strip():
+                raise ConfigError(SANDBOX_REASON_MISSING)
             try:
                 config.experiments = type(config.experiments).model_validate(
                     {**config.experiments.model_dump(), "sandbox": sandbox, "sandbox_reason": sandbox_reason})
