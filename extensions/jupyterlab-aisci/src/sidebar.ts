@@ -126,6 +126,9 @@ export class StudiesSidebar extends Widget {
         continue; // the job's end repeats its run's
       }
       const lines = this.live.get(event.study) ?? [];
+      if (event.kind.startsWith('node_') && last?.kind === 'message' && String(last.text).includes(event.node)) {
+        lines.pop(); // the run said it in words just before: the node's own event says it better
+      }
       lines.push(describe(event));
       this.live.set(event.study, lines.slice(-LIVE_LINES));
     }
