@@ -92,6 +92,15 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     for _ in range(6):
         card.locator(".aisci-run:not([disabled])").click()
         card.locator(".aisci-badge.aisci-mod-running").wait_for(timeout=60_000)  # the new run, not the last one's end
+        # while the experiments run: the node running, its clock, the estimate (or the end of a run without them)
+        page.wait_for_function(
+            f"""() => {{ const c = document.querySelector('{CARD}');
+                         return !c || c.querySelector('.aisci-progress-node .aisci-elapsed')
+                           || !c.querySelector('.aisci-badge.aisci-mod-running'); }}""", timeout=400_000)
+        node_line = page.evaluate(f"() => document.querySelector('{CARD} .aisci-progress-node')?.textContent ?? null")
+        if node_line and not (artifacts / "sidebar_03b_experiments.png").exists():
+            assert node_line.startswith("node ") and " for " in node_line, node_line
+            page.locator(SIDEBAR).screenshot(path=str(artifacts / "sidebar_03b_experiments.png"))
         page.wait_for_function(
             f"""() => {{ const c = document.querySelector('{CARD}');
                          return c && !c.querySelector('.aisci-badge.aisci-mod-running')

@@ -125,11 +125,15 @@ export class StudiesSidebar extends Widget {
       if (event.kind === 'job_end' && last?.kind === 'run_end' && last.outcome === event.outcome) {
         continue; // the job's end repeats its run's
       }
+      const line = describe(event);
+      if (line === null) {
+        continue;
+      }
       const lines = this.live.get(event.study) ?? [];
       if (event.kind.startsWith('node_') && last?.kind === 'message' && String(last.text).includes(event.node)) {
         lines.pop(); // the run said it in words just before: the node's own event says it better
       }
-      lines.push(describe(event));
+      lines.push(line);
       this.live.set(event.study, lines.slice(-LIVE_LINES));
     }
     if ([...changed].some(path => !this._studies.some(s => s.path === path))) {
@@ -413,7 +417,7 @@ export class StudiesSidebar extends Widget {
             'div',
             { class: 'aisci-progress-node' },
             `node ${progress.node} for `,
-            h('span', { class: 'aisci-elapsed', 'data-since': progress.node_started_at ? String(new Date(progress.node_started_at).getTime()) : '' }, '…'),
+            h('span', { class: 'aisci-elapsed', 'data-since': progress.node_started_at ? String(new Date(progress.node_started_at).getTime()) : '' }, elapsed(progress.node_started_at)),
             progress.queued ? `, ${progress.queued} more queued` : ''
           )
         : null;
@@ -541,7 +545,7 @@ export class StudiesSidebar extends Widget {
 }
 
 // one event as a line of the study's activity
-export function describe(event: IEvent): string {
+export function describe(event: IEvent): string | null {
   const time = new Date(event.at).toLocaleTimeString();
   const phase = PHASE_LABELS[event.phase] ?? event.phase;
   let text: string;
@@ -557,7 +561,10 @@ export function describe(event: IEvent): string {
       text = event.up_to_date ? `${phase}: up to date` : `${phase} started`;
       break;
     case 'phase_end':
-      text = event.ran ? `${phase} done in ${Math.round(event.duration_s)} s` : `${phase} skipped`;
+      if (!event.ran) {
+        return null; // its start said it is up to date
+      }
+      text = `${phase} done in ${Math.round(event.duration_s)} s`;
       break;
     case 'phase_error':
       text = `${phase} failed: ${event.error}`;
@@ -596,4 +603,8 @@ export function formatDuration(seconds: number): string {
     return `${Math.round(seconds / 60)} min`;
   }
   return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function elapsed(since: string | null): string {
+  return since ? `${Math.max(0, Math.round((Date.now() - new Date(since).getTime()) / 1000))} s` : '…';
 }
