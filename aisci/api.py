@@ -77,7 +77,7 @@ def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = No
     """Run (or resume) the study up to `until` (default: every phase). A phase whose inputs
     did not change is skipped. `hooks` are told what happens (aisci.hooks); `on_phase(name)`
     is a shorthand for a callback after each phase, run or skipped (e.g. to refresh a cost
-    meter). `progress` shows the terminal progress bars (default: unless AISCI_NO_PROGRESS is
+    meter). `progress` shows the study-level progress view (default: unless AISCI_NO_PROGRESS is
     set). A `stop` gate ends the run cleanly: the outcome says which gate waits."""
     study = Study.open(Path(study_dir))
     if until is not None:
@@ -86,9 +86,9 @@ def run(study_dir: str | Path, until: str | None = None, *, llm: str | None = No
         progress = not os.environ.get("AISCI_NO_PROGRESS")
     subscribers = Hooks()
     if progress:
-        from aisci.progress import ProgressBars
+        from aisci.progress_views import view
 
-        subscribers.extend(ProgressBars().hooks())
+        subscribers.extend(view(study))
     subscribers.extend(hooks)
     if on_phase is not None:
         subscribers.subscribe(on_phase_end=lambda event: on_phase(event.phase))
@@ -131,6 +131,30 @@ def list_studies(root: str | Path = ".") -> list[dict]:
     if not root.is_dir():
         raise StudyError(f"{root}: no such folder")
     return [studies.card(path, root) for path in studies.find(root)]
+
+
+def event_sources(root: str | Path = ".") -> dict[str, Path]:
+    """Every study under `root` (its path relative to root) -> the folder of its event log."""
+    from aisci import studies
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise StudyError(f"{root}: no such folder")
+    return {os.path.relpath(path, root): path / ".aisci" for path in studies.find(root)}
+
+
+def study_events(root: str | Path, cursor: dict[str, int] | None = None,
+                 sources: dict[str, Path] | None = None) -> dict:
+    """What happened in the studies under `root` (or in `sources`, from event_sources) since `cursor`
+    (study -> the last seq seen): the events (aisci.events) and the cursor to ask with next. Without
+    a cursor: none, and the cursor of now."""
+    from aisci import events
+
+    sources = event_sources(root) if sources is None else sources
+    if cursor is None:
+        return {"events": [], "cursor": {name: events.last_seq(folder) for name, folder in sources.items()}}
+    found, after = events.collect(sources, cursor)
+    return {"events": found, "cursor": after}
 
 
 def study_card(study_dir: str | Path, root: str | Path | None = None) -> dict:

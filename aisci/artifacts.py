@@ -42,7 +42,8 @@ class Artifact(BaseModel):
     """A hand-off between phases. FILES are relative to the study folder; the first is the
     one `load` reads and `save` writes (the others a phase writes beside it)."""
 
-    model_config = ConfigDict(extra="allow")
+    # a model's validator is built when first used: `aisci status` reads one artifact of six
+    model_config = ConfigDict(extra="allow", defer_build=True)
     FILES: ClassVar[tuple[str, ...]] = ()
 
     @classmethod

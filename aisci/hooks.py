@@ -1,6 +1,6 @@
 """Runner hooks, in the manner of nbclient's `on_cell_start` & co: what a run tells the
-people watching it. The CLI progress bars, the widgets, the `%aisci` magics and the
-JupyterLab server extension subscribe to the same hooks; the runner knows none of them.
+people watching it. The progress view, the widgets, the `%aisci` magics and the study's event
+log (which the JupyterLab sidebar follows) subscribe to the same hooks.
 
     hooks = Hooks(on_phase_end=lambda event: print(event.phase, event.ran))
     hooks.subscribe(on_node_end=lambda node: print(node.id, node.status))

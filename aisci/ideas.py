@@ -8,21 +8,26 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class RubricItem(BaseModel):
+class _Model(BaseModel):
+    # a validator is built on first use, not at import: `aisci status` and a no-op run read no idea
+    model_config = ConfigDict(defer_build=True)
+
+
+class RubricItem(_Model):
     criterion: str
     passed: bool
     reason: str
 
 
-class Difference(BaseModel):
+class Difference(_Model):
     key: str = Field(description="citation key of a retrieved paper")
     how: str = Field(description="how this idea differs from that paper, in a sentence")
 
 
-class IdeaDraft(BaseModel):
+class IdeaDraft(_Model):
     """What a model (or the offline engine) writes; aisci adds the rest (see Idea)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,60}$", description="snake_case identifier")
@@ -44,7 +49,7 @@ class IdeaDraft(BaseModel):
         default_factory=list, description="for each library paper shown with the idea: how the idea differs from it")
 
 
-class RetrievedPaper(BaseModel):
+class RetrievedPaper(_Model):
     key: str
     title: str
     year: int | None = None
@@ -54,7 +59,7 @@ class RetrievedPaper(BaseModel):
     matched: list[str] = Field(default_factory=list)  # those terms
 
 
-class Retrieval(BaseModel):
+class Retrieval(_Model):
     """The library search behind an idea, as run during ideation (the notebook reruns it)."""
 
     query: str
@@ -63,7 +68,7 @@ class Retrieval(BaseModel):
     note: str = ""
 
 
-class ReflectionStep(BaseModel):
+class ReflectionStep(_Model):
     round: int
     score_before: int
     score_after: int
@@ -82,7 +87,7 @@ class Idea(IdeaDraft):
         return sum(item.passed for item in self.rubric)
 
 
-class IdeaBatch(BaseModel):
+class IdeaBatch(_Model):
     ideas: list[IdeaDraft]
 
 

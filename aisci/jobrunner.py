@@ -9,6 +9,7 @@ import io
 import sys
 from pathlib import Path
 
+from aisci import events
 from aisci.cli import main as cli_main
 from aisci.errors import GateStop
 from aisci.fsutil import atomic_write_json, read_json
@@ -32,6 +33,7 @@ def main(argv: list[str]) -> int:
     record.update({"ended_at": now_iso(), "exit_code": code, "outcome": outcome,
                    "message": lines[-1].split(": ", 2)[-1] if lines and code != 0 else None})
     atomic_write_json(job_file, record)
+    events.append(study / ".aisci", "job_end", outcome=outcome, exit_code=code, message=record["message"])
     return code
 
 

@@ -17,7 +17,9 @@ phases after it rerun; a change to `[review] num_reviews` reruns the review alon
 rerun of a finished study executes nothing and calls no model.
 
 The runner tells subscribers what happens through hooks (aisci.hooks): the CLI progress
-bars, the widgets, the magics and the JupyterLab server extension all listen there.
+view, the widgets, the magics all listen there. Every run also records them in the study's
+event log (aisci.events, `.aisci/events.jsonl`), which the JupyterLab sidebar and the notebook
+panels follow.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from aisci import events
 from aisci.version import __version__
 from aisci.errors import GateStop
 from aisci.fsutil import file_digest, sha256_of
@@ -143,31 +146,37 @@ def run_study(study: Study, *, llm_override: str | None = None, until: str | Non
     """Run the phases in order, skipping those that are up to date. `redo` names phases to
     run again anyway (after an aisci upgrade, say); what follows a redone phase reruns when
     the redone phase's outputs changed. A gate that stops the run raises GateStop after
-    telling `hooks.on_gate`. `progress` adds the terminal progress bars to the hooks."""
+    telling `hooks.on_gate`. `progress` adds the study-level progress view (aisci.progress) to the hooks."""
     if progress:
-        from aisci.progress import ProgressBars
+        from aisci.progress_views import view
 
-        hooks = ProgressBars().hooks().extend(hooks)
+        hooks = view(study).extend(hooks)
     redo = {check_phase(name) for name in redo}
     names = phases_through(until)
     report = RunReport()
     with study.lock():
         ctx = make_context(study, llm_override, say=say, hooks=hooks)
-        if not study.config.experiments.sandboxed:
-            ctx.warn(sandbox_none_note(study.config.experiments))
-        for index, name in enumerate(names):
-            fp = fingerprint(ctx, name)
-            event = PhaseEvent(name, index, len(names), up_to_date=name not in redo and is_current(ctx, name, fp))
-            ctx.hooks.on_phase_start(event)
-            if event.up_to_date:
-                report.skipped.append(name)
-                ctx.hooks.on_phase_end(event)
-                continue
-            _run_phase(ctx, name, event)
-            report.ran.append(name)
-        report.notes = ctx.notes
-        report.live_calls = ctx.llm.live_calls
+        ctx.hooks = events.recorder(study.state_dir).extend(ctx.hooks)  # recorded before anyone else is told
+        with events.run_span(study.state_dir, names):
+            _run_phases(ctx, names, redo, report)
     return report
+
+
+def _run_phases(ctx: PhaseContext, names: list[str], redo: set[str], report: RunReport) -> None:
+    if not ctx.study.config.experiments.sandboxed:
+        ctx.warn(sandbox_none_note(ctx.study.config.experiments))
+    for index, name in enumerate(names):
+        fp = fingerprint(ctx, name)
+        event = PhaseEvent(name, index, len(names), up_to_date=name not in redo and is_current(ctx, name, fp))
+        ctx.hooks.on_phase_start(event)
+        if event.up_to_date:
+            report.skipped.append(name)
+            ctx.hooks.on_phase_end(event)
+            continue
+        _run_phase(ctx, name, event)
+        report.ran.append(name)
+    report.notes = ctx.notes
+    report.live_calls = ctx.llm.live_calls
 
 
 def _run_phase(ctx: PhaseContext, name: str, event: PhaseEvent) -> None:

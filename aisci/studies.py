@@ -10,6 +10,7 @@ from aisci import gates, jobs
 from aisci.artifacts import ExperimentSummary, Ideas
 from aisci.config import CONFIG_FILE
 from aisci.errors import AisciError
+from aisci.executors import node_slots
 from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.search.node import FINISHED
@@ -68,17 +69,20 @@ def card(study_dir: Path, root: Path | None = None) -> dict:
     job = jobs.job_at(path / ".aisci")
     phases = _with_run(facts["phases"], facts["waiting"], job)
     return {"path": name, "name": path.name, **facts, "phases": phases, "running": job["running"], "job": job,
-            "cost": cost_at(path, facts["budget"]), "progress": progress(path, phases) if job["running"] else None}
+            "cost": cost_at(path, facts["budget"]),
+            "progress": progress(path, phases, facts["search"], facts["workers"]) if job["running"] else None}
 
 
-def progress(root: Path, phases: list[dict]) -> dict:
-    """Where a running study is: its phase, the experiment node running, the nodes still to run in
-    this round, and a time estimate from the baseline's measured time (nodes run one at a time
-    unless [experiments] workers says otherwise)."""
+def progress(root: Path, phases: list[dict], search: dict | None = None, workers: int = 1) -> dict:
+    """Where a running study is: its phase, the experiment node running, the nodes queued, and a time
+    estimate for the nodes left (aisci.progress.remaining_nodes, under `search`'s max_nodes and
+    num_seeds) from the baseline's measured time, `workers` nodes at a time."""
+    from aisci.progress import remaining_nodes
+
     running = next((p["name"] for p in phases if p["state"] == "running"), None)
     done = sum(1 for p in phases if p["state"] == "done")
     found = {"phase": running, "phases_done": done, "phases": len(phases), "node": None, "node_started_at": None,
-             "queued": 0, "baseline_s": None, "estimate_s": None}
+             "queued": 0, "baseline_s": None, "nodes_left": None, "workers": workers, "estimate_s": None}
     if running != "experiments":
         return found
     nodes = [read_json(p, default={}) or {} for p in (root / "experiments").glob("*/*/node.json")]
@@ -86,11 +90,13 @@ def progress(root: Path, phases: list[dict]) -> dict:
     active = [n for n in nodes if n.get("status") == "running"]
     started = sorted((n for n in active if n.get("started_at")), key=lambda n: n["started_at"])
     if started:
-        found.update(node=started[-1]["id"], node_started_at=started[-1]["started_at"])
+        found.update(node=started[0]["id"], node_started_at=started[0]["started_at"])  # the one running longest
     found["queued"] = len(active) - len(started)
+    search = search or {}
+    found["nodes_left"] = remaining_nodes(root / "experiments", search.get("max_nodes"), search.get("num_seeds", 0))
     if baseline:
         found["baseline_s"] = baseline["duration_s"]
-        found["estimate_s"] = round(baseline["duration_s"] * len(active), 1)
+        found["estimate_s"] = round(baseline["duration_s"] * found["nodes_left"] / max(1, workers), 1)
     return found
 
 
@@ -98,6 +104,12 @@ def phase_states(study: Study, job: dict | None = None) -> list[dict]:
     """Each phase: done, out of date, not run, running, waiting (a gate), or failed (with the reason)."""
     facts = _facts(study.root)
     return _with_run(facts["phases"], facts["waiting"], job if job is not None else jobs.job(study))
+
+
+def planned_states(root: Path) -> dict[str, str]:
+    """Each phase's state by the runner's up-to-date test alone (done, out of date, not run), kept
+    while the study's files are unchanged: what the notebook panels mark themselves by."""
+    return {row["name"]: row["state"] for row in _facts(Path(root).resolve())["phases"]}
 
 
 def _with_run(planned: list[dict], waiting: list[str], job: dict) -> list[dict]:
@@ -133,7 +145,8 @@ def _facts(root: Path) -> dict:
     facts = {"topic": study.config.study.topic, "template": study.config.study.template_source,
              "model": study.config.llm.default, "phases": _planned(study), "waiting": waiting_gates(study),
              "budget": study.config.budget.model_dump(), "best": best_node(study), "paper": paper(study), "review": review(study),
-             "final_decision": gates.final_decision(study)}
+             "final_decision": gates.final_decision(study), "search": study.config.search.model_dump(),
+             "workers": node_slots(study.config.experiments)}
     _FACTS[root] = (stamp, facts)
     return facts
 
@@ -248,10 +261,15 @@ def paper(study: Study) -> dict | None:
     checks = read_json(study.path("paper", "checks.json"))
     if not checks:
         return None
+    from aisci.paper.sections import sections_digest
+
     pdf = checks.get("pdf")  # paper/paper.pdf, or paper/paper-draft.pdf while problems are open
     pdf = pdf if pdf and (study.root / pdf).exists() else None
+    built_from = checks.get("sections_digest")
+    # whether that PDF was built from the sections as they are now (a person may have edited one since)
+    current = not built_from or built_from == sections_digest(study.path("paper", "sections"))
     return {"pdf": pdf, "final": bool(pdf) and pdf.endswith("/paper.pdf"), "open_problems": checks.get("open", 0),
-            "tex": "paper/main.tex", "state": pdf_state(study)}
+            "tex": "paper/main.tex", "state": pdf_state(study), "current": current}
 
 
 def review(study: Study) -> dict | None:

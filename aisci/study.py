@@ -17,12 +17,15 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
+from aisci import events
 from aisci.version import STUDY_FORMAT_VERSION, __version__
 from aisci.config import CONFIG_FILE, StudyConfig, StudySection, dump_config, load_config
 from aisci.errors import ConfigError, StudyError
 from aisci.fsutil import atomic_write_json, atomic_write_text, read_json
 from aisci.manifest import Template, load_template, resolve_template
 
+SANDBOX_REASON_MISSING = ('sandbox "none" needs its reason (--sandbox-reason "..."), e.g. a disposable container '
+                          'that holds no keys: the run log, the status and the paper state it')
 LAYOUT = ("template", "ideas", "literature", "experiments", "analysis", "paper", "reviews", "llm", ".aisci")
 
 
@@ -64,6 +67,8 @@ class Study:
 
                 note = apply_model_defaults(config, manifest.time_budget_s)
         if sandbox is not None:  # "none" only where asked for by name, with its reason (disclosed)
+            if sandbox == "none" and not sandbox_reason.strip():
+                raise ConfigError(SANDBOX_REASON_MISSING)
             try:
                 config.experiments = type(config.experiments).model_validate(
                     {**config.experiments.model_dump(), "sandbox": sandbox, "sandbox_reason": sandbox_reason})
@@ -148,6 +153,9 @@ class Study:
     def record_decision(self, gate: str, action: str, **details: Any) -> dict:
         entry = {"at": now_iso(), "gate": gate, "action": action, **details}
         _append_jsonl(self.path("decisions.jsonl"), entry)
+        # watchers (the sidebar, the panels) learn of it from the event log, whoever decided
+        events.append(self.state_dir, "decision", gate=gate, action=action,
+                      items=[str(i) for i in details.get("items", [])], by=details.get("by"))
         return entry
 
     def decisions(self, gate: str | None = None) -> list[dict]:

@@ -78,7 +78,7 @@ WRITE = Task("templatefree.write", ROLE, WrittenTemplate, _offline_refuses, temp
 
 
 def write_template(task: str, topic: str, llm_spec: str | None, workdir: Path,
-                   say: Callable[[str], None] = print, rounds: int = ROUNDS) -> tuple[Path, str]:
+                   say: Callable[[str], None] = print, rounds: int = ROUNDS, sandboxed: bool = True) -> tuple[Path, str]:
     """Have the model write a template in workdir/template until it passes the contract
     (static checks and one baseline run). Returns (template folder, author). The calls are
     kept in workdir/calls.sqlite (see `copy_calls`)."""
@@ -98,7 +98,8 @@ def write_template(task: str, topic: str, llm_spec: str | None, workdir: Path,
         problems = [_without(folder, p) for p in template_problems(folder)]
         if not problems:
             say(f"template-free: round {number}: the written template passes the static checks; running its baseline")
-            run_problems, _ = baseline_run_problems(load_template(folder), workdir / f"baseline-run-{number}")
+            run_problems, _ = baseline_run_problems(load_template(folder), workdir / f"baseline-run-{number}",
+                                                    sandboxed=sandboxed)
             problems = [_without(folder, p) for p in run_problems]
         if not problems:
             say(f"template-free: {result.author} wrote template {written.name!r} (round {number}); it passed")

@@ -33,6 +33,7 @@ from aisci.execution.sandbox import SandboxSettings, probe
 
 TOY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "toy"
 SANDBOX = SandboxSettings()  # the defaults an experiment node gets
+OVERHEAD_LIMIT_S = 0.3  # the limit on what the sandbox may add to a node's start
 
 
 def make_jobs(root: Path, count: int, steps: int) -> list[NodeJob]:
@@ -117,14 +118,17 @@ def sandbox_startup(args, root: Path) -> dict:
             subprocess.run(argv, check=True)
             process[kind].append(time.monotonic() - started)
     med = {k: statistics.median(v) for k, v in {**times, **process}.items()}
-    print(f"trivial notebook, median of {args.repeats}: sandboxed {med['sandboxed']:.2f} s, plain {med['plain']:.2f} s, "
-          f"added by the sandbox {med['sandboxed'] - med['plain']:+.2f} s of wall time")
+    added = med["sandboxed"] - med["plain"]
+    print(f"trivial notebook, median of {args.repeats}: sandboxed {med['sandboxed']:.2f} s, plain {med['plain']:.2f} s")
+    print(f"  added by the sandbox per node: {added:+.2f} s of wall time; limit {OVERHEAD_LIMIT_S:.2f} s: "
+          f"{'within' if added <= OVERHEAD_LIMIT_S else 'OVER'}")
     print(f"  CPU time of every process involved (less sensitive to other work on the machine): sandboxed "
           f"{med['sandboxed_cpu']:.2f} s, plain {med['plain_cpu']:.2f} s, added {med['sandboxed_cpu'] - med['plain_cpu']:+.2f} s")
     print(f"  around `python -c pass`: launcher + bubblewrap {med['launcher+bwrap']:.3f} s, bubblewrap alone "
           f"{med['bwrap']:.3f} s, bare {med['bare']:.3f} s (added: {med['launcher+bwrap'] - med['bare']:+.3f} s, "
           f"of which bubblewrap {med['bwrap'] - med['bare']:+.3f} s)")
-    return {"median_s": med, "all_s": {**times, **process}}
+    return {"median_s": med, "all_s": {**times, **process}, "added_s": added, "limit_s": OVERHEAD_LIMIT_S,
+            "within_limit": added <= OVERHEAD_LIMIT_S}
 
 
 def _cpu_s() -> float:

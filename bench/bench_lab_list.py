@@ -4,7 +4,10 @@
 One toy study is run for real (or --study names a finished one); the 20 are copies of it, and
 three get 57 more nodes, copies of a finished node with their own ids (no experiment is run).
 Prints the median of the call in-process (what the handler runs, off the server's event loop)
-and over HTTP through a real Jupyter server with the extension, cold (first call) and warm.
+and over HTTP through a real Jupyter server with the extension, cold (first call) and warm. Then
+what following the studies live costs (GET /aisci/api/events): one watch sweep (a stat() per study,
+every 0.4 s while a long poll waits), reading the events after a cursor, and the one study's card
+the sidebar reloads after an event.
 
     python bench/bench_lab_list.py [--study FINISHED_STUDY] [--repeats 15]
 """
@@ -79,6 +82,27 @@ def in_process(root: Path, repeats: int) -> tuple[float, float]:
     return cold, statistics.median(times)
 
 
+def live_in_process(root: Path, repeats: int) -> dict[str, float]:
+    from aisci import api, events
+
+    sources = api.event_sources(root)
+    cursor = api.study_events(root)["cursor"]
+    study = root / "study-00"
+    events.append(study / ".aisci", "message", text="bench")
+    timed = {"watch sweep (20 stat)": lambda: [events.stamp(folder) for folder in sources.values()],
+             "events after the cursor": lambda: api.study_events(root, cursor, sources),
+             "the changed study's card": lambda: api.study_card(study, root)}
+    found = {}
+    for name, call in timed.items():
+        times = []
+        for _ in range(repeats):
+            clock = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - clock)
+        found[name] = statistics.median(times)
+    return found
+
+
 def over_http(root: Path, repeats: int, workdir: Path) -> tuple[float, float]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -132,6 +156,8 @@ def main() -> int:
         cold, warm = in_process(root, args.repeats)
         print(f"in-process api.list_studies: first call {cold * 1000:.0f} ms, then median {warm * 1000:.1f} ms "
               f"over {args.repeats} calls")
+        for name, seconds in live_in_process(root, args.repeats).items():
+            print(f"live, in-process: {name}: median {seconds * 1000:.2f} ms")
         cold, warm = over_http(root, args.repeats, workdir)
         verdict = "meets" if warm <= 0.200 else "MISSES"
         print(f"GET /aisci/api/studies over HTTP: first call {cold * 1000:.0f} ms, then median {warm * 1000:.1f} ms "

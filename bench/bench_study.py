@@ -1,6 +1,6 @@
 """The README study, end to end: wall time of `aisci run` with `workers = 1` against the
-default `workers = "auto"`, and which phases a rerun executes after `aisci lit add` and
-after a `[review] num_reviews` change.
+default `workers = "auto"`, and which phases a rerun executes after `aisci lit add`, after a
+`[review] num_reviews` change and after a `[experiments] workers` change.
 
     python bench/bench_study.py [--template grokking] [--topic "How weight decay shapes grokking"]
                                 [--keep DIR] [--skip-serial] [--json OUT]
@@ -118,6 +118,14 @@ def main() -> None:
     seconds, ran = timed_run(after_review)
     figures["after_review_change"] = {"ran": ran, "wall_s": round(seconds, 1), "num_reviews": [reviews, reviews + 1]}
     print(f"after [review] num_reviews {reviews} -> {reviews + 1}: ran {', '.join(ran) or 'nothing'} ({seconds:.1f} s)")
+
+    after_workers = root / "after-workers-change"
+    shutil.rmtree(after_workers, ignore_errors=True)
+    shutil.copytree(finished, after_workers)
+    set_config(after_workers, "experiments", workers=1)
+    seconds, ran = timed_run(after_workers)
+    figures["after_workers_change"] = {"ran": ran, "wall_s": round(seconds, 1)}
+    print(f"after [experiments] workers -> 1: ran {', '.join(ran) or 'nothing'} ({seconds:.1f} s)")
 
     seconds, ran = timed_run(finished)
     figures["noop"] = {"ran": ran, "wall_s": round(seconds, 2)}

@@ -5,8 +5,9 @@ with their models (Claude 3.5 Sonnet for the experiments, o1/GPT-4o for the writ
 
 Prompt tokens are the real prompts aisci sends (counted by the local server as characters/4);
 completion tokens are the scripted answers, which are much shorter than a real model's, so
-the completion side is a floor. Costs use the prices printed with them (USD per million
-tokens, from aisci/data/prices.json).
+the completion side is a floor. The writeup is one call per section (each shown the sections
+written before it) plus the fix rounds; its calls are listed task by task. Costs use the prices
+printed with them (USD per million tokens, from aisci/data/prices.json).
 
     PYTHONPATH=$PWD python bench/bench_study_cost.py [--study DIR]   # DIR: an existing study to read
 """
@@ -64,6 +65,13 @@ def per_phase(study: Path) -> dict[str, dict]:
     return phases
 
 
+def writeup_tasks(study: Path) -> list[dict]:
+    """The writeup's calls task by task: one per section (writeup.method ... writeup.title), then
+    the fix rounds (writeup.fix)."""
+    return [row for row in CallStore(study / "llm" / "calls.sqlite").by_task()
+            if row["engine"] != "offline" and row["task"].startswith("writeup.")]
+
+
 def main_cli() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--study", type=Path)
@@ -79,6 +87,12 @@ def main_cli() -> int:
         total = {k: sum(e[k] for e in table.values()) for k in ("calls", "prompt_tokens", "completion_tokens")}
         print(f"{'total':<12}{total['calls']:>6}{total['prompt_tokens']:>12}{total['completion_tokens']:>12}  "
               f"${sum(e['usd']['gpt-4o'] for e in table.values()):.4f}")
+        print("the writeup, one call per section (then its fix rounds):")
+        for row in writeup_tasks(study):
+            p_in, p_out = ASSUMED["gpt-4o"]
+            usd = row["prompt_tokens"] * p_in / 1e6 + row["completion_tokens"] * p_out / 1e6
+            print(f"  {row['task']:<28}{row['calls']:>4}{row['prompt_tokens']:>12}{row['completion_tokens']:>12}  "
+                  f"${usd:.4f}")
         print(json.dumps(table, indent=1))
     return 0
 

@@ -16,6 +16,8 @@ HEAVY = ("nbformat", "papermill", "nbclient", "jupyter_client", "pandas", "numpy
 # the modules that build models at import; status, tree and run need them to read a study
 PARSER_HEAVY = HEAVY + ("pydantic", "aisci.config", "aisci.artifacts", "aisci.api", "aisci.records",
                         "aisci.manifest", "aisci.review.offline", "aisci.review.llm_reviewer", "aisci.writeup")
+# nor what reading a study needs none of: the reviewers (the review phase loads them in run()) and the API
+READING_HEAVY = HEAVY + ("aisci.review.llm_reviewer", "aisci.review.verified", "aisci.review.offline", "aisci.api")
 REPO = Path(__file__).resolve().parents[1]
 
 PROBE = """

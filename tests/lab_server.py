@@ -4,7 +4,6 @@ server in the test process (pytest-jupyter) with jupyterlab_aisci enabled, and a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import time
@@ -14,9 +13,14 @@ EXTENSION = Path(__file__).resolve().parents[1] / "extensions" / "jupyterlab-ais
 
 
 def make_importable() -> None:
-    """A checkout that did not `pip install` the extension still tests its server side."""
-    if importlib.util.find_spec("jupyterlab_aisci") is None:
+    """The server side tested is this checkout's, whether or not (or whichever) the extension is
+    installed: its handlers come before an installed copy's."""
+    if str(EXTENSION) not in sys.path:
         sys.path.insert(0, str(EXTENSION))
+    loaded = sys.modules.get("jupyterlab_aisci")
+    if loaded is not None and not Path(loaded.__file__).resolve().is_relative_to(EXTENSION):
+        for name in [n for n in sys.modules if n == "jupyterlab_aisci" or n.startswith("jupyterlab_aisci.")]:
+            del sys.modules[name]
 
 
 def wait_for(condition, timeout_s: float, what: str):

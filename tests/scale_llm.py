@@ -9,6 +9,7 @@ import itertools
 import threading
 
 from tests.fake_llm_server import reply
+from tests.study_helpers import drafted_section
 
 IDEAS = [
     # not 0.01: the toy template's seed idea sets that, and a repeat of a seed is dropped
@@ -31,7 +32,9 @@ SECTIONS = {"abstract": "A learning-rate study on a toy fit.", "introduction": "
             "results": "Table~\\ref{tab:results} lists every run. Figure~\\ref{fig:primary_metric} compares them, "
                        "Figure~\\ref{fig:curves} shows their curves and Figure~\\ref{fig:ranked_runs} ranks them.",
             "discussion": "Each setting ran once.", "limitations": "One seed per setting.",
-            "conclusion": "A wide search of one factor."}
+            "conclusion": "A wide search of one factor.", "title": "Learning rates on a toy fit",
+            "method": "We vary the learning rate of the toy fit.",
+            "experimental_setup": "Every run uses the template's settings but the learning rate."}
 
 
 class ScaleModel:
@@ -62,11 +65,8 @@ class ScaleModel:
         if task == "analysis_cells":
             return reply({"cells": [{"title": "Every run, ranked", "purpose": "How wide is the spread?",
                                      "source": ANALYSIS_CELL}]})
-        if task == "writeup_method":
-            return reply({"method": "We vary the learning rate of the toy fit.",
-                          "experimental_setup": "Every run uses the template's settings but the learning rate."})
-        if task == "writeup_draft":
-            return reply({"title": "Learning rates on a toy fit", **SECTIONS})
+        if drafted_section(task):  # one call per section
+            return reply({drafted_section(task): SECTIONS[drafted_section(task)]})
         if task == "writeup_fix":
             return reply({"text": prompt.split("---\n", 1)[1].split("\n---", 1)[0] if "---\n" in prompt else "Text."})
         raise AssertionError(f"unexpected task {task}")

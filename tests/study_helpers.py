@@ -43,3 +43,12 @@ def set_config(study: Path, section: str, **values) -> None:
         table = table.setdefault(part, {})
     table.update(values)
     (study / "aisci.toml").write_text(tomli_w.dumps(config))
+
+
+def drafted_section(task: str) -> str | None:
+    """The paper section a scripted model's task drafts (writeup_results: results), else None
+    (writeup_fix and every other task)."""
+    from aisci.paper.sections import SECTIONS
+
+    name = task.removeprefix("writeup_")
+    return name if task.startswith("writeup_") and name in SECTIONS else None

@@ -55,6 +55,31 @@ def test_init_refuses_a_folder_in_use(tmp_path, toy_template, capsys):
     assert (tmp_path / "s" / "mine.txt").read_text() == "keep me"
 
 
+def test_init_sandbox_none_needs_its_reason(tmp_path, toy_template, capsys):
+    code = main(["init", str(tmp_path / "s"), "--template", str(toy_template), "--topic", "anything at all",
+                 "--sandbox", "none"])
+    one_line_error(capsys, code, 2, 'sandbox "none" needs its reason (--sandbox-reason')
+    code = main(["init", str(tmp_path / "s"), "--template", str(toy_template), "--topic", "anything at all",
+                 "--sandbox-reason", "a disposable VM"])
+    one_line_error(capsys, code, 2, "--sandbox-reason goes with --sandbox none")
+    assert not (tmp_path / "s").exists()
+
+
+def test_init_states_sandbox_none_with_its_reason(tmp_path, toy_template, capsys):
+    import tomllib
+
+    code = main(["init", str(tmp_path / "s"), "--template", str(toy_template), "--topic", "anything at all",
+                 "--sandbox", "none", "--sandbox-reason", "a disposable container that holds no keys"])
+    assert code == 0, capsys.readouterr().err
+    experiments = tomllib.loads((tmp_path / "s" / "aisci.toml").read_text())["experiments"]
+    assert experiments["sandbox"] == "none"
+    assert experiments["sandbox_reason"] == "a disposable container that holds no keys"
+    code = main(["init", str(tmp_path / "t"), "--template", str(toy_template), "--topic", "anything at all"])
+    assert code == 0
+    assert tomllib.loads((tmp_path / "t" / "aisci.toml").read_text())["experiments"].get("sandbox", "bubblewrap") \
+        == "bubblewrap"
+
+
 @pytest.mark.parametrize("content,words", [
     ("this is [not toml", "not valid TOML"),
     ('[study]\ntopic = "fine topic"\n[budget]\nmax_dollars = 3\n', "budget.max_dollars: unknown key"),

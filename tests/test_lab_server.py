@@ -133,6 +133,48 @@ def test_new_study_then_run_to_the_ideas_gate_and_decide(api, root):
     assert "ideas" not in [g["gate"] for g in after["waiting"]] and after["decisions"] == written
     code, refused = api.post("studies/new-one/decisions", {"gate": "ideas", "verdict": "approve", "items": ["no-such-idea"]})
     assert code == 400 and "unknown idea" in refused["message"]
+    # the sidebar follows all of it in the study's event log: the job, its run, the gate, the decision
+    code, followed = api.get("events", params={"cursor": json.dumps({"new-one": 0}), "wait": "0"})
+    kinds = [e["kind"] for e in followed["events"]]
+    assert kinds[0] == "run_start" and {"phase_start", "phase_end", "gate", "run_end", "job_end"} <= set(kinds)
+    assert next(e for e in followed["events"] if e["kind"] == "job_end")["outcome"] == "waiting"
+    decided = followed["events"][-1]
+    assert decided["kind"] == "decision" and decided["by"] == "jupyterlab" and decided["items"] == [chosen]
+
+
+# --- live updates: the event logs, long-polled ---------------------------------------------
+def test_events_long_poll_answers_when_a_decision_is_written(api, root):
+    import threading
+
+    from aisci.study import Study
+
+    init_study(root / "alpha", TOY_TEMPLATE)
+    init_study(root / "beta", TOY_TEMPLATE)
+    code, now = api.get("events")  # no cursor: the cursor of now, no events
+    assert code == 200 and now == {"events": [], "cursor": {"alpha": 0, "beta": 0}}
+    # nothing happens: the poll ends after `wait` with no events and the same cursor
+    code, idle = api.get("events", params={"cursor": json.dumps(now["cursor"]), "wait": "0.5"})
+    assert code == 200 and idle == now
+
+    # a decision written elsewhere (the command line) while the poll waits ends it with that event
+    writer = threading.Timer(1.0, lambda: Study.open(root / "beta").record_decision("ideas", "reject", items=["x"], by="cli"))
+    writer.start()
+    code, answer = api.get("events", params={"cursor": json.dumps(now["cursor"]), "wait": "30"}, request_timeout=60)
+    writer.join()
+    assert code == 200, answer
+    event, = answer["events"]
+    assert event["study"] == "beta" and event["kind"] == "decision" and event["by"] == "cli" and event["items"] == ["x"]
+    assert answer["cursor"] == {"alpha": 0, "beta": event["seq"]}
+    # the next poll starts after it: nothing new
+    code, idle = api.get("events", params={"cursor": json.dumps(answer["cursor"]), "wait": "0"})
+    assert idle["events"] == []
+
+
+def test_events_refuse_a_bad_cursor_in_one_line(api, root):
+    code, data = api.get("events", params={"cursor": "[1, 2]"})
+    assert code == 400 and data == {"message": "cursor must be a JSON object of study: seq"}
+    code, data = api.get("events", params={"cursor": "{}", "wait": "soon"})
+    assert code == 400 and data == {"message": "wait must be a number of seconds"}
 
 
 # --- runs as jobs -------------------------------------------------------------------------
@@ -230,7 +272,7 @@ def test_a_symlink_out_of_the_root_is_refused(api, root):
 
 def test_a_request_without_the_token_gets_403(api):
     for method, path in (("GET", "studies"), ("GET", "studies/s/status"), ("POST", "studies/s/run"),
-                         ("POST", "studies")):
+                         ("POST", "studies"), ("GET", "events")):
         code, _ = api(method, path, {} if method == "POST" else None, headers={"Authorization": ""})
         assert code == 403, (method, path)
 

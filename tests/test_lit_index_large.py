@@ -44,7 +44,7 @@ def index(tmp_path, monkeypatch):
 
 def _full(idx: SearchIndex, query: str, limit: int) -> list[tuple[str, float]]:
     """What a search without a budget returns: BM25 of every term over every row."""
-    return [(ref.key, score) for ref, score in idx._ranked(" OR ".join(fts_terms(query)), limit)]
+    return [(ref.key, score) for ref, score in idx.search_exhaustive(query, limit)]
 
 
 def test_rare_and_title_rows_are_ranked_with_the_full_searchs_scores(index):
@@ -56,6 +56,10 @@ def test_rare_and_title_rows_are_ranked_with_the_full_searchs_scores(index):
     assert [key for key, _ in found] == [key for key, _ in _full(index, query, 7)]
     assert [score for _, score in found] == pytest.approx([score for _, score in _full(index, query, 7)])
     assert {key for key, _ in found} == {"r002", "r018", "r033", "r047", "r007", "r030", "r051"}
+    # found by their titles only, the rows hold the term: no EVERY_ROW needed
+    assert index._candidates(fts_terms("pruning network")) == '({heading}: "pruning") AND ("pruning" OR "network")'
+    found = [(ref.key, score) for ref, score in index.search("pruning network", limit=3)]
+    assert found == pytest.approx(_full(index, "pruning network", 3)) and {k for k, _ in found} == {"r007", "r030", "r051"}
 
 
 def test_fewer_candidates_than_asked_are_filled_from_the_newest_rows(index, monkeypatch):
@@ -67,6 +71,7 @@ def test_fewer_candidates_than_asked_are_filled_from_the_newest_rows(index, monk
 
 def test_a_query_of_common_words_only_ranks_the_newest_rows(index, monkeypatch):
     monkeypatch.setattr(index_module, "RECENT_ROWS", 10)
+    assert index._candidates(fts_terms("network filler")) is None  # in every row: no weight in BM25
     found = [ref.key for ref, _ in index.search("network filler", limit=5)]
     assert len(found) == 5 and all(int(key[1:]) >= 50 for key in found)
 

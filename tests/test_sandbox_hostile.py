@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aisci.execution import build
+from aisci.execution import bubblewrap, build
 from aisci.execution.execute import execute_notebook
 from aisci.execution.sandbox import (
     RUN_DIR_NAME,
@@ -21,7 +21,10 @@ from aisci.execution.sandbox import (
 )
 from tests.conftest import sandbox_processes
 
-pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the sandbox needs Linux /proc")
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the sandbox needs Linux /proc"),
+    pytest.mark.skipif(bubblewrap.problem() is not None, reason=f"bubblewrap cannot run here: {bubblewrap.problem()}"),
+]
 
 LOW = SandboxSettings(memory_mb=1024, cpu_seconds=20, max_processes=48)
 
@@ -158,8 +161,6 @@ CONNECT = "import socket\ns = socket.create_connection(('127.0.0.1', {port}), ti
 
 
 def test_the_network_is_unreachable_without_permission(tmp_path, listening_server):
-    if not probe().get("network_namespace"):
-        pytest.skip(f"network namespaces are not permitted here: {probe().get('network_problem')}")
     port, accepted = listening_server
     result, nb = run(tmp_path, CONNECT.format(port=port))
     assert result.status == "failed" and "ConnectionRefusedError" in result.reason, result.reason

@@ -1,5 +1,6 @@
-"""The sandbox launcher on its own (no Jupyter): limits, the process tree, signals, the
-network, and what it reports in sandbox.json; also as an unprivileged user where possible."""
+"""The sandbox launcher on its own (no Jupyter, no bubblewrap): limits, the process tree,
+signals, and what it reports in sandbox.json; also as an unprivileged user where possible.
+The network is bubblewrap's to cut: tests/test_sandbox_walls.py, test_sandbox_hostile.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -90,22 +90,6 @@ def test_the_pids_cgroup_refuses_the_fork_and_is_removed(tmp_path):
     assert status["process_limit_hits"] >= 1 and not Path(status["cgroup"]).exists()
 
 
-def test_without_network_only_the_sandboxs_own_loopback_exists(tmp_path):
-    if not probe().get("network_namespace"):
-        pytest.skip(f"network namespaces are not permitted here: {probe().get('network_problem')}")
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        port = server.getsockname()[1]
-        code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('reached')\n"
-                "except OSError as exc:\n    print(type(exc).__name__)\n"
-                "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); c = socket.create_connection(s.getsockname())\n"
-                "print('own loopback works')\nprint(sorted(n for _, n in socket.if_nameindex()))")
-        done, status = launch(tmp_path, code, "--no-network")
-    assert status["network"] == "isolated"
-    assert done.stdout.split("\n")[:3] == ["ConnectionRefusedError", "own loopback works", "['lo']"]
-
-
 def unprivileged_python() -> str | None:
     """A Python that anybody may run (the test Python may live under a private /root)."""
     def open_to_all(path: Path) -> bool:
@@ -119,8 +103,8 @@ def unprivileged_python() -> str | None:
 
 
 def test_as_an_unprivileged_user(request):
-    """No cgroup for this user: the watcher (and RLIMIT_NPROC) limit processes; the network is
-    left through a user namespace that keeps the user's own id, so the node folder stays writable."""
+    """No cgroup for this user: the watcher (and RLIMIT_NPROC) limit processes, and what the
+    kernel writes stays the user's own."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root to switch to the user nobody")
     python = unprivileged_python()
@@ -137,11 +121,9 @@ def test_as_an_unprivileged_user(request):
         os.chown(path, 65534, 65534)
     code = ("import os, resource, socket\nopen('written', 'w').write('x')\n"
             "print(os.getuid(), resource.getrlimit(resource.RLIMIT_NPROC)[0] > 0)\n" + SPAWN_LOOP)
-    done, status = launch(run_dir, code, "--nproc", "12", "--no-network", python=python, launcher=launcher,
+    done, status = launch(run_dir, code, "--nproc", "12", python=python, launcher=launcher,
                           user=["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
     assert status["process_limit"] == "watch+rlimit" and "Permission denied" in status["cgroup_unavailable"]
     assert status["stop_reason"] == "process_limit" or "refused after" in done.stdout, (done.stdout, status)
     assert (run_dir / "written").stat().st_uid == 65534
-    if status["network"] != "isolated":
-        assert status["network"].startswith("not isolated:")  # no user namespaces here: reported, not hidden
     assert subprocess.run(["pgrep", "-u", "nobody", "sleep"], capture_output=True, check=False).returncode == 1

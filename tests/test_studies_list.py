@@ -70,7 +70,11 @@ def test_progress_of_a_running_experiments_phase(tmp_path):
                                                               for n in ("analysis", "writeup", "review")]
     found = studies.progress(root, phases)
     assert found == {"phase": "experiments", "phases_done": 2, "phases": 6, "node": "fast/node-0",
-                     "node_started_at": "2026-01-01T00:00:00+00:00", "queued": 1, "baseline_s": 12.0, "estimate_s": 24.0}
+                     "node_started_at": "2026-01-01T00:00:00+00:00", "queued": 1, "baseline_s": 12.0,
+                     "nodes_left": 2, "workers": 1, "estimate_s": 24.0}
+    # with the search's room: idea `fast` may make 4 - 2 more nodes; two at a time
+    found = studies.progress(root, phases, {"max_nodes": 4, "num_seeds": 0}, workers=2)
+    assert (found["nodes_left"], found["estimate_s"]) == (4, 24.0)
     phases[2]["state"] = "done"
     phases[3]["state"] = "running"
     assert studies.progress(root, phases)["node"] is None and os.path.isdir(root)

@@ -9,7 +9,7 @@ import pytest
 
 from aisci.cli import main
 from tests.fake_llm_server import reply
-from tests.study_helpers import executed_notebooks, init_study, set_config
+from tests.study_helpers import drafted_section, executed_notebooks, init_study, set_config
 
 pytestmark = pytest.mark.load_dependent  # whole studies: deadlines a load spike can miss
 
@@ -55,12 +55,11 @@ def answer(request: dict):
         return reply({"observations": ["The high_lr run's final_loss is below the baseline's."]})
     if task == "analysis_cells":  # this model finds the base analysis enough
         return reply({"cells": []})
-    if task == "writeup_method":
-        return reply({"method": SECTIONS["method"], "experimental_setup": SECTIONS["experimental_setup"]})
-    if task == "writeup_draft":
-        return reply({"title": "Learning rates on a toy fit", **SECTIONS, "limitations": "One seed per run.",
-                      "results": "\\label{sec:results} Table~\\ref{tab:results}: the baseline reaches "
-                                 "\\RAnalysisBaselineFinalLoss."})
+    if drafted_section(task):  # one call per section
+        paper = {"title": "Learning rates on a toy fit", **SECTIONS, "limitations": "One seed per run.",
+                 "results": "\\label{sec:results} Table~\\ref{tab:results}: the baseline reaches "
+                            "\\RAnalysisBaselineFinalLoss."}
+        return reply({drafted_section(task): paper[drafted_section(task)]})
     if task == "writeup_fix":  # this model keeps its text; the checks' findings are then reported
         return reply({"text": prompt.split("---\n", 1)[1].split("\n---", 1)[0] if "---\n" in prompt else "Text."})
     if task in ("review_paper", "review_reflect"):
@@ -83,7 +82,7 @@ def test_study_through_a_model_then_replayed(tmp_path, toy_template, monkeypatch
     assert main(["run", str(study), "--quiet"]) == 0
     tasks = [r.body["response_format"]["json_schema"]["name"] for r in fake_llm.requests]
     assert {"ideation_propose", "ideation_reflect", "novelty_assess", "experiments_write_node",
-            "experiments_improve", "analysis_observe", "writeup_draft", "review_paper"} <= set(tasks)
+            "experiments_improve", "analysis_observe", "writeup_results", "writeup_title", "review_paper"} <= set(tasks)
 
     ideas = json.loads((study / "ideas" / "ideas.json").read_text())["ideas"]
     assert all(item["reason"] for idea in ideas for item in idea["rubric"])

@@ -13,7 +13,7 @@ import pytest
 
 from aisci.cli import main
 from tests.fake_llm_server import reply
-from tests.study_helpers import init_study, set_config
+from tests.study_helpers import drafted_section, init_study, set_config
 
 pytestmark = pytest.mark.slow  # three grokking runs of 500 steps, then the analysis and the paper
 
@@ -96,9 +96,13 @@ def answer(request: dict):
                       "explanation": "A typo: curve for curves."})
     if task == "writeup_method":
         assert "label_smoothing=LABEL_SMOOTHING" in prompt  # the method task sees the code diff
-        return reply({"method": METHOD_TEXT, "experimental_setup": "Every run uses the template's settings."})
-    if task == "writeup_draft":
-        return reply({"title": "Label smoothing and grokking", **SECTIONS})
+        return reply({"method": METHOD_TEXT})
+    if task == "writeup_experimental_setup":
+        assert METHOD_TEXT in prompt  # written from the method section
+        return reply({"experimental_setup": "Every run uses the template's settings."})
+    if drafted_section(task):  # one call per section
+        name = drafted_section(task)
+        return reply({name: {"title": "Label smoothing and grokking", **SECTIONS}[name]})
     if task == "writeup_fix":
         return reply({"text": prompt.split("---\n", 1)[1].split("\n---", 1)[0] if "---\n" in prompt else "Text."})
     raise AssertionError(f"unexpected task {task}")

@@ -14,11 +14,13 @@ import pytest
 
 from aisci.llm.store import CallStore
 from aisci.paper.compile import tex_available
+from aisci.paper.sections import SECTIONS as SECTION_NAMES, read_section
 from aisci.phases import writeup
+from aisci.writeup.tasks import DRAFT_ORDER
 from aisci.runner import make_context, run_study
 from aisci.study import Study
 from tests.fake_llm_server import reply
-from tests.study_helpers import set_config
+from tests.study_helpers import drafted_section, set_config
 
 pytestmark = pytest.mark.slow  # one toy study to the analysis (shared), then writeup runs only
 
@@ -29,13 +31,11 @@ GOODFELLOW = """@book{goodfellow2016deep,
   year = {2016}
 }
 """
-METHOD = {
+SECTIONS = {
     "method": "Each run fits $y = a x^2$ by gradient descent on noisy samples, as the template's notebook does; "
               "a variant changes the learning rate \\texttt{lr} and nothing else.",
     "experimental_setup": "Every notebook ran with a wall-time limit of 300 seconds; the baseline uses "
                                "\\texttt{lr} $= 0.1$ for 20 steps.",
-}
-DRAFT = {
     "title": "Learning rates on a toy fit",
     "abstract": "We vary the learning rate of a toy fit. The best run reaches \\RAnalysisBestFinalLoss.",
     "introduction": "Step sizes matter~\\cite{robbins1951stochastic}. Section~\\ref{sec:results} reports what we "
@@ -81,14 +81,18 @@ def section_text(prompt: str) -> str:
     return prompt.split("---\n", 1)[1].split("\n---", 1)[0]
 
 
-def scripted(fake_llm, draft: dict | None = None, fix=None) -> None:
-    """The model: fixed method and draft answers; `fix(prompt)` answers the fix task."""
+def scripted(fake_llm, sections: dict | None = None, fix=None, first: dict | None = None) -> None:
+    """The model: a fixed answer per section (`sections` overrides some), `fix(prompt)` answers the
+    fix task; `first` maps a section to a step the server answers its first request with."""
+    pending = dict(first or {})
+
     def respond(request: dict):
         task = request["response_format"]["json_schema"]["name"]
-        if task == "writeup_method":
-            return reply(METHOD)
-        if task == "writeup_draft":
-            return reply({**DRAFT, **(draft or {})})
+        name = drafted_section(task)
+        if name in pending:
+            return pending.pop(name)
+        if name is not None:
+            return reply({name: {**SECTIONS, **(sections or {})}[name]})
         if task == "writeup_fix" and fix is not None:
             return reply({"text": fix(request["messages"][-1]["content"])})
         raise AssertionError(f"unexpected task {task}")
@@ -108,39 +112,84 @@ def test_clean_model_draft_passes_every_check(study, fake_llm):
     scripted(fake_llm)
     checks = run_writeup(study)
     assert checks["open"] == 0, [f["detail"] for f in checks["findings"] if not f["ok"]]
-    assert {task_of(r) for r in fake_llm.requests} == {"writeup_method", "writeup_draft"}
+    # one call per section, each its own task and schema, in the drafting order
+    assert [task_of(r) for r in fake_llm.requests] == [f"writeup_{n}" for n in DRAFT_ORDER]
+    assert sorted(DRAFT_ORDER) == sorted(SECTION_NAMES)
     method_prompt = prompt_of(next(r for r in fake_llm.requests if task_of(r) == "writeup_method"))
     assert "## cell" in method_prompt and "random.seed(seed)" in method_prompt  # the baseline notebook's code
+    # a section is written from the sections before it, so the paper reads as one text
+    prompts = {task_of(r): prompt_of(r) for r in fake_llm.requests}
+    assert SECTIONS["method"] in prompts["writeup_results"] and SECTIONS["results"] in prompts["writeup_abstract"]
+    assert SECTIONS["abstract"] in prompts["writeup_title"] and SECTIONS["conclusion"] not in prompts["writeup_results"]
+    caps = {task_of(r): r.body.get("max_tokens") for r in fake_llm.requests}
+    assert caps["writeup_title"] < caps["writeup_abstract"] < caps["writeup_results"]  # sized per section
     sections = json.loads((study / "paper" / "sections.json").read_text())
-    assert sections["results"]["author"] == "model:fake-model"
+    assert all(sections[n]["author"] == "model:fake-model" and len(sections[n]["calls"]) == 1 for n in SECTION_NAMES)
+    assert len({sections[n]["calls"][0] for n in SECTION_NAMES}) == len(SECTION_NAMES)
     assert "Drafted by fake-model" in (study / "paper" / "main.tex").read_text()
+
+    # nothing changed: every section's call is answered by the store, nothing reaches the server
+    sent = fake_llm.request_count
+    run_writeup(study)
+    assert fake_llm.request_count == sent
+    # a person rewrites the conclusion: only the sections whose prompts show it are asked again
+    # (this model answers them as before, so related work and the title, written from those, replay)
+    conclusion = study / "paper" / "sections" / "conclusion.tex"
+    conclusion.write_text(conclusion.read_text().replace("moves the final loss", "changes the final loss"))
+    run_writeup(study)
+    asked = [task_of(r) for r in fake_llm.requests[sent:]]
+    assert asked == ["writeup_introduction", "writeup_abstract"]
+    assert "changes the final loss" in prompt_of(fake_llm.requests[sent])
 
 
 def test_wrong_number_is_flagged_and_fixed_by_the_model(study, fake_llm):
-    wrong = DRAFT["results"] + " The high learning rate reaches an accuracy of 0.95."
-    fixed = DRAFT["results"]
+    wrong = SECTIONS["results"] + " The high learning rate reaches an accuracy of 0.95."
+    fixed = SECTIONS["results"]
     scripted(fake_llm, {"results": wrong}, fix=lambda prompt: fixed)
     checks = run_writeup(study)
     fix_prompts = [prompt_of(r) for r in fake_llm.requests if task_of(r) == "writeup_fix"]
     assert len(fix_prompts) == 1 and "[number] the number 0.95 matches no record" in fix_prompts[0]
+    assert 'The section "results" currently reads' in fix_prompts[0]  # its own fix round, no other section's
     assert "\\RAnalysisBestFinalLoss = " in fix_prompts[0]  # the macros it may use instead
+    # the fix follows the section's own call, before any later section is written from it
+    order = [task_of(r) for r in fake_llm.requests]
+    assert order[order.index("writeup_results") + 1] == "writeup_fix"
+    assert len(order) == len(DRAFT_ORDER) + 1
+    later = [prompt_of(r) for r in fake_llm.requests if task_of(r) in ("writeup_discussion", "writeup_abstract")]
+    assert all(fixed in p and "0.95" not in p for p in later)
     assert checks["open"] == 0
     fixed_findings = [f for f in checks["findings"] if f["check"] == "number"]
     assert fixed_findings and all(f["status"] == "fixed" and f["section"] == "results" for f in fixed_findings)
     assert "0.95" not in (study / "paper" / "sections" / "results.tex").read_text()
     sections = json.loads((study / "paper" / "sections.json").read_text())
     assert sections["results"]["revisions"] == 1
+    assert all(sections[n]["revisions"] == 0 for n in SECTION_NAMES if n != "results")
     assert "revised 1 time by the same model" in (study / "paper" / "paper.md").read_text()
     # the disclosure names the calls that wrote the section, and each leads to what the model was asked
     draft_call, fix_call = sections["results"]["calls"]
     store = CallStore(study / "llm" / "calls.sqlite")
-    assert store.get(draft_call).task == "writeup.draft" and store.get(fix_call).task == "writeup.fix"
+    assert store.get(draft_call).task == "writeup.results" and store.get(fix_call).task == "writeup.fix"
     assert f"calls {draft_call}, {fix_call} in the call store" in (study / "paper" / "paper.md").read_text()
+
+
+def test_a_cut_off_section_gets_the_repair_round(study, fake_llm):
+    cut = reply('{"results": "Table~\\\\ref{tab:results} lists', finish_reason="length")
+    scripted(fake_llm, first={"results": cut})
+    checks = run_writeup(study)
+    asked = [r for r in fake_llm.requests if task_of(r) == "writeup_results"]
+    assert len(asked) == 2  # the cut-off answer, then the repair round in the same conversation
+    repair = asked[1].body["messages"]
+    assert repair[-2]["role"] == "assistant" and "cut off at 4000 tokens" in repair[-1]["content"]
+    assert [task_of(r) for r in fake_llm.requests].count("writeup_discussion") == 1  # the others: one call each
+    assert checks["open"] == 0
+    assert read_section(study / "paper" / "sections", "results").body.strip() == SECTIONS["results"]
+    [row] = [r for r in CallStore(study / "llm" / "calls.sqlite").by_task() if r["task"] == "writeup.results"]
+    assert row["calls"] == 1  # one task call in the store, its repair counted with it
 
 
 def test_wrong_number_left_by_a_stubborn_model_is_reported(study, fake_llm):
     set_config(study, "paper", compile=False, fix_rounds=2)
-    wrong = DRAFT["results"] + " Its loss falls by 0.4321."
+    wrong = SECTIONS["results"] + " Its loss falls by 0.4321."
     attempts = iter(["0.4322", "0.4323", "0.4324"])
     # the model answers every fix with another made-up number
     scripted(fake_llm, {"results": wrong}, fix=lambda p: re.sub(r"0\.432\d", next(attempts), section_text(p)))
@@ -156,18 +205,21 @@ def test_claim_about_an_experiment_never_run_is_flagged(study, fake_llm):
     set_config(study, "paper", compile=False, fix_rounds=0)
     claim = ("We also train a ResNet on CIFAR-10 and report the mean over five seeds; an ablation of the "
              "step count confirms it.")
-    scripted(fake_llm, {"discussion": DRAFT["discussion"] + " " + claim})
+    scripted(fake_llm, {"discussion": SECTIONS["discussion"] + " " + claim})
     checks = run_writeup(study)
     details = " | ".join(f["detail"] for f in open_findings(checks, "claim"))
     assert "dataset CIFAR-10" in details and "model ResNet" in details
     assert "five seeds" in details and "ablation" in details
     assert all(f["section"] == "discussion" for f in open_findings(checks, "claim"))
-    assert checks["open"] == len(open_findings(checks, "claim"))
+    # the check of the method against the code also sees the ResNet no run built
+    code = open_findings(checks, "method_code")
+    assert all(f["section"] == "discussion" and "ResNet" in f["detail"] for f in code)
+    assert checks["open"] == len(open_findings(checks, "claim")) + len(code)
 
 
 def test_a_fix_that_changes_nothing_is_not_asked_again(study, fake_llm):
     set_config(study, "paper", compile=False, fix_rounds=3)
-    scripted(fake_llm, {"results": DRAFT["results"] + " Its loss falls by 0.4321."}, fix=section_text)
+    scripted(fake_llm, {"results": SECTIONS["results"] + " Its loss falls by 0.4321."}, fix=section_text)
     checks = run_writeup(study)
     assert sum(task_of(r) == "writeup_fix" for r in fake_llm.requests) == 1
     assert open_findings(checks, "number")
@@ -178,7 +230,7 @@ def test_chktex_warnings_go_to_the_fix_task(study, fake_llm):
 
     def fix(prompt):
         assert "[chktex] chktex warning 26 at line 1: You ought to remove spaces in front of punctuation." in prompt
-        return DRAFT["discussion"]
+        return SECTIONS["discussion"]
 
     scripted(fake_llm, {"discussion": sloppy}, fix=fix)
     checks = run_writeup(study)
@@ -240,7 +292,7 @@ def test_misattribution_fix_gets_the_canonical_entry_to_cite(study, fake_llm):
 @pytest.mark.skipif(not tex_available(), reason="no LaTeX installed (latexmk or pdflatex + bibtex); CI installs TeX")
 def test_latex_error_goes_back_to_the_fix_task_and_is_fixed(study, fake_llm):
     set_config(study, "paper", compile=True, fix_rounds=2)
-    broken = DRAFT["results"] + " The effect is \\resultbox{clear}."
+    broken = SECTIONS["results"] + " The effect is \\resultbox{clear}."
 
     def fix(prompt):
         assert "[latex] LaTeX stopped with \"Undefined control sequence.\"" in prompt
@@ -260,7 +312,7 @@ def test_latex_error_goes_back_to_the_fix_task_and_is_fixed(study, fake_llm):
 @pytest.mark.skipif(not tex_available(), reason="no LaTeX installed (latexmk or pdflatex + bibtex); CI installs TeX")
 def test_latex_error_the_model_cannot_fix_is_reported_with_the_log_kept(study, fake_llm):
     set_config(study, "paper", compile=True, fix_rounds=1)
-    scripted(fake_llm, {"results": DRAFT["results"] + " See \\resultbox{this}."}, fix=section_text)
+    scripted(fake_llm, {"results": SECTIONS["results"] + " See \\resultbox{this}."}, fix=section_text)
     checks = run_writeup(study)
     assert checks["compile"]["status"] == "failed"
     [finding] = open_findings(checks, "latex")

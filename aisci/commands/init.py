@@ -1,6 +1,8 @@
 """`aisci init DIR --template NAME --topic TEXT`: create a study folder; or, with
 `--task TEXT` instead of a template, have a language model write the template first
-(template-free mode; the written template is validated like any other before the study exists)."""
+(template-free mode; the written template is validated like any other before the study exists).
+`--sandbox none --sandbox-reason TEXT` writes a study whose generated code runs without the
+sandbox (where bubblewrap cannot run); the reason is required, and disclosed."""
 
 from __future__ import annotations
 
@@ -25,6 +27,12 @@ def register(subparsers) -> None:
     parser.add_argument("--llm", help="model for every role (default: offline); see `aisci run --help`. With a "
                         "model, [search] and [review] get The AI Scientist v2's shape (3 drafts, 12-20 nodes per idea, "
                         "3 seeds, 5 reviews)")
+    parser.add_argument("--sandbox", choices=["bubblewrap", "none"],
+                        help="where generated and hand-written code runs: bubblewrap (the default), or none (no "
+                             "sandbox, e.g. in a container that refuses namespaces; needs --sandbox-reason, and the run "
+                             "log, the status and the paper state it)")
+    parser.add_argument("--sandbox-reason", default="", help='why --sandbox none is acceptable here, e.g. "a disposable '
+                                                               'container that holds no keys"')
     parser.add_argument("--small", action="store_true",
                         help="keep the small search and review of an offline study even with a model (a quick trial)")
     parser.set_defaults(handler=handle)
@@ -32,18 +40,27 @@ def register(subparsers) -> None:
 
 def handle(args) -> int:
     from aisci.llm.spec import parse_spec
-    from aisci.study import Study
+    from aisci.study import SANDBOX_REASON_MISSING, Study
 
     if args.llm:
         parse_spec(args.llm)  # a typo fails here, before a folder exists
     if args.task and args.template:
         raise AisciError("give --template or --task, not both (--task has a language model write the template)")
+    if args.sandbox_reason.strip() and args.sandbox != "none":
+        raise AisciError("--sandbox-reason goes with --sandbox none (a sandboxed study needs no reason)")
+    if args.sandbox == "none" and not args.sandbox_reason.strip():
+        raise AisciError(SANDBOX_REASON_MISSING)
     if args.task:
         return _template_free(args)
-    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm, small_search=args.small)
+    study = Study.create(args.study, args.template or DEFAULT_TEMPLATE, args.topic, args.llm, small_search=args.small,
+                         **_sandbox(args))
     _seed_library(study)
     print(f"created {study.root} (template {study.template().name}); next: aisci run {args.study}")
     return 0
+
+
+def _sandbox(args) -> dict:
+    return {"sandbox": args.sandbox, "sandbox_reason": args.sandbox_reason.strip()} if args.sandbox else {}
 
 
 def _seed_library(study: Study) -> None:
@@ -64,8 +81,10 @@ def _template_free(args) -> int:
     if target.exists() and any(target.iterdir()):
         raise AisciError(f"{target} exists and is not empty; choose a new folder")
     with tempfile.TemporaryDirectory(prefix="aisci-templatefree-") as workdir:
-        folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir))
-        study = Study.create(target, str(folder), args.topic, args.llm, small_search=args.small)
+        # its baseline runs where the study's code will: in the sandbox unless the study says none
+        folder, author = templatefree.write_template(args.task, args.topic, args.llm, Path(workdir),
+                                                     sandboxed=args.sandbox != "none")
+        study = Study.create(target, str(folder), args.topic, args.llm, small_search=args.small, **_sandbox(args))
         templatefree.copy_calls(Path(workdir), study.path("llm", "calls.sqlite"))
     _seed_library(study)
     study.config.study.template_source = f"template-free: written by {author} from the task in template/TASK.md"

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("--redo", action="append", default=[], choices=PHASE_NAMES, metavar="PHASE",
                         help="run this phase again even if it is up to date (repeatable); what follows reruns "
                              "when its outputs change. Finished experiment nodes are never re-executed")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--quiet", action="store_true", help="no progress view")
     parser.set_defaults(handler=handle)
 
 
@@ -37,9 +37,9 @@ def handle(args) -> int:
         study.config.llm.cache = args.cache
     hooks = None
     if not args.quiet and not os.environ.get("AISCI_NO_PROGRESS"):
-        from aisci.progress import ProgressBars
+        from aisci.progress import TerminalProgress
 
-        hooks = ProgressBars().hooks()
+        hooks = TerminalProgress(study).hooks()
     report = run_study(study, llm_override=args.llm, until=args.until, redo=args.redo, hooks=hooks)
     for note in report.notes:
         print(f"note: {note}")

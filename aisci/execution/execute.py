@@ -112,10 +112,6 @@ def _explain_with_sandbox(result: ExecutionResult, status: dict, settings: Sandb
         explained = sandboxing.describe_error(error.ename, error.evalue, status, settings)
         if explained:
             result.reason = explained[:300]
-    note = sandboxing.network_note(status)
-    if note:
-        result.notes.append(note)
-        logging.getLogger("aisci.sandbox").warning(note)
     for ignored in status.get("ignored_signals", []):
         result.notes.append(f"the kernel sent {ignored['signal']} to its launcher; the sandbox ignored it")
 

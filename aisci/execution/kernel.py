@@ -3,7 +3,8 @@ directory. A kernel gets only the variables it needs to run (PATH, locale, threa
 PYTHONPATH, the ones a template declares) and never one whose name looks like a credential,
 so neither an API key nor a `DATABASE_URL=postgres://u:password@h/db` reaches it. With a
 `SandboxRun`, the kernel is started through the sandbox launcher and bubblewrap (see
-sandbox.py, bubblewrap.py) and talks to us over Unix sockets."""
+sandbox.py, bubblewrap.py) and talks to us over Unix sockets. The kernel itself is
+ipykernel's, started through kernel_app.py (which fixes a hang at its shutdown)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ PASSED_THROUGH = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "CUDA_VISIBLE_
                   "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                   "VECLIB_MAXIMUM_THREADS", "OMP_WAIT_POLICY")
 PASSED_PREFIXES = ("LC_",)  # LC_ALL, LC_CTYPE ...
+LAUNCHER_MODULES = ("ipykernel_launcher", "ipykernel")  # `python -m ...` in the python3 kernelspec
+KERNEL_APP = Path(__file__).resolve().with_name("kernel_app.py")
 FIXED = {"MPLBACKEND": "Agg", "OMP_WAIT_POLICY": "PASSIVE", "PYTHONHASHSEED": "0", "TQDM_DISABLE": "1"}
 
 
@@ -51,6 +54,15 @@ def kernel_env(base: Mapping[str, str] | None = None, extra: Mapping[str, str] |
     return env
 
 
+def with_kernel_app(argv: list[str]) -> list[str]:
+    """ipykernel's launcher replaced by aisci's kernel app (kernel_app.py: the same kernel,
+    without a shutdown that hangs). Any other kernel command stays as it is."""
+    for at, arg in enumerate(argv[:-1]):
+        if arg == "-m" and argv[at + 1] in LAUNCHER_MODULES:
+            return [*argv[:at], str(KERNEL_APP), *argv[at + 2:]]
+    return argv
+
+
 def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None = None,
                          on_start: Callable[[AsyncKernelManager], None] | None = None,
                          sandbox_run: SandboxRun | None = None) -> type[AsyncKernelManager]:
@@ -70,7 +82,7 @@ def kernel_manager_class(cwd: Path, env: dict[str, str], log_path: Path | None =
 
         def format_kernel_cmd(self, extra_arguments=None):
             # no IPython history database: nobody reads it, and a sandbox's home starts empty each time
-            argv = super().format_kernel_cmd(extra_arguments) + ["--HistoryManager.enabled=False"]
+            argv = with_kernel_app(super().format_kernel_cmd(extra_arguments)) + ["--HistoryManager.enabled=False"]
             return sandbox_run.command(argv, env.get("PYTHONPATH", "")) if sandbox_run is not None else argv
 
         async def start_kernel(self, **kw):

@@ -5,9 +5,6 @@ runnable as `python -m aisci.execution.sandbox`). The launcher
 
 - joins a fresh `pids` cgroup (when this machine lets it create one) capped at the
   process limit, or else watches the kernel's process tree and ends it past the limit;
-- leaves the network (a new, empty network namespace with only its own loopback) unless
-  the study allows it; the kernel talks to aisci over Unix sockets (ZMQ `ipc` transport),
-  which work across network namespaces, so no TCP port is needed;
 - forks the kernel with RLIMIT_AS (memory), RLIMIT_CPU (CPU seconds) and no core files,
   and stays its parent: a kernel that signals its parent reaches the launcher, which
   ignores signals from inside the sandbox (aisci itself is never the kernel's parent);
@@ -20,14 +17,13 @@ runnable as `python -m aisci.execution.sandbox`). The launcher
 What holds where (Linux): memory and CPU limits are per process, everywhere. The process
 limit is exact with a pids cgroup (cgroup v1 `pids` hierarchy, or a delegated cgroup v2;
 threads count as tasks); without one, RLIMIT_NPROC is per user (and not enforced for root),
-so the launcher also counts the tree ten times a second and ends it past the limit. The
-network namespace needs root or unprivileged user namespaces; where neither works the
-kernel keeps the network and every run carries a warning. Not covered: the file system
-(the kernel starts in the node folder but can read and write wherever its user can) and
-other processes of the same user (no PID namespace: it can see and signal them; run aisci
-as a dedicated user or in a container where that matters). Checked by the tests as root
-with cgroup v1 (pids cgroup, network namespace) and as the user `nobody` (watcher plus
-RLIMIT_NPROC, network namespace through a user namespace): tests/test_sandbox_launcher.py.
+so the launcher also counts the tree ten times a second and ends it past the limit.
+Checked by the tests as root with cgroup v1 (pids cgroup) and as the user `nobody` (watcher
+plus RLIMIT_NPROC): tests/test_sandbox_launcher.py.
+
+The walls (file system, PID, network and IPC namespaces) are bubblewrap's: the launcher
+starts `bwrap ... -- kernel` (see SandboxRun and bubblewrap.py). With no network, the kernel
+talks to aisci over Unix sockets (ZMQ `ipc` transport) in a folder bound into the sandbox.
 
 Module level uses the standard library only: the launcher runs as a plain script, so a
 kernel start does not pay for importing aisci.
@@ -54,10 +50,7 @@ STATUS_FILE = "sandbox.json"
 RUN_MARKER_ENV = "AISCI_SANDBOX_RUN"
 UNIX_SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes; ipc sockets are "<prefix>-<n>"
 POLL_S = 0.1
-CLONE_NEWNET = 0x40000000
-CLONE_NEWUSER = 0x10000000
 PR_SET_CHILD_SUBREAPER = 36
-SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
 WATCHED_SIGNALS = (signal.SIGCHLD, *STOP_SIGNALS)
 
@@ -123,7 +116,6 @@ class Launcher:
             pass
         self.status["pgid"] = os.getpgid(0)
         self._limit_processes()
-        self._leave_network()
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         self._write_status()  # before the kernel exists: aisci can find the cgroup even if we are killed
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED_SIGNALS)
@@ -153,15 +145,6 @@ class Launcher:
         self.status["process_limit"] = "watch" if os.geteuid() == 0 else "watch+rlimit"
         if os.geteuid() != 0:  # counted now: in a user namespace, other users' processes would look like ours
             self.user_tasks = sum(t for _, t in _tasks_of_uid(os.getuid()))
-
-    def _leave_network(self) -> None:
-        if not self.args.no_network:
-            self.status["network"] = "allowed"
-            return
-        problem = leave_network()
-        self.status["network"] = "isolated" if problem is None else f"not isolated: {problem}"
-        if problem:
-            _say(f"warning: the kernel keeps the network: {problem}")
 
     # -- the kernel, in the forked child
 
@@ -331,47 +314,6 @@ def _prctl(option: int, value: int) -> bool:
         return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-
-
-# ----------------------------------------------------------------------------- network
-
-
-def leave_network() -> str | None:
-    """Move this process into a new network namespace with its loopback up. Returns None, or
-    why it could not (then the process keeps the network)."""
-    if not sys.platform.startswith("linux"):
-        return f"network namespaces need Linux (this is {sys.platform})"
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET) != 0:
-        first = ctypes.get_errno()
-        # unprivileged: a user namespace of our own grants the right to make a network one
-        uid, gid = os.getuid(), os.getgid()
-        if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            return (f"unshare(CLONE_NEWNET) failed ({os.strerror(first)}) and so did a user namespace "
-                    f"({os.strerror(err)})")
-        try:  # keep our own uid/gid inside, so files in the node folder stay ours
-            Path("/proc/self/setgroups").write_text("deny")
-            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
-        except OSError as exc:
-            return f"a user namespace was made but its id map could not be written ({exc})"
-    try:
-        _loopback_up()
-    except OSError as exc:  # isolated anyway; only localhost inside the sandbox is missing
-        _say(f"the sandbox's own loopback stays down ({exc})")
-    return None
-
-
-def _loopback_up() -> None:
-    import fcntl
-    import socket
-    import struct
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        request = struct.pack("16sH14s", b"lo", 0, b"")
-        flags = struct.unpack("16sH14s", fcntl.ioctl(s, SIOCGIFFLAGS, request))[1]
-        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
 
 
 # ----------------------------------------------------------------------------- cgroups
@@ -638,13 +580,6 @@ def describe_error(ename: str, evalue: str, status: dict, settings: SandboxSetti
     return None
 
 
-def network_note(status: dict) -> str | None:
-    network = status.get("network", "")
-    if network.startswith("not isolated"):
-        return f"the sandbox could not remove the network: {network[len('not isolated: '):]}; the kernel had network access"
-    return None
-
-
 _PROBE: dict | None = None
 
 
@@ -672,9 +607,7 @@ def _probe_here() -> dict:
             why = "" if cgroup else f"no pids.max in {parent}"
         except OSError as exc:
             why = f"cannot create a cgroup in {parent} ({exc.strerror})"
-    network_problem = leave_network()
-    return {"euid": os.geteuid(), "pids_cgroup": bool(cgroup), "pids_cgroup_problem": why,
-            "network_namespace": network_problem is None, "network_problem": network_problem or ""}
+    return {"euid": os.geteuid(), "pids_cgroup": bool(cgroup), "pids_cgroup_problem": why}
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -686,7 +619,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--memory-mb", type=int, default=None, help="address-space limit per process")
     parser.add_argument("--cpu-s", type=int, default=None, help="CPU-time limit per process")
     parser.add_argument("--nproc", type=int, default=None, help="processes and threads in the kernel's tree")
-    parser.add_argument("--no-network", action="store_true", help="a new network namespace for the kernel")
     parser.add_argument("--no-cgroup", action="store_true", help="count the tree instead of using a pids cgroup")
     parser.add_argument("--cgroup-name", default=None)
     parser.add_argument("--run-dir", default=None, help="where sandbox.json is written")

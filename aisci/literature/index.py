@@ -23,7 +23,7 @@ COLUMN_WEIGHTS = {"title": 10.0, "abstract": 3.0, "keywords": 5.0, "venue": 1.0,
 EVERY_ROW = "aisciallrows"
 _SELECTOR_COLUMNS = {"heading": "coalesce(title, '') || ' ' || coalesce(keywords, '')", "every": f"'{EVERY_ROW}'"}
 SCHEMA_VERSION = "2"
-RANK_BUDGET = 10_000  # rows a query's BM25 is computed over, at most (about a microsecond each)
+RANK_BUDGET = 8_000  # rows a query's BM25 is computed over, at most (about a microsecond each)
 RECENT_ROWS = 4096  # rows a query of common words only is ranked among at first (see SearchIndex.search)
 _COLUMNS = "key, entry_type, fields, source, line"
 _FTS_COLUMNS = (*COLUMN_WEIGHTS, *_SELECTOR_COLUMNS)
@@ -166,8 +166,9 @@ class SearchIndex:
         rows, the rows ranked are those most likely to come first: the rows holding the
         query's rarest terms, then those holding a commoner term in the title or keywords
         (see _candidates). Each is scored by the BM25 of the whole query, as in a full
-        search. When they are fewer than `limit` (or every term is too common), the rest
-        come from the papers added most recently that hold any term, ranked among themselves.
+        search. When they are fewer than `limit` (or every term is in more than half the
+        rows, where BM25 gives it no weight), the rest come from the papers added most
+        recently that hold any term, ranked among themselves.
         """
         terms = fts_terms(query)
         if not terms or limit <= 0:
@@ -182,6 +183,12 @@ class SearchIndex:
             found += [(ref, score) for ref, score in recent if ref.key not in seen][: limit - len(found)]
         return found
 
+    def search_exhaustive(self, query: str, limit: int = 10) -> list[tuple[Reference, float]]:
+        """What `search` returns without a budget: BM25 of every term over every row that
+        matches. Slow in a large library; the benchmark and the tests compare with it."""
+        terms = fts_terms(query)
+        return self._ranked(" OR ".join(terms), limit) if terms and limit > 0 else []
+
     def _candidates(self, terms: list[str]) -> str | None:
         """The FTS5 expression matching at most about RANK_BUDGET rows worth ranking, and
         scoring them by every term: `(selectors) AND (other terms OR EVERY_ROW)`.
@@ -191,11 +198,13 @@ class SearchIndex:
         A term chosen anywhere scores as a selector; every other term scores in the second
         part, which EVERY_ROW makes match every row. The heading and EVERY_ROW phrases lie in
         the zero-weight columns: each term adds to a score exactly once, as in a full search.
+        A word in more than half the rows selects nothing: FTS5's BM25 gives it no weight.
         A "quoted phrase" is never scanned to count it (its positions make it the costliest
         term): it counts as many rows as its rarest word."""
-        options = [(self._rows_at_most(term), term, term) for term in terms]
-        options += [self._heading_option(term) for term in terms]
-        options.sort()
+        half = self._row_count() // 2
+        weighty = [term for term in terms if " " in term or self._rows_with(term) <= half]
+        options = sorted([(self._rows_at_most(term), term, term) for term in weighty]
+                         + [self._heading_option(term) for term in weighty])
         anywhere, in_heading, rows = [], {}, 0
         for count, phrase, term in options:
             if count == 0 or term in anywhere or rows + count > RANK_BUDGET:
@@ -210,7 +219,11 @@ class SearchIndex:
             return None
         selectors = " OR ".join([*anywhere, *in_heading.values()])
         scorers = [term for term in terms if term not in anywhere]
-        return f"({selectors}) AND ({' OR '.join([*scorers, EVERY_ROW])})" if scorers else selectors
+        if not scorers:
+            return selectors
+        # a row found by its heading holds that term, which scores: EVERY_ROW is needed only
+        # for the rows a term anywhere found
+        return f"({selectors}) AND ({' OR '.join([*scorers, *([EVERY_ROW] if anywhere else [])])})"
 
     def _ranked(self, match: str, limit: int, after_id: int = 0) -> list[tuple[Reference, float]]:
         # Rank inside FTS5 first, then join only the top rows (twice as fast as joining every match).
@@ -252,12 +265,12 @@ class SearchIndex:
         return self._rows_with(term) if len(words) == 1 else min(self._rows_with(f'"{w}"') for w in words)
 
     def _rows_with(self, term: str) -> int:
-        """How many references hold `term` (an FTS5 phrase), counted up to RANK_BUDGET + 1 (more
-        is as good as all: the term is not rare); remembered until the next write."""
+        """How many references hold `term` (an FTS5 phrase), counted up to the budget or half the
+        rows, whichever is more (past both, the term selects nothing); remembered until the next write."""
         if term not in self._counts:
             self._counts[term] = self._db.execute(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM refs_fts WHERE refs_fts MATCH ? LIMIT ?)",
-                (term, RANK_BUDGET + 1)).fetchone()[0]
+                (term, max(RANK_BUDGET, self._row_count() // 2) + 1)).fetchone()[0]
         return self._counts[term]
 
     def get(self, key: str) -> Reference | None:

@@ -30,6 +30,10 @@ class Task(Generic[T]):
     def prompt_path(self) -> Path:
         return PROMPTS_DIR / f"{self.name}.txt"
 
+    def placeholders(self) -> list[str]:
+        """The $names the prompt file fills in: what the task must be given."""
+        return string.Template(self.prompt_path().read_text(encoding="utf-8")).get_identifiers()
+
     def render(self, inputs: dict[str, Any]) -> list[dict[str, str]]:
         """Chat messages: the prompt file's [system] and [user] parts, filled with inputs,
         and the JSON schema the answer must follow."""

@@ -2,15 +2,16 @@
 
 1. values.tex (one macro per record), references.bib (template, study library, attribution
    table: never invented) and the analysis figures (kept, captioned, deduplicated).
-2. Sections, each a file in paper/sections/: method and experimental setup summarised from
-   the executed baseline and best-run notebooks (task writeup.method), then title, abstract,
-   introduction, related work, results, discussion, limitations and conclusion (writeup.draft).
+2. Sections, each a file in paper/sections/ and each its own call (writeup.method,
+   writeup.experimental_setup, writeup.results, ..., writeup.abstract, writeup.title: the order
+   of tasks.DRAFT_ORDER), given the facts its prompt names and the sections written before it.
    The offline engine fills fixed templates with the measured records instead. A section a
-   person edited (or locked) is kept and disclosed as theirs.
-3. Checks of every section (numbers, experiment claims, citation keys, attributions, value
-   macros, references, figures, chktex); a model-written section with problems is rewritten
-   by writeup.fix for at most `[paper] fix_rounds` rounds; an invented citation key left
-   after that is removed; the rest is reported in paper/checks.json.
+   person edited (or locked) is kept and disclosed as theirs, and the sections after it read it.
+3. Checks of each section as soon as it is drafted (numbers, experiment claims, citation keys,
+   attributions, value macros, references, figures, chktex), and of the whole paper at the end;
+   a model-written section with problems is rewritten by writeup.fix for at most
+   `[paper] fix_rounds` rounds; an invented citation key left after that is removed; the rest
+   is reported in paper/checks.json.
 4. main.tex (aisci's article or a venue's style), compiled with a time limit; a LaTeX error
    located in a model-written section goes back to writeup.fix, again for bounded rounds.
    Without TeX: the .tex tree, a clear message, paper.md and paper.html.
@@ -28,10 +29,10 @@ from aisci.artifacts import Analysis, ExperimentSummary, Ideas, Paper
 from aisci.fsutil import sha256_of
 from aisci.paper.sections import SECTIONS
 from aisci.writeup import drafting, facts, fixing, publishing, typesetting
-from aisci.writeup.tasks import DRAFT, FIX, METHOD
+from aisci.writeup.tasks import FIX, SECTION_TASKS
 from aisci.writeup.workspace import Workspace
 
-__all__ = ["APPENDIX_MARK", "CONFIG", "CONSUMES", "DRAFT", "FIX", "METHOD", "PRODUCES", "SECTIONS", "inputs", "run"]
+__all__ = ["APPENDIX_MARK", "CONFIG", "CONSUMES", "FIX", "PRODUCES", "SECTIONS", "SECTION_TASKS", "inputs", "run"]
 
 CONSUMES = (Ideas, ExperimentSummary, Analysis)
 PRODUCES = (Paper,)

@@ -14,6 +14,7 @@ import importlib
 _WHERE = {
     "IdeasPanel": "ideas", "ExperimentsPanel": "experiments", "FiguresPanel": "figures",
     "PaperPanel": "paper", "ReviewPanel": "review", "CostMeter": "cost", "PaperView": "paper_view",
+    "ProgressPanel": "progress",
 }
 # the panel each phase notebook shows
 PANEL_FOR_PHASE = {"ideation": "IdeasPanel", "novelty": "IdeasPanel", "experiments": "ExperimentsPanel",
@@ -27,6 +28,7 @@ __all__ = [
     "IdeasPanel",
     "PaperPanel",
     "PaperView",
+    "ProgressPanel",
     "ReviewPanel",
     "panel_for",
 ]

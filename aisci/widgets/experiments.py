@@ -12,7 +12,7 @@ from IPython.display import Markdown
 
 from aisci import gates
 from aisci.execution import build
-from aisci.widgets.base import Panel, badge, button, esc
+from aisci.widgets.base import REFRESHING_EVENTS, Panel, badge, button, esc
 from aisci.widgets.data import best_by_metric, code_diff, node_records, node_tree
 
 STATUS_KIND = {"done": "ok", "failed": "no", "timed_out": "no", "died": "no"}
@@ -21,6 +21,8 @@ STATUS_KIND = {"done": "ok", "failed": "no", "timed_out": "no", "died": "no"}
 class ExperimentsPanel(Panel):
     gate = "experiments"
     title = "Experiments — the node tree; approve the best node, rerun one, or branch from it"
+    phases = ("experiments",)
+    refreshing_events = REFRESHING_EVENTS | {"node_end"}  # the tree grows node by node
 
     def __init__(self, study, selected: str | None = None):
         self.selected = selected

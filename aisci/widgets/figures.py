@@ -13,6 +13,7 @@ from aisci.widgets.data import figures
 class FiguresPanel(Panel):
     gate = "figures"
     title = "Figures — keep or drop each one, edit its caption; the paper uses what you keep"
+    phases = ("analysis",)
 
     def figures(self) -> list[dict]:
         return figures(self.study)

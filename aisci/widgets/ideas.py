@@ -18,6 +18,7 @@ from aisci.widgets.data import novelty_decisions
 class IdeasPanel(Panel):
     gate = "ideas"
     title = "Ideas — approve, reject, edit or reorder; the next phase runs the approved ones in this order"
+    phases = ("ideation", "novelty")
 
     def __init__(self, study):
         self.editing: set[str] = set()

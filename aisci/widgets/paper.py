@@ -5,7 +5,11 @@ a locked section is kept as it is (read through `aisci.gates.locked_sections`)."
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import ipywidgets as widgets
+from IPython.display import Markdown
 
 from aisci import gates
 from aisci.artifacts import Paper
@@ -18,6 +22,7 @@ from aisci.writeup.publishing import pdf_state
 class PaperPanel(Panel):
     gate = "paper"
     title = "Paper — each section with its checker findings; edit, regenerate or lock it"
+    phases = ("writeup",)
 
     def __init__(self, study):
         self.editing: set[str] = set()
@@ -90,14 +95,32 @@ class PaperPanel(Panel):
         failed = [f for f in counted if not f["ok"]]
         skipped = len(found) - len(counted)
         state = pdf_state(self.study) or "no PDF yet"
-        head = widgets.HTML(f"<p><b>PDF:</b> {esc(state)}</p>"
-                            f"<p>{len(counted) - len(failed)} of {len(counted)} checks pass"
-                            f"{f' ({skipped} skipped)' if skipped else ''}.{_findings_list(general)}</p>")
+        pdf = widgets.HTML(f"<p><b>PDF:</b> {esc(state)}</p>")
+        checks = widgets.HTML(f"<p>{len(counted) - len(failed)} of {len(counted)} checks pass"
+                              f"{f' ({skipped} skipped)' if skipped else ''}.{_findings_list(general)}</p>")
         build = button("Check and build the PDF", "aisci-build", self.check_and_build, style="primary")
+        head = widgets.VBox([pdf, self._pdf_link(), checks])
         authors = read_json(self.study.path("paper", "sections.json"), default={})
         locked = gates.locked_sections(self.study)
         return [head, build] + [self._card(name, authors.get(name, {}), findings_for_section(name, found), name in locked)
                          for name in Paper.SECTIONS if name in present or name in self._regenerating()]
+
+    def _pdf_link(self) -> widgets.Widget:
+        """A link that opens the PDF there is (JupyterLab's PDF viewer): the final paper.pdf, or the
+        marked paper-draft.pdf while integrity problems are open, and whether it matches the sections."""
+        from aisci import studies
+
+        link = widgets.Output()
+        link.add_class("aisci-pdf-link")
+        facts = studies.paper(self.study)
+        if not facts or not facts["pdf"]:
+            return link
+        relative = os.path.relpath(self.study.path(facts["pdf"]), os.getcwd()).replace(os.sep, "/")
+        what = ("the final paper" if facts["final"] else
+                f"the DRAFT: {facts['open_problems']} integrity problem{'s' if facts['open_problems'] != 1 else ''} open")
+        stale = "" if facts["current"] else " — built before the sections were last edited: check and build it again"
+        link.append_display_data(Markdown(f"[Open {Path(facts['pdf']).name}]({relative}) ({what}){stale}"))
+        return link
 
     def _regenerating(self) -> set[str]:
         return {i for d in self.decisions() if d["action"] == "regenerate" for i in d.get("items", [])}

@@ -16,6 +16,7 @@ SCORES = ("soundness", "presentation", "contribution", "originality", "quality",
 class ReviewPanel(Panel):
     gate = "review"
     title = "Review — the reviews, the meta-review and the checks; your final decision"
+    phases = ("review",)
 
     def decide_final(self, verdict: str) -> dict:
         before = gates.final_decision(self.study)

@@ -1,36 +1,34 @@
-"""The sections: one a person wrote, edited or locked is kept as it is on disk; the method and
-experimental setup come from writeup.method, the rest from writeup.draft (on the offline
-engine, fixed templates filled with the study's facts). Each is stamped with its author."""
+"""The sections: one a person wrote, edited or locked is kept as it is on disk; each other one
+is its own call (writeup.method, writeup.experimental_setup, ..., writeup.title, in DRAFT_ORDER),
+given the facts its prompt names and the sections written before it, and is checked and fixed
+before the next one reads it (on the offline engine, fixed templates filled with the study's
+facts). Each is stamped with its author."""
 
 from __future__ import annotations
-
-from pydantic import BaseModel
 
 from aisci import gates
 from aisci.constants import OFFLINE_ENGINE
 from aisci.fsutil import read_json
 from aisci.paper import disclosure, latex
 from aisci.paper.sections import PERSON, SECTIONS, read_section, write_section
-from aisci.writeup import facts
-from aisci.writeup.tasks import DRAFT, DRAFT_SECTIONS, METHOD, METHOD_SECTIONS
+from aisci.writeup import facts, fixing
+from aisci.writeup.tasks import DRAFT_ORDER, SECTION_TASKS
 from aisci.writeup.workspace import Workspace
 
 
 def draft(ws: Workspace) -> None:
     keep_persons_sections(ws)
-    ms = ws.manuscript
-    inputs = facts.offline_facts(ws)
-    needed = [n for n in METHOD_SECTIONS if n not in ms.kept]
-    if needed:
-        result = ws.ctx.llm.run(METHOD, facts=inputs, **facts.method_inputs(ws))
-        write_drafts(ws, result.output, needed, result.author, result.call_id)
-    needed = [n for n in DRAFT_SECTIONS if n not in ms.kept]
-    if needed:
-        result = ws.ctx.llm.run(DRAFT, facts=inputs, **facts.draft_inputs(ws))
-        drafted = result.output
-        if "title" in needed:
-            drafted.title = latex.escape(drafted.title) if result.author != OFFLINE_ENGINE else drafted.title
-        write_drafts(ws, drafted, needed, result.author, result.call_id)
+    offline = facts.offline_facts(ws)
+    for name in DRAFT_ORDER:
+        if name in ws.manuscript.kept:
+            continue
+        task = SECTION_TASKS[name]
+        result = ws.ctx.llm.run(task, facts=offline, **facts.section_inputs(ws, task))
+        text = getattr(result.output, name)
+        if name == "title" and result.author != OFFLINE_ENGINE:
+            text = latex.escape(" ".join(text.split()))  # the model writes the title as plain text
+        write_draft(ws, name, text, result.author, result.call_id)
+        fixing.revise_section(ws, name)  # a later section is written from this one as it ends up
 
 
 def keep_persons_sections(ws: Workspace) -> None:
@@ -52,9 +50,8 @@ def keep_persons_sections(ws: Workspace) -> None:
             ws.ctx.warn(f"paper section {name} is locked but paper/sections/{name}.tex is missing: written afresh")
 
 
-def write_drafts(ws: Workspace, output: BaseModel, names: list[str], author: str, call_id: int | None) -> None:
+def write_draft(ws: Workspace, name: str, text: str, author: str, call_id: int | None) -> None:
     ms = ws.manuscript
-    for name in names:
-        written = write_section(ws.sections_dir, name, getattr(output, name), author)
-        ms.texts[name] = written.body
-        ms.meta[name] = disclosure.SectionAuthor(name=name, author=author, calls=[call_id] if call_id else [])
+    written = write_section(ws.sections_dir, name, text, author)
+    ms.texts[name] = written.body
+    ms.meta[name] = disclosure.SectionAuthor(name=name, author=author, calls=[call_id] if call_id else [])

@@ -4,7 +4,7 @@ state, and the inputs each writeup task is given."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from aisci import gates, results
 from aisci.artifacts import Analysis, ExperimentSummary, Ideas, novel_ideas
@@ -17,6 +17,7 @@ from aisci.paper.figures import select
 from aisci.paper import meaning
 from aisci.paper.numbers import Fact, as_number, numbers_in_context
 from aisci.paper.outcome import study_outcome
+from aisci.paper.sections import SECTIONS
 from aisci.paper.values import collect_values, values_tex
 from aisci.writeup.workspace import Materials, Workspace
 
@@ -293,53 +294,89 @@ def ideas_provenance(ws: Workspace, tested: list[str]) -> str:
     return text + ", so the study explores a fixed set of directions, not necessarily the most promising ones."
 
 
-def method_inputs(ws: Workspace) -> dict[str, Any]:
-    ctx, m, study = ws.ctx, ws.materials, ws.study
-    manifest = ctx.template.manifest
+def section_inputs(ws: Workspace, task) -> dict[str, Any]:
+    """What one section's prompt names ($NAME in its file): facts of the study (SECTION_FACTS) and
+    the text of sections written before it, as they stand after their own checks and fixes. A
+    section's call is replayed from the call store while all of these stay the same, so an edit
+    re-asks only the sections whose prompts show what changed."""
+    inputs: dict[str, Any] = {}
+    for name in task.placeholders():
+        if name in SECTIONS:
+            inputs[name] = ws.manuscript.texts.get(name) or "(not written)"
+        elif name in SECTION_FACTS:
+            inputs[name] = SECTION_FACTS[name](ws)
+        else:
+            raise ValueError(f"prompt {task.name} names ${name}, which no writeup fact provides")
+    return inputs
+
+
+def _best_changes(ws: Workspace) -> str:
+    """The method section describes the code change: the diff of the best run's cells from the
+    baseline, else the best run's new code."""
+    m, study = ws.materials, ws.study
     baseline = baseline_node(m)
-    best_id = m.summary.get("best")
-    best = next((n for n in m.summary.get("nodes", []) if n["id"] == best_id), None)
+    best = next((n for n in m.summary.get("nodes", []) if n["id"] == m.summary.get("best")), None)
     base_path = study.path(baseline["notebook"]) if baseline and baseline.get("notebook") else None
-    base_params = (baseline or {}).get("parameters", {})
     if best and best is not baseline and best.get("notebook") and base_path:
-        # the method section describes the code change: the diff of the cells, else the new code
-        changes = m.code_changes or notebooks.notebook_text(study.path(best["notebook"]),
-                                                            leave_out=notebooks.sources(base_path))
-    else:
-        changes = "(the best run is the baseline itself)"
-    return {
-        "topic": ctx.config.study.topic, "template_title": manifest.title,
-        "template_description": " ".join(manifest.description.split()),
-        "metrics": {k: f"{x.direction}: {x.description}" for k, x in manifest.metrics.items()},
-        "parameters": {k: f"{p.default!r}: {p.description}" for k, p in manifest.parameters.items()},
-        "baseline_notebook": notebooks.notebook_text(base_path) if base_path else "(no baseline run finished)",
-        "best_run": best_id or "none", "best_changes": changes,
-        "runs": [{"run": n["id"], "kind": n["kind"], "status": n["status"], "started_from": n.get("parent"),
-                  "changed": {k: v for k, v in n.get("parameters", {}).items() if base_params.get(k) != v}}
-                 for n in m.summary.get("nodes", [])],
-        "timeout_s": str(ctx.config.experiments.timeout_s), "seeds": str(max(m.evidence.seeds, 1)),
-        "citations": citation_lines(m),
-    }
+        return m.code_changes or notebooks.notebook_text(study.path(best["notebook"]),
+                                                         leave_out=notebooks.sources(base_path))
+    return "(the best run is the baseline itself)"
 
 
-def draft_inputs(ws: Workspace) -> dict[str, Any]:
-    ctx, m, texts = ws.ctx, ws.materials, ws.manuscript.texts
+def _baseline_notebook(ws: Workspace) -> str:
+    baseline = baseline_node(ws.materials)
+    if not baseline or not baseline.get("notebook"):
+        return "(no baseline run finished)"
+    return notebooks.notebook_text(ws.study.path(baseline["notebook"]))
+
+
+def _runs_changed(ws: Workspace) -> list[dict]:
+    """Every run, with the parameters it sets differently from the baseline."""
+    base = (baseline_node(ws.materials) or {}).get("parameters", {})
+    return [{"run": n["id"], "kind": n["kind"], "status": n["status"], "started_from": n.get("parent"),
+             "changed": {k: v for k, v in n.get("parameters", {}).items() if base.get(k) != v}}
+            for n in ws.materials.summary.get("nodes", [])]
+
+
+def _runs_measured(ws: Workspace) -> list[dict]:
+    """Every run, with its parameters and the macro holding each metric it recorded."""
     by_source: dict[str, dict[str, str]] = {}
-    for v in m.values:
+    for v in ws.materials.values:
         by_source.setdefault(v.source, {})[v.record.name] = f"\\{v.macro} (= {v.text})"
-    runs = [{"run": n["id"], "kind": n["kind"], "status": n["status"], "parameters": n["parameters"],
-             "metrics": by_source.get(n["id"], {})} for n in m.summary.get("nodes", [])]
-    analysis = {v.record.name: f"\\{v.macro} (= {v.text}): {v.record.description or v.record.name}"
-                for v in m.values if v.source == "analysis"}
-    return {
-        "topic": ctx.config.study.topic, "template_description": ctx.template.manifest.description,
-        "ideas": [i.model_dump(exclude={"rubric"}) for i in m.ideas.values()
-                  if any(n["idea"] == i.name for n in m.summary.get("nodes", []))],
-        "method": texts.get("method", ""), "experimental_setup": texts.get("experimental_setup", ""),
-        "runs": runs, "analysis_values": analysis, "observations": m.analysis.get("observations", []),
-        "figures": [{"label": f.label, "caption": f.caption} for f in m.figures],
-        "citations": citation_lines(m),
-    }
+    return [{"run": n["id"], "kind": n["kind"], "status": n["status"], "parameters": n["parameters"],
+             "metrics": by_source.get(n["id"], {})} for n in ws.materials.summary.get("nodes", [])]
+
+
+def _outcome_text(ws: Workspace) -> str:
+    outcome = ws.materials.outcome
+    if outcome is None:
+        return "(a run beat the baseline; aisci adds no paragraph of its own)"
+    return outcome.text
+
+
+SECTION_FACTS: dict[str, Callable[[Workspace], Any]] = {
+    "topic": lambda ws: ws.ctx.config.study.topic,
+    "template_title": lambda ws: ws.ctx.template.manifest.title,
+    "template_description": lambda ws: " ".join(ws.ctx.template.manifest.description.split()),
+    "metrics": lambda ws: {k: f"{x.direction}: {x.description}" for k, x in ws.ctx.template.manifest.metrics.items()},
+    "parameters": lambda ws: {k: f"{p.default!r}: {p.description}"
+                              for k, p in ws.ctx.template.manifest.parameters.items()},
+    "baseline_notebook": _baseline_notebook,
+    "best_run": lambda ws: ws.materials.summary.get("best") or "none",
+    "best_changes": _best_changes,
+    "runs_changed": _runs_changed,
+    "runs_measured": _runs_measured,
+    "timeout_s": lambda ws: str(ws.ctx.config.experiments.timeout_s),
+    "seeds": lambda ws: str(max(ws.materials.evidence.seeds, 1)),
+    "ideas": lambda ws: [i.model_dump(exclude={"rubric"}) for i in ws.materials.ideas.values()
+                         if any(n["idea"] == i.name for n in ws.materials.summary.get("nodes", []))],
+    "analysis_values": lambda ws: {v.record.name: f"\\{v.macro} (= {v.text}): {v.record.description or v.record.name}"
+                                   for v in ws.materials.values if v.source == "analysis"},
+    "observations": lambda ws: ws.materials.analysis.get("observations", []),
+    "figures": lambda ws: [{"label": f.label, "caption": f.caption} for f in ws.materials.figures],
+    "outcome": _outcome_text,
+    "citations": lambda ws: citation_lines(ws.materials),
+}
 
 
 def citation_lines(m: Materials) -> list[str]:

@@ -1,9 +1,13 @@
 """The checks of every section (numbers, claims, citations, attributions, macros, references,
 figures, chktex) and what follows them: a model-written section with problems is rewritten by
-writeup.fix for at most `[paper] fix_rounds` rounds (a section whose fix changed nothing is not
-asked again); an invented citation key left after that is removed from aisci's own text."""
+writeup.fix, first right after it is drafted (so the sections written from it read the fixed
+text), then once the whole paper stands (a label or figure reference another section settles);
+at most `[paper] fix_rounds` rewrites per section in all, and a section whose fix changed nothing
+is not asked again. An invented citation key left after that is removed from aisci's own text."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 from aisci import gates
 from aisci.literature.attribution import load_table
@@ -24,15 +28,18 @@ def paper_facts(ws: Workspace) -> verify.PaperFacts:
                              m.template_text)
 
 
-def check(ws: Workspace) -> list[verify.Finding]:
+def check(ws: Workspace, names: tuple[str, ...] = SECTIONS) -> list[verify.Finding]:
+    """The failed checks of the named sections (all: the whole paper). Whether every figure is
+    referenced is asked of the text written so far, and reported on the results section."""
     known = paper_facts(ws)
     texts = ws.manuscript.texts
     found: list[verify.Finding] = []
-    for name in SECTIONS:
+    for name in names:
         found += verify.check_section(name, texts[name], known)
         if ws.cfg.chktex and name != "title":
             found += lint(ws, name)
-    found += verify.check_figures_referenced(texts, ws.materials.figures)
+    if "results" in names:
+        found += verify.check_figures_referenced(texts, ws.materials.figures)
     return found
 
 
@@ -46,25 +53,40 @@ def lint(ws: Workspace, name: str) -> list[verify.Finding]:
             for w in chktex(section.path)]
 
 
+def revise_section(ws: Workspace, name: str) -> None:
+    """A section just drafted: checked, and fixed by the model for its bounded rounds."""
+    if ws.model_fixes:
+        fix_rounds(ws, lambda: check(ws, (name,)))
+
+
 def revise(ws: Workspace) -> None:
-    """Check, let the model fix its own sections for bounded rounds, and keep what is left."""
+    """The whole paper checked, the rounds sections have left spent on what is still wrong, and
+    what is left kept as findings."""
+    found = fix_rounds(ws, lambda: check(ws))
+    ws.manuscript.findings = remove_unknown_keys(ws, found)
+    apply_acceptances(ws)
+
+
+def fix_rounds(ws: Workspace, checked: Callable[[], list[verify.Finding]]) -> list[verify.Finding]:
+    """Check, let the model fix its own sections while they have rounds left, check again; the
+    last findings."""
     ms = ws.manuscript
-    found = check(ws)
-    stuck: set[str] = set()  # sections whose last fix changed nothing: asking again would not help
-    for round_number in range(1, ws.cfg.fix_rounds + 1):
-        todo = {n: p for n, p in fixable(ws, found).items() if n not in stuck}
-        if not ws.model_fixes or not todo:
+    found = checked()
+    while ws.model_fixes:
+        todo = {n: p for n, p in fixable(ws, found).items()
+                if n not in ms.stuck and ms.fixes.get(n, 0) < ws.cfg.fix_rounds}
+        if not todo:
             break
-        ms.rounds["checks"] = round_number
         ms.history += [f for f in found if f.section in todo]
         for name, problems in todo.items():
             before = ms.texts[name]
             fix(ws, name, [p.for_model() for p in with_canonical_keys(ws, problems)])
+            ms.fixes[name] = ms.fixes.get(name, 0) + 1
             if ms.texts[name].strip() == before.strip():
-                stuck.add(name)
-        found = check(ws)
-    ms.findings = remove_unknown_keys(ws, found)
-    apply_acceptances(ws)
+                ms.stuck.add(name)  # asking again would not help
+        ms.rounds["checks"] = max(ms.fixes.values())
+        found = checked()
+    return found
 
 
 def apply_acceptances(ws: Workspace) -> None:

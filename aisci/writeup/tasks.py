@@ -1,5 +1,6 @@
-"""The writeup's model tasks and their offline forms: writeup.method (method and experimental
-setup from the executed notebooks), writeup.draft (the other sections) and writeup.fix (one
+"""The writeup's model tasks and their offline forms: one task per section (writeup.method,
+writeup.results, ..., writeup.title: each its own prompt file and answer model, asked in
+DRAFT_ORDER so that a section is written from the sections before it) and writeup.fix (one
 section rewritten to clear the problems the checks found). The offline engine fills fixed
 section templates (aisci/paper/offline/*.tex) with the study's facts and never rewrites."""
 
@@ -9,30 +10,56 @@ import string
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aisci.llm.tasks import Task
-from aisci.paper.sections import SECTIONS
 
 OFFLINE_TEMPLATES = Path(__file__).resolve().parent.parent / "paper" / "offline"
-METHOD_SECTIONS = ("method", "experimental_setup")
-DRAFT_SECTIONS = tuple(s for s in SECTIONS if s not in METHOD_SECTIONS)
+# The core first, from the notebooks and records; the framing next; the abstract and title last,
+# as summaries of what is written. A section's prompt shows only sections before it here.
+DRAFT_ORDER = ("method", "experimental_setup", "results", "discussion", "limitations", "conclusion",
+               "introduction", "related_work", "abstract", "title")
+_BODY = "LaTeX body text: no \\section command, no \\label{sec:...}, no preamble"
 
 
-class MethodSections(BaseModel):
-    method: str
-    experimental_setup: str
+class TitleAnswer(BaseModel):
+    title: str = Field(description="the paper's title, plain text without LaTeX")
 
 
-class PaperDraft(BaseModel):
-    title: str
-    abstract: str
-    introduction: str
-    related_work: str
-    results: str
-    discussion: str
-    limitations: str
-    conclusion: str
+class AbstractAnswer(BaseModel):
+    abstract: str = Field(description=f"the abstract, one paragraph; {_BODY}")
+
+
+class IntroductionAnswer(BaseModel):
+    introduction: str = Field(description=f"the Introduction section; {_BODY}")
+
+
+class RelatedWorkAnswer(BaseModel):
+    related_work: str = Field(description=f"the Related Work section; {_BODY}")
+
+
+class MethodAnswer(BaseModel):
+    method: str = Field(description=f"the Method section; {_BODY}")
+
+
+class ExperimentalSetupAnswer(BaseModel):
+    experimental_setup: str = Field(description=f"the Experimental Setup section; {_BODY}")
+
+
+class ResultsAnswer(BaseModel):
+    results: str = Field(description=f"the Results section; {_BODY}")
+
+
+class DiscussionAnswer(BaseModel):
+    discussion: str = Field(description=f"the Discussion section; {_BODY}")
+
+
+class LimitationsAnswer(BaseModel):
+    limitations: str = Field(description=f"the Limitations section; {_BODY}")
+
+
+class ConclusionAnswer(BaseModel):
+    conclusion: str = Field(description=f"the Conclusion section; {_BODY}")
 
 
 class SectionRevision(BaseModel):
@@ -44,18 +71,14 @@ def fill(name: str, facts: dict[str, str]) -> str:
     return string.Template(text).substitute(facts).strip() + "\n"
 
 
-def _offline_method(inputs: dict[str, Any]) -> MethodSections:
-    """The offline engine's method and setup: templates filled with the baseline notebook's
-    own outline, its parameters and the study's settings."""
-    return MethodSections(**{name: fill(name, inputs["facts"]) for name in METHOD_SECTIONS})
-
-
-def _offline_draft(inputs: dict[str, Any]) -> PaperDraft:
-    """The offline engine's paper: fixed section templates filled with the study's facts and
-    the macros of its records."""
-    facts = inputs["facts"]
-    sections = {name: fill(name, facts) for name in DRAFT_SECTIONS if name != "title"}
-    return PaperDraft(title=facts["title_tex"], **sections)
+def _offline_section(name: str, answer: type[BaseModel]):
+    """The offline engine's section: its fixed template filled with the study's facts and the
+    macros of its records (the title is made from the template and the parameters changed)."""
+    def write(inputs: dict[str, Any]) -> BaseModel:
+        facts = inputs["facts"]
+        return answer(**{name: facts["title_tex"] if name == "title" else fill(name, facts)})
+    write.__name__ = f"offline_{name}"
+    return write
 
 
 def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
@@ -63,6 +86,23 @@ def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
     return SectionRevision(text=inputs["text"])
 
 
-METHOD = Task("writeup.method", "writeup", MethodSections, _offline_method, temperature=0.3, max_tokens=4000)
-DRAFT = Task("writeup.draft", "writeup", PaperDraft, _offline_draft, temperature=0.4, max_tokens=8000)
+def _section_task(name: str, answer: type[BaseModel], max_tokens: int, temperature: float = 0.4) -> Task:
+    return Task(f"writeup.{name}", "writeup", answer, _offline_section(name, answer), temperature=temperature,
+                max_tokens=max_tokens)
+
+
+# max_tokens: room for the section as JSON-escaped LaTeX (every backslash doubled), with slack for
+# models that count their reasoning in it; a cut-off answer gets the client's repair round
+SECTION_TASKS: dict[str, Task] = {
+    "method": _section_task("method", MethodAnswer, 4000, temperature=0.3),
+    "experimental_setup": _section_task("experimental_setup", ExperimentalSetupAnswer, 3000, temperature=0.3),
+    "results": _section_task("results", ResultsAnswer, 4000),
+    "discussion": _section_task("discussion", DiscussionAnswer, 3000),
+    "limitations": _section_task("limitations", LimitationsAnswer, 2000),
+    "conclusion": _section_task("conclusion", ConclusionAnswer, 1500),
+    "introduction": _section_task("introduction", IntroductionAnswer, 3000),
+    "related_work": _section_task("related_work", RelatedWorkAnswer, 3000),
+    "abstract": _section_task("abstract", AbstractAnswer, 1500),
+    "title": _section_task("title", TitleAnswer, 500),
+}
 FIX = Task("writeup.fix", "writeup", SectionRevision, _offline_fix, temperature=0.2, max_tokens=4000)

@@ -47,7 +47,9 @@ class Manuscript:
     kept: set[str] = field(default_factory=set)  # sections a person wrote, edited or locked: never rewritten
     findings: list[verify.Finding] = field(default_factory=list)
     history: list[verify.Finding] = field(default_factory=list)  # problems found before a fix
-    rounds: dict[str, int] = field(default_factory=lambda: {"checks": 0, "latex": 0})
+    fixes: dict[str, int] = field(default_factory=dict)  # section -> check-fix rounds it has had
+    stuck: set[str] = field(default_factory=set)  # sections whose last fix changed nothing
+    rounds: dict[str, int] = field(default_factory=lambda: {"checks": 0, "latex": 0})  # the most any section had
     compile_status: dict[str, Any] = field(default_factory=lambda: {"status": "off"})
 
 

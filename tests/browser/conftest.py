@@ -45,21 +45,21 @@ EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "jupyterlab-ais
 
 
 def extension_setup(base: Path) -> tuple[str, dict]:
-    """Config lines and environment that load jupyterlab-aisci: installed (pip, as CI and Binder do),
-    or else built in this checkout (`jlpm build` in extensions/jupyterlab-aisci), found through
-    PYTHONPATH and JUPYTER_PATH."""
+    """Config lines and environment that load jupyterlab-aisci: built in this checkout (`jlpm build`
+    in extensions/jupyterlab-aisci), found through PYTHONPATH and JUPYTER_PATH, so the code tested is
+    the checkout's; or else installed (pip, as CI and Binder do: install.sh builds no copy in place)."""
     import importlib.util
 
     env: dict[str, str] = {}
-    if importlib.util.find_spec("jupyterlab_aisci") is None:
-        built = EXTENSION / "jupyterlab_aisci" / "labextension"
-        if not (built / "package.json").exists():
-            return "", env
+    built = EXTENSION / "jupyterlab_aisci" / "labextension"
+    if (built / "package.json").exists():
         data = base / "data"
         (data / "labextensions").mkdir(parents=True)
         (data / "labextensions" / "jupyterlab-aisci").symlink_to(built)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(EXTENSION), os.environ.get("PYTHONPATH")]))
         env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(data), os.environ.get("JUPYTER_PATH")]))
+    elif importlib.util.find_spec("jupyterlab_aisci") is None:
+        return "", env
     return "c.ServerApp.jpserver_extensions = {'jupyterlab_aisci': True}\n", env
 
 

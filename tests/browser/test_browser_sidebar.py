@@ -76,6 +76,8 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     gate = card.locator('.aisci-gate[data-gate="ideas"]')
     gate.wait_for(timeout=30_000)
     assert gate.locator(".aisci-gate-item").count() == 3
+    # the study's events reach the sidebar through the long poll on its event log
+    card.locator(".aisci-live li:has-text('the ideas gate waits for you')").wait_for(timeout=30_000)
     page.locator(SIDEBAR).screenshot(path=str(artifacts / "sidebar_03_ideas_gate.png"))
 
     chosen = gate.locator(".aisci-gate-item").nth(1).get_attribute("data-item")
@@ -84,6 +86,7 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     entry = wait_for(lambda: decisions(lab), 20, "the decision in decisions.jsonl")[-1]
     assert entry["gate"] == "ideas" and entry["action"] == "approve" and entry["items"] == [chosen]
     assert entry["by"] == "jupyterlab" and entry["note"] == "the cheaper idea first"
+    card.locator(f".aisci-live li:has-text('approve {chosen} at the ideas gate (jupyterlab)')").wait_for(timeout=30_000)
 
     # run on; each later `stop` gate waits in turn: approve its first item and run again
     for _ in range(6):
@@ -128,11 +131,16 @@ def test_sidebar_new_study_gates_tree_and_pdf(page, lab, artifacts):
     page.screenshot(path=str(artifacts / "sidebar_06_node_notebook.png"))
 
     # the paper opens in JupyterLab's PDF viewer
-    if not (lab.root / STUDY / "paper" / "paper.pdf").exists():
+    paper = card.locator(".aisci-paper")
+    if paper.get_attribute("data-pdf") == "none":
         assert shutil.which("pdflatex") is None  # only a machine without LaTeX has no PDF
         pytest.skip("no LaTeX here: the study has no PDF to open")
+    # the sidebar names the PDF that matches the sections: the final paper, or the draft
+    final = paper.get_attribute("data-pdf") == "final"
+    pdf = "paper.pdf" if final else "paper-draft.pdf"
+    assert (lab.root / STUDY / "paper" / pdf).exists() and f"open {pdf}" in paper.inner_text()
     card.locator(".aisci-open-pdf").click()
-    page.locator(".lm-TabBar-tab", has_text="paper.pdf").wait_for(timeout=30_000)
+    page.locator(".lm-TabBar-tab", has_text=pdf).wait_for(timeout=30_000)
     page.wait_for_timeout(3000)
     page.screenshot(path=str(artifacts / "sidebar_07_pdf.png"))
     assert_console_clean(page)

@@ -13,7 +13,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from aisci import api
+from aisci import api, events
 from aisci.errors import AisciError
 
 STUDY = r"(?P<study>(?:[^/]+/)*?[^/]+)"  # a study's path relative to the server root
@@ -145,6 +145,63 @@ class LogHandler(AisciHandler):
         await self.call(api.run_log, self.confined(study), offset)
 
 
+class EventsHandler(AisciHandler):
+    """A long poll on the event logs of every study under the root (aisci.events): answers as soon as
+    any study has events after the `cursor` ({study: seq}, JSON), or after `wait` seconds with none.
+    Without a cursor it answers at once with the cursor of now. Watching costs a stat() per study
+    every POLL_S; the studies are those under the root when the request came."""
+
+    POLL_S = 0.4
+    MAX_WAIT_S = 55.0
+
+    @web.authenticated
+    async def get(self):
+        cursor = self._cursor()
+        try:
+            wait = min(max(float(self.get_argument("wait", "25")), 0.0), self.MAX_WAIT_S)
+        except ValueError:
+            raise web.HTTPError(400, reason="wait must be a number of seconds") from None
+        root = self.root
+        if cursor is None:
+            await self.call(api.study_events, root)
+            return
+        try:
+            sources = await asyncio.to_thread(api.event_sources, root)
+        except AisciError as exc:
+            raise web.HTTPError(400, reason=str(exc).splitlines()[0]) from None
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            stamps = self._stamps(sources)
+            answer = await asyncio.to_thread(api.study_events, root, cursor, sources)
+            if answer["events"] or asyncio.get_running_loop().time() >= deadline or self._gone():
+                break
+            while (self._stamps(sources) == stamps and asyncio.get_running_loop().time() < deadline
+                   and not self._gone()):
+                await asyncio.sleep(self.POLL_S)
+        if not self._gone():
+            self.finish(json.dumps(answer, default=str))
+
+    def _cursor(self) -> dict[str, int] | None:
+        given = self.get_argument("cursor", None)
+        if given is None:
+            return None
+        try:
+            cursor = json.loads(given)
+        except ValueError:
+            cursor = None
+        if not isinstance(cursor, dict) or not all(isinstance(v, int) for v in cursor.values()):
+            raise web.HTTPError(400, reason="cursor must be a JSON object of study: seq")
+        return cursor
+
+    @staticmethod
+    def _stamps(sources: dict) -> list:
+        return [events.stamp(folder) for folder in sources.values()]
+
+    def _gone(self) -> bool:
+        """The client went away (a closed tab): stop watching for it."""
+        return self.request.connection.stream.closed()
+
+
 class TemplatesHandler(AisciHandler):
     @web.authenticated
     async def get(self):
@@ -160,7 +217,8 @@ class ModelHandler(AisciHandler):
 
 def setup_handlers(web_app) -> None:
     base = url_path_join(web_app.settings["base_url"], "aisci", "api")
-    routes = [("studies", StudiesHandler), ("templates", TemplatesHandler), ("model", ModelHandler),
+    routes = [("studies", StudiesHandler), ("events", EventsHandler), ("templates", TemplatesHandler),
+              ("model", ModelHandler),
               (f"studies/{STUDY}/status", StatusHandler), (f"studies/{STUDY}/tree", TreeHandler),
               (f"studies/{STUDY}/decisions", DecisionsHandler), (f"studies/{STUDY}/run", RunHandler),
               (f"studies/{STUDY}/stop", StopHandler), (f"studies/{STUDY}/log", LogHandler)]

@@ -49,7 +49,14 @@ export interface IStudy {
     value: number | null;
     notebook: string | null;
   } | null;
-  paper: { pdf: string | null; open_problems: number; tex: string } | null;
+  paper: {
+    pdf: string | null;
+    final: boolean;
+    open_problems: number;
+    tex: string;
+    state: string | null;
+    current: boolean;
+  } | null;
   review: { decision: string; overall: number } | null;
   final_decision: string | null;
   progress: {
@@ -60,6 +67,8 @@ export interface IStudy {
     node_started_at: string | null;
     queued: number;
     baseline_s: number | null;
+    nodes_left: number | null;
+    workers: number;
     estimate_s: number | null;
   } | null;
 }
@@ -104,6 +113,20 @@ export interface IModelNeeds {
   model: string;
   env: string | null;
   set: boolean;
+}
+
+// one line of a study's event log (aisci/events.py), tagged with its study
+export interface IEvent {
+  study: string;
+  seq: number;
+  at: string;
+  kind: string;
+  [field: string]: any;
+}
+
+export interface IEvents {
+  events: IEvent[];
+  cursor: { [study: string]: number };
 }
 
 export class ApiError extends Error {}

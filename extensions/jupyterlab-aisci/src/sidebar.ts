@@ -1,13 +1,15 @@
 // The studies sidebar: every study under the server root with its phases, cost, best node,
 // paper and review; Run / Run until / Stop as server-side jobs; the gates waiting for a person;
-// the experiment tree; the run's log. Everything is read back from the server on each poll, so
-// a reload or a closed tab loses nothing.
+// the experiment tree; the run's log. It follows the studies' event logs (a long poll on
+// /aisci/api/events, fed by the runner's hooks and every decision) and reloads a study when it
+// has news; a slow re-list catches studies changed by hand. Everything is read back from the
+// server, so a reload or a closed tab loses nothing.
 import { Notification } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { Signal, ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { IDecisions, IStudy, ITree, post, request, studyUrl } from './api';
+import { IDecisions, IEvent, IEvents, IStudy, ITree, post, request, studyUrl } from './api';
 import { formatCost, formatNumber, h } from './dom';
 
 export const PHASE_LABELS: { [name: string]: string } = {
@@ -19,7 +21,12 @@ export const PHASE_LABELS: { [name: string]: string } = {
   review: 'Review'
 };
 
-const POLL_MS = 2500;
+const FALLBACK_MS = 30000; // a study changed by hand leaves no event: re-list this often
+const RETRY_MS = 5000; // the server went away: ask again after this long
+const WAIT_S = 25; // how long one long poll waits for news
+const LIVE_LINES = 4; // the latest events shown under a study
+
+const sleep = (ms: number) => new Promise(resolve => window.setTimeout(resolve, ms));
 
 export interface IOpener {
   open(path: string): void;
@@ -62,16 +69,95 @@ export class StudiesSidebar extends Widget {
 
   protected onAfterAttach(): void {
     void this.refresh();
-    this.timer = window.setInterval(() => void this.refresh(), POLL_MS);
+    this.timer = window.setInterval(() => void this.refresh(), FALLBACK_MS);
+    this.ticker = window.setInterval(() => this.tick(), 1000);
+    void this.follow();
   }
 
   protected onBeforeDetach(): void {
     window.clearInterval(this.timer);
+    window.clearInterval(this.ticker);
   }
 
   dispose(): void {
     window.clearInterval(this.timer);
+    window.clearInterval(this.ticker);
     super.dispose();
+  }
+
+  // --- following the event logs ---------------------------------------------------------------
+  private async follow(): Promise<void> {
+    if (this.following) {
+      return;
+    }
+    this.following = true;
+    let cursor: IEvents['cursor'] | null = null;
+    try {
+      while (this.isAttached && !this.isDisposed) {
+        try {
+          if (cursor === null) {
+            cursor = (await request<IEvents>('events')).cursor;
+            continue;
+          }
+          const query = `events?cursor=${encodeURIComponent(JSON.stringify(cursor))}&wait=${WAIT_S}`;
+          const answer: IEvents = await request<IEvents>(query);
+          cursor = answer.cursor;
+          if (answer.events.length) {
+            await this.onEvents(answer.events);
+          }
+        } catch {
+          cursor = null; // what happened meanwhile is read by the re-list
+          await sleep(RETRY_MS);
+          await this.refresh();
+        }
+      }
+    } finally {
+      this.following = false;
+    }
+  }
+
+  private async onEvents(events: IEvent[]): Promise<void> {
+    const changed = new Set<string>();
+    for (const event of events) {
+      changed.add(event.study);
+      const last = this.lastEvent.get(event.study);
+      this.lastEvent.set(event.study, event);
+      if (event.kind === 'job_end' && last?.kind === 'run_end' && last.outcome === event.outcome) {
+        continue; // the job's end repeats its run's
+      }
+      const lines = this.live.get(event.study) ?? [];
+      lines.push(describe(event));
+      this.live.set(event.study, lines.slice(-LIVE_LINES));
+    }
+    if ([...changed].some(path => !this._studies.some(s => s.path === path))) {
+      await this.refresh(); // a study the list did not have yet
+      return;
+    }
+    await Promise.all(
+      [...changed].map(async path => {
+        try {
+          const card = await request<IStudy>(studyUrl(path, 'status'));
+          this._studies = this._studies.map(s => (s.path === path ? card : s));
+          if (this.expanded.has(path)) {
+            await this.loadDetails(card);
+          }
+        } catch {
+          // removed meanwhile: the next re-list drops it
+        }
+      })
+    );
+    this.render();
+    this._studiesChanged.emit(this._studies);
+  }
+
+  // the running node's clock, between events
+  private tick(): void {
+    this.list.querySelectorAll<HTMLElement>('.aisci-elapsed').forEach(span => {
+      const since = Number(span.dataset.since);
+      if (since) {
+        span.textContent = `${Math.max(0, Math.round((Date.now() - since) / 1000))} s`;
+      }
+    });
   }
 
   // --- reading the server -------------------------------------------------------------------
@@ -248,21 +334,37 @@ export class StudiesSidebar extends Widget {
             `: ${study.best.metric} = ${formatNumber(study.best.value)}`
           )
         : null,
-      study.paper
-        ? h(
-            'div',
-            { class: 'aisci-fact aisci-paper' },
-            `Paper: ${study.paper.open_problems} open integrity problem${study.paper.open_problems === 1 ? '' : 's'} · `,
-            study.paper.pdf
-              ? h('a', { href: '#', class: 'aisci-open-pdf', onclick: (e: Event) => { e.preventDefault(); this.opener.open(PathExt.join(study.path, study.paper!.pdf!)); } }, 'open the PDF')
-              : h('a', { href: '#', onclick: (e: Event) => { e.preventDefault(); this.opener.open(PathExt.join(study.path, study.paper!.tex)); } }, 'main.tex (no PDF)')
-          )
-        : null,
+      study.paper ? this.paperFact(study) : null,
       study.review
         ? h('div', { class: 'aisci-fact aisci-review' }, `Review: ${study.review.decision} (Overall ${study.review.overall})`, study.final_decision ? ` · your decision: ${study.final_decision}` : '')
         : null
     ];
     return h('div', { class: 'aisci-facts' }, rows);
+  }
+
+  // which PDF matches the sections as they are now: the final paper.pdf, or the marked draft while
+  // integrity problems are open (aisci/studies.py `paper`)
+  private paperFact(study: IStudy): HTMLElement {
+    const paper = study.paper!;
+    const problems = `${paper.open_problems} integrity problem${paper.open_problems === 1 ? '' : 's'} open`;
+    const open = (path: string) => (e: Event) => {
+      e.preventDefault();
+      this.opener.open(PathExt.join(study.path, path));
+    };
+    const stale = paper.current ? null : h('div', { class: 'aisci-paper-stale' }, 'built before the sections were last edited: run `aisci paper` (or the paper panel) to check and build it again');
+    if (!paper.pdf) {
+      return h('div', { class: 'aisci-fact aisci-paper', 'data-pdf': 'none' }, `Paper: no PDF · ${problems} · `, h('a', { href: '#', onclick: open(paper.tex) }, 'main.tex'), stale);
+    }
+    const file = PathExt.basename(paper.pdf);
+    return h(
+      'div',
+      { class: 'aisci-fact aisci-paper', 'data-pdf': paper.final ? 'final' : 'draft', title: paper.state ?? '' },
+      'Paper: ',
+      h('span', { class: `aisci-badge aisci-mod-${paper.final ? 'final' : 'draft'}` }, paper.final ? 'final' : 'draft'),
+      paper.final ? ' no integrity problem open · ' : ` ${problems} · `,
+      h('a', { href: '#', class: 'aisci-open-pdf', onclick: open(paper.pdf) }, `open ${file}`),
+      stale
+    );
   }
 
   private controls(study: IStudy): HTMLElement {
@@ -291,12 +393,11 @@ export class StudiesSidebar extends Widget {
       if (progress) {
         const phase = progress.phase ? PHASE_LABELS[progress.phase] : 'starting';
         lines.push(`Running ${phase} (phase ${Math.min(progress.phases_done + 1, progress.phases)} of ${progress.phases})`);
-        if (progress.node) {
-          const since = progress.node_started_at ? Math.round((Date.now() - new Date(progress.node_started_at).getTime()) / 1000) : null;
-          lines.push(`node ${progress.node}${since !== null ? ` for ${since} s` : ''}${progress.queued ? `, ${progress.queued} more queued` : ''}`);
-        }
         if (progress.estimate_s !== null && progress.baseline_s !== null) {
-          lines.push(`about ${Math.round(progress.estimate_s)} s of experiments left (the baseline took ${Math.round(progress.baseline_s)} s per node)`);
+          const workers = `${progress.workers} worker${progress.workers === 1 ? '' : 's'}`;
+          lines.push(`about ${progress.nodes_left} nodes left, ~${formatDuration(progress.estimate_s)} (the baseline took ${Math.round(progress.baseline_s)} s per node; ${workers})`);
+        } else if (progress.nodes_left) {
+          lines.push(`about ${progress.nodes_left} nodes left (a time once the baseline has run)`);
         }
       } else {
         lines.push('Running');
@@ -304,7 +405,16 @@ export class StudiesSidebar extends Widget {
       if (job.started_at) {
         lines.push(`started ${new Date(job.started_at).toLocaleTimeString()}`);
       }
-      return h('div', { class: 'aisci-progress aisci-mod-running' }, lines.map(line => h('div', {}, line)));
+      const node = progress?.node
+        ? h(
+            'div',
+            { class: 'aisci-progress-node' },
+            `node ${progress.node} for `,
+            h('span', { class: 'aisci-elapsed', 'data-since': progress.node_started_at ? String(new Date(progress.node_started_at).getTime()) : '' }, '…'),
+            progress.queued ? `, ${progress.queued} more queued` : ''
+          )
+        : null;
+      return h('div', { class: 'aisci-progress aisci-mod-running' }, lines.slice(0, 1).map(line => h('div', {}, line)), node, lines.slice(1).map(line => h('div', {}, line)), this.liveLines(study));
     }
     if (job.outcome) {
       const text: { [k: string]: string } = {
@@ -313,9 +423,14 @@ export class StudiesSidebar extends Widget {
         waiting: 'The last run stopped at a gate that waits for your decision.',
         failed: `The last run failed: ${job.message ?? ''}`
       };
-      return h('div', { class: `aisci-progress aisci-mod-${job.outcome}` }, text[job.outcome]);
+      return h('div', { class: `aisci-progress aisci-mod-${job.outcome}` }, text[job.outcome], this.liveLines(study));
     }
-    return null;
+    return this.live.has(study.path) ? h('div', { class: 'aisci-progress' }, this.liveLines(study)) : null;
+  }
+
+  private liveLines(study: IStudy): HTMLElement | null {
+    const lines = this.live.get(study.path);
+    return lines?.length ? h('ul', { class: 'aisci-live', title: 'The latest events of this study' }, lines.map(line => h('li', {}, line))) : null;
   }
 
   private gates(study: IStudy, decisions: IDecisions): HTMLElement | null {
@@ -408,6 +523,10 @@ export class StudiesSidebar extends Widget {
   private message: HTMLElement;
   private list: HTMLElement;
   private timer = 0;
+  private ticker = 0;
+  private following = false;
+  private live = new Map<string, string[]>();
+  private lastEvent = new Map<string, IEvent>();
   private busy = false;
   private followLog = true;
   private _studies: IStudy[] = [];
@@ -416,4 +535,62 @@ export class StudiesSidebar extends Widget {
   private details = new Map<string, IDetails>();
   private reasons = new Map<string, string>();
   private untils = new Map<string, string>();
+}
+
+// one event as a line of the study's activity
+export function describe(event: IEvent): string {
+  const time = new Date(event.at).toLocaleTimeString();
+  const phase = PHASE_LABELS[event.phase] ?? event.phase;
+  let text: string;
+  switch (event.kind) {
+    case 'run_start':
+      text = 'run started';
+      break;
+    case 'run_end':
+    case 'job_end':
+      text = `run ${event.outcome}${event.message ? `: ${event.message}` : ''}`;
+      break;
+    case 'phase_start':
+      text = event.up_to_date ? `${phase}: up to date` : `${phase} started`;
+      break;
+    case 'phase_end':
+      text = event.ran ? `${phase} done in ${Math.round(event.duration_s)} s` : `${phase} skipped`;
+      break;
+    case 'phase_error':
+      text = `${phase} failed: ${event.error}`;
+      break;
+    case 'node_start':
+      text = `node ${event.node} (${event.node_kind}) started`;
+      break;
+    case 'node_end': {
+      const metrics = Object.entries(event.metrics ?? {})
+        .slice(0, 2)
+        .map(([k, v]) => `${k} = ${formatNumber(v as number)}`)
+        .join(', ');
+      text = `node ${event.node} ${event.status}${metrics ? `: ${metrics}` : event.failure ? `: ${event.failure}` : ''}`;
+      break;
+    }
+    case 'gate':
+      text = `the ${event.gate} gate waits for you`;
+      break;
+    case 'decision':
+      text = `${event.action} ${(event.items ?? []).join(', ')} at the ${event.gate} gate (${event.by ?? 'someone'})`;
+      break;
+    case 'message':
+      text = event.text;
+      break;
+    default:
+      text = event.kind;
+  }
+  return `${time} ${text}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) {
+    return `${Math.round(seconds)} s`;
+  }
+  if (seconds < 5400) {
+    return `${Math.round(seconds / 60)} min`;
+  }
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
