@@ -435,15 +435,13 @@ def _extras_problems(root: Path, manifest: Manifest, code_ids: set | None = None
 
 def template_warnings(root: Path) -> list[str]:
     """What does not make a template invalid but will surprise its user: seed ideas over the compute
-    limit of the ideas rubric, which ideation drops (and says so), and a description of the method
-    that its baseline's code contradicts (a paper quotes the description unchecked). Call it on a
-    valid template."""
+    limit of the ideas rubric, which ideation drops (and says so). Call it on a valid template. (The
+    check of the template's description against its code lives with the paper checks; `aisci
+    templates validate` runs both.)"""
     from aisci.ideas import MAX_COMPUTE_RATIO, compute_ratio
-    from aisci.paper.method_check import template_mismatches
 
     root = Path(root)
-    warnings = [f"{root}: the template's description {m.reason} (in: {m.sentence.strip()[:160]!r})"
-                for m in template_mismatches(load_template(root))]
+    warnings: list[str] = []
     seeds_path = root / "seed_ideas.json"
     if not seeds_path.exists():
         return warnings

@@ -55,8 +55,9 @@ def main() -> None:
     totals, false_positives, rows = Counter(), {}, []
     for name, (template, topic) in TEMPLATES.items():
         clean = out / name / "clean"
-        if clean.exists():
-            shutil.rmtree(clean)
+        for previous in (clean, out / name / "planted"):  # a rerun into the same folder starts afresh
+            if previous.exists():
+                shutil.rmtree(previous)
         if name in given:
             copy_study(Path(given[name]), clean)
         else:

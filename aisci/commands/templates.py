@@ -30,6 +30,16 @@ def _list(args) -> int:
     return 0
 
 
+def _description_warnings(template) -> list[str]:
+    """The template's description of its method against its baseline's code: a paper quotes that
+    description unchecked, so a contradiction is reported here, once."""
+    from aisci.paper.method_check import template_mismatches
+    from aisci.writeup.facts import author_text
+
+    return [f"{template.root}: the template's description {m.reason} (in: {m.sentence.strip()[:160]!r})"
+            for m in template_mismatches(template, author_text(template))]
+
+
 def _validate(args) -> int:
     from aisci.manifest import baseline_run_problems, load_template, resolve_template, template_problems, template_warnings
 
@@ -47,7 +57,7 @@ def _validate(args) -> int:
         for problem in problems:
             print(problem)
         raise TemplateError(f"{root}: {len(problems)} problem(s)")
-    warnings = template_warnings(root)
+    warnings = _description_warnings(load_template(root)) + template_warnings(root)
     for warning in warnings:
         print(f"warning: {warning}")
     print(f"{root}: valid" + (f", with {len(warnings)} warning(s)" if warnings else ""))

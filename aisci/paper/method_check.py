@@ -86,14 +86,12 @@ def mismatches(tex: str, code: CodeFacts, template_text: str = "", section: str 
     return found
 
 
-def template_mismatches(template) -> list[Mismatch]:
-    """The template author's own account of the method (aisci.writeup.facts.author_text), held once,
-    at `aisci templates validate`, against the baseline's code at the default parameters: a paper
+def template_mismatches(template, description: str) -> list[Mismatch]:
+    """The template author's own account of the method (as the writeup quotes it), held once, at
+    `aisci templates validate`, against the baseline's code at the default parameters: a paper
     quoting it is not checked again on every run."""
-    from aisci.writeup.facts import author_text
-
     # written as plain text: a % in it is a percent, not a LaTeX comment
-    return mismatches(author_text(template).replace("%", "\\%"), code_facts.from_template(template), section="method")
+    return mismatches(description.replace("%", "\\%"), code_facts.from_template(template), section="method")
 
 
 def _claims(pattern: re.Pattern, sentence: str):
