@@ -130,3 +130,23 @@ def test_each_phase_declares_what_the_runner_reads():
         assert all(isinstance(key, str) for key in module.CONFIG), name
         seen.update(module.PRODUCES)
         assert not hasattr(module, "OUTPUTS"), f"{name}: its outputs are those of the artifacts it produces"
+
+
+def as_json_calls(path: Path) -> list[int]:
+    """Lines of `<something>.as_json()` calls in a file."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "as_json"]
+
+
+def test_no_consumer_turns_an_artifact_back_into_json_to_read_it():
+    """Consumers read the typed fields (summary.nodes, node.status, analysis.figures): a round
+    trip through as_json() brings back lookups by string key that no type checks."""
+    offences = [f"{module_name(p)}:{line}" for name, p in sorted(MODULES.items()) if name != "aisci.artifacts"
+                for line in as_json_calls(p)]
+    assert offences == []
+
+
+def test_the_as_json_check_sees_a_round_trip(tmp_path):
+    source = tmp_path / "probe.py"
+    source.write_text("def f(study):\n    return ExperimentSummary.load(study).as_json()['nodes']\n", encoding="utf-8")
+    assert as_json_calls(source) == [2]

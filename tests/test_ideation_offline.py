@@ -127,6 +127,7 @@ def test_bad_ideation_settings_are_one_line_errors(tmp_path, toy_template, capsy
 
 
 def test_a_seed_idea_over_the_compute_limit_is_dropped_and_said(tmp_path, toy_template, capsys):
+    from aisci.artifacts import Ideas
     from aisci.writeup.facts import dropped_seeds_sentence
 
     study = init_study(tmp_path / "s", toy_template)
@@ -144,6 +145,6 @@ def test_a_seed_idea_over_the_compute_limit_is_dropped_and_said(tmp_path, toy_te
     assert dropped["stage"] == "feasibility" and dropped["duplicate_of"] is None
     nb = nbformat.read(str(study / "ideas" / "ideation.ipynb"), 4)
     assert any("Dropped ideas" in c.source and "long_run" in c.source for c in nb.cells)
-    assert dropped_seeds_sentence(data) == (" The template's seed idea \\emph{Four times the steps} was not tested: "
+    assert dropped_seeds_sentence(Ideas.load(study)) == (" The template's seed idea \\emph{Four times the steps} was not tested: "
                                            "the estimated compute is over the limit the ideas rubric allows, so "
                                            "ideation dropped it.")

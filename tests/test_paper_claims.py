@@ -7,6 +7,7 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from aisci.artifacts import ExperimentSummary
 from aisci.paper.claims import Evidence, seeds_per_configuration, unrun_claims
 from aisci.manifest import load_template
 
@@ -55,13 +56,14 @@ def test_evidence_from_a_study_reads_notebooks_parameters_and_the_template(tmp_p
          "parameters": {"lr": 0.1, "seed": 0}},
         {"id": "a/node-0", "idea": "a", "kind": "draft", "status": "done", "notebook": "n.ipynb",
          "parameters": {"lr": 0.3, "seed": 0}},
-        {"id": "a/node-1", "idea": "a", "kind": "seed", "status": "done", "notebook": "n.ipynb",
+        {"id": "a/node-1", "idea": "a", "kind": "replica", "status": "done", "notebook": "n.ipynb",
          "parameters": {"lr": 0.3, "seed": 1}},
         {"id": "b/node-0", "idea": "b", "kind": "draft", "status": "failed", "notebook": "missing.ipynb",
          "parameters": {"dataset": "cifar10"}}]}
+    summary = ExperimentSummary.model_validate(summary)
     evidence = Evidence.from_study(tmp_path, summary, load_template(TOY).manifest)
     assert evidence.seeds == 2 and not evidence.has_ablation
     assert kinds("We train an LSTM with Adam on the toy quadratic fit.", evidence) == []
     assert kinds("We train on CIFAR-10.", evidence) == [("dataset", "CIFAR-10")]  # only a failed node named it
     assert kinds("We report the mean over two seeds.", evidence) == []
-    assert json.loads(json.dumps(seeds_per_configuration(summary["nodes"]))) == 2
+    assert json.loads(json.dumps(seeds_per_configuration(summary.nodes))) == 2

@@ -2,6 +2,7 @@
 never ran, all failed, or never beat the baseline."""
 
 from aisci.paper.outcome import study_outcome
+from aisci.search.node import Node
 
 BASE = {"id": "baseline/node-0", "idea": "baseline", "kind": "baseline", "status": "done", "metrics": {"loss": 0.5}}
 
@@ -14,7 +15,7 @@ def node(n, status="done", loss=None, failure=None):
 def outcome(nodes, best=None, **kw):
     args = {"ideas_proposed": 2, "ideas_passed": 1, "not_novel": 0, "primary": "loss", "direction": "minimize",
             "best": best, **kw}
-    return study_outcome(nodes, **args)
+    return study_outcome([Node.model_validate(n) for n in nodes], **args)
 
 
 def test_no_idea_reached_the_experiments():

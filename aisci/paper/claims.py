@@ -29,10 +29,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aisci.literature.attribution import split_sentences
 from aisci.execution import build
 from aisci.paper.sections import strip_comments
+from aisci.search.node import Node, NodeKind, NodeStatus
+
+if TYPE_CHECKING:  # annotations only: the artifact module imports paper/
+    from aisci.artifacts import ExperimentSummary
 
 VOCABULARY = Path(__file__).with_name("claims_vocabulary.json")
 _CLAIM_CUES = re.compile(r"\b(we|our|us|this (?:paper|study|work)|experiments?|trained|train(?:s|ing)?|"
@@ -89,39 +94,39 @@ class Evidence:
         return re.search(r"(?<![a-z0-9])" + r"\s*".join(map(re.escape, words)), self.text) is not None
 
     @classmethod
-    def from_study(cls, root: Path, summary: dict, manifest) -> Evidence:
+    def from_study(cls, root: Path, summary: ExperimentSummary, manifest) -> Evidence:
         parts = [manifest.name, manifest.title, manifest.description]
         parts += [f"{name} {p.description}" for name, p in manifest.parameters.items()]
         parts += [f"{name} {m.description}" for name, m in manifest.metrics.items()]
-        finished = [n for n in summary.get("nodes", []) if n.get("status") == "done"]
+        finished = [n for n in summary.nodes if n.status == NodeStatus.DONE]
         for node in finished:
-            parts.append(json.dumps(node.get("parameters", {})))
-            parts.append(node.get("idea", ""))
-            path = Path(root) / node.get("notebook", "")
+            parts.append(json.dumps(node.parameters))
+            parts.append(node.idea)
+            path = Path(root) / (node.notebook or "")
             if path.is_file():
                 nb = build.read(path)
                 parts += [cell.source for cell in nb.cells]
-        ablation = any(n.get("kind") == "ablation" or "ablat" in n.get("idea", "").lower() for n in finished)
+        ablation = any(n.kind == NodeKind.ABLATION or "ablat" in n.idea.lower() for n in finished)
         words = " ".join(re.findall(r"[a-z0-9]+", " ".join(parts).lower()))
-        nodes = summary.get("nodes", [])
-        kinds = {n.get("kind") for n in nodes}
-        counts = {len(nodes), len(finished), sum(n.get("kind") != "baseline" for n in nodes),
-                  sum(n.get("kind") != "baseline" for n in finished), len(nodes) - len(finished),
-                  *(sum(n.get("kind") == k for n in nodes) for k in kinds)}
+        nodes = summary.nodes
+        kinds = {n.kind for n in nodes}
+        counts = {len(nodes), len(finished), sum(n.kind != NodeKind.BASELINE for n in nodes),
+                  sum(n.kind != NodeKind.BASELINE for n in finished), len(nodes) - len(finished),
+                  *(sum(n.kind == k for n in nodes) for k in kinds)}
         dataset_keys = [k for k in manifest.parameters if "dataset" in k.lower()]
-        datasets = {json.dumps([n.get("parameters", {}).get(k) for k in dataset_keys]) for n in finished}
+        datasets = {json.dumps([n.parameters.get(k) for k in dataset_keys]) for n in finished}
         return cls(words, ablation, seeds_per_configuration(finished, manifest.seed_parameter),
                    frozenset(counts), max(1, len(datasets)) if dataset_keys else 1)
 
 
-def seeds_per_configuration(nodes: list[dict], seed_parameter: str = "seed") -> int:
+def seeds_per_configuration(nodes: list[Node], seed_parameter: str = "seed") -> int:
     """The most seeds one configuration ran: nodes of one idea whose parameters differ only
     in the seed parameter."""
     groups: dict[str, set] = {}
     for node in nodes:
-        params = dict(node.get("parameters") or {})
+        params = dict(node.parameters)
         seed = params.pop(seed_parameter, None)
-        key = json.dumps([node.get("idea"), params], sort_keys=True, default=str)
+        key = json.dumps([node.idea, params], sort_keys=True, default=str)
         groups.setdefault(key, set()).add(json.dumps(seed, default=str))
     return max((len(seeds) for seeds in groups.values()), default=0)
 

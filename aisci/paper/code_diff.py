@@ -4,27 +4,31 @@ from it, and the appendix prints it, so a reader sees the change the results com
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aisci.execution import build
 from aisci.search import compose
 from aisci.search.cellplan import notebook_diff
 
+if TYPE_CHECKING:  # annotations only
+    from aisci.artifacts import ExperimentSummary
+
 MAX_LINES = 400  # of the diff printed in the appendix (the notebooks hold the rest)
 
 
-def best_run_diff(study, summary: dict) -> str:
+def best_run_diff(study, summary: ExperimentSummary) -> str:
     """'' when the best run is the baseline, missing, or changed parameters only."""
-    nodes = {n["id"]: n for n in summary.get("nodes", [])}
-    best, base = nodes.get(summary.get("best") or ""), nodes.get("baseline/node-0")
-    if not best or not base or best is base or not best.get("notebook") or not base.get("notebook"):
+    best, base = summary.best_node, summary.node("baseline/node-0")
+    if not best or not base or best is base or not best.notebook or not base.notebook:
         return ""
     try:
-        ours, theirs = (compose.without_header(build.read(study.path(n["notebook"]))) for n in (best, base))
+        ours, theirs = (compose.without_header(build.read(study.path(n.notebook))) for n in (best, base))
     except (OSError, ValueError):
         return ""
     code = lambda nb: [c for c in nb.cells if not compose.is_parameters_cell(c)]  # noqa: E731
     if [c.source for c in code(ours)] == [c.source for c in code(theirs)]:
         return ""  # parameters only: the setup section lists them
-    return notebook_diff(theirs, ours, base["id"], best["id"])
+    return notebook_diff(theirs, ours, base.id, best.id)
 
 
 def appendix_tex(best: str | None, diff: str) -> str:

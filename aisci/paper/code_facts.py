@@ -32,8 +32,13 @@ import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aisci.execution import build
+from aisci.search.node import NodeStatus
+
+if TYPE_CHECKING:  # annotations only: the artifact module imports paper/
+    from aisci.artifacts import ExperimentSummary
 
 OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
               "SparseAdam", "ASGD", "Rprop", "Lion", "Adafactor"}
@@ -156,18 +161,18 @@ _TRAIN_SHARE_NAMES = _whole_name(r"train(?:ing)?" + _SHARE)
 _HELD_OUT_SHARE_NAMES = _whole_name(_HELD_OUT + _SHARE)
 
 
-def from_study(root: Path, summary: dict) -> CodeFacts:
+def from_study(root: Path, summary: ExperimentSummary) -> CodeFacts:
     facts = CodeFacts()
-    for node in summary.get("nodes", []):
-        if node.get("status") != "done":
+    for node in summary.nodes:
+        if node.status != NodeStatus.DONE:
             continue
-        path = Path(root) / node.get("notebook", "")
+        path = Path(root) / (node.notebook or "")
         if not path.is_file():
             continue
-        params = dict(node.get("parameters") or {})
+        params = dict(node.parameters)
         for name, value in params.items():
             facts.parameters.setdefault(name, set()).add(_hashable(value))
-        for name, value in (node.get("metrics") or {}).items():
+        for name, value in node.metrics.items():
             facts.records.setdefault(name, set()).add(_hashable(value))
         cells = [c.source for c in build.peek(path).cells if c.cell_type == "code"]  # as JSON: no nbformat import
         read_code(cells, params, facts)

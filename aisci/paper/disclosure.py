@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from aisci.constants import OFFLINE_ENGINE
 from aisci.version import __version__
-from aisci.artifacts import ExperimentSummary
-from aisci.fsutil import read_json
+from aisci.artifacts import Analysis, ExperimentSummary
 from aisci.llm.store import CallStore
 from aisci.paper import latex
 from aisci.paper.notebooks import cell_authors
 from aisci.paper.sections import HEADINGS, PERSON
+from aisci.search.node import NodeKind
 
 MAX_DECISIONS_LISTED = 12
 
@@ -83,9 +83,10 @@ class Disclosure(BaseModel):
 
 
 def gather(study, sections: list[SectionAuthor], problems: list[Problem]) -> Disclosure:
-    summary_nodes = _nodes(study)
-    edited = {n["notebook"] for n in summary_nodes if n.get("human_edited") or n.get("kind") == "human"}
-    if (read_json(study.path("analysis", "summary.json"), default={}) or {}).get("edited_by_person"):
+    # human_edited: a flag older studies wrote on a node a person changed
+    edited = {n.notebook for n in ExperimentSummary.load(study).nodes
+              if n.kind == NodeKind.HUMAN or getattr(n, "human_edited", False)}
+    if Analysis.load(study).edited_by_person:
         edited.add("analysis/analysis.ipynb")
     notebooks = []
     for path in _study_notebooks(study):
@@ -111,10 +112,6 @@ def gather(study, sections: list[SectionAuthor], problems: list[Problem]) -> Dis
         sandbox=study.config.experiments.sandbox, sandbox_reason=study.config.experiments.sandbox_reason,
         allow_network=study.config.experiments.allow_network,
         unsandboxed_runs=sum(1 for e in executions if e.get("sandbox") == "none" and e.get("runs_study_code")))
-
-
-def _nodes(study) -> list[dict]:
-    return ExperimentSummary.load(study).as_json()["nodes"]
 
 
 def _study_notebooks(study) -> list[Path]:

@@ -27,6 +27,7 @@ from aisci.artifacts import ExperimentSummary, Paper
 from aisci.fsutil import sha256_of
 from aisci.llm.tasks import Task
 from aisci.execution import build
+from aisci.search.node import NodeStatus
 
 COMPARISON_FILE = "method_code.json"  # in reviews/
 SECTION_HEADINGS = re.compile(r"method|approach|setup|implementation", re.IGNORECASE)
@@ -86,19 +87,19 @@ def study_sources(study_dir: str | Path, max_chars: int = 40000) -> Sources:
     root = Path(study_dir)
     paper = root / "paper" / "paper.md"
     method = method_sections(paper.read_text(encoding="utf-8")) if paper.exists() else ""
-    summary = ExperimentSummary.load(root).as_json()
+    summary = ExperimentSummary.load(root)
     # every run the paper may describe: a failed or timed-out run also set its parameters
-    ran = [n for n in summary["nodes"] if n.get("notebook") and (root / n["notebook"]).exists()]
-    best = summary.get("best") or next((n["id"] for n in ran if n.get("status") == "done"), "")
-    ordered = sorted(ran, key=lambda n: n["id"] != best)  # the best run first
+    ran = [n for n in summary.nodes if n.notebook and (root / n.notebook).exists()]
+    best = summary.best or next((n.id for n in ran if n.status == NodeStatus.DONE), "")
+    ordered = sorted(ran, key=lambda n: n.id != best)  # the best run first
     cells, status, code = {}, {}, ""
     for node in ordered:
-        status[node["id"]] = node.get("status", "unknown")
-        nb = build.read(root / node["notebook"])
+        status[node.id] = node.status.value
+        nb = build.read(root / node.notebook)
         sources = [c.source for c in nb.cells if c.cell_type == "code"]
         tagged = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
-        cells[node["id"]] = tagged[0] if tagged else ""
-        if node["id"] == best:
+        cells[node.id] = tagged[0] if tagged else ""
+        if node.id == best:
             code = "\n\n".join(f"# --- cell {i} ---\n{source}" for i, source in enumerate(sources, 1))
     if len(code) > max_chars:
         code = code[:max_chars] + "\n# [... the rest of the code is left out ...]"

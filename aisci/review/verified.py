@@ -10,8 +10,10 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from aisci.artifacts import ExperimentSummary
 from aisci.paper.claims import seeds_per_configuration
 from aisci.paper.sections import sections_digest
+from aisci.search.node import Node, NodeKind, NodeStatus
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,11 @@ def study_of(paper_file: str | Path) -> Path | None:
 
 def from_study(root: str | Path) -> VerifiedFacts:
     root = Path(root)
-    summary = _json(root / "experiments" / "summary.json") or {"nodes": []}
-    finished = [n for n in summary.get("nodes", []) if n.get("status") == "done"]
+    finished = [n for n in _nodes(root) if n.status == NodeStatus.DONE]
     manifest = _manifest(root)
     seed_parameter = manifest.get("seed_parameter", "seed")
     dataset_keys = [k for k in manifest.get("parameters", {}) if "dataset" in k.lower()]
-    datasets = {json.dumps([n.get("parameters", {}).get(k) for k in dataset_keys]) for n in finished}
+    datasets = {json.dumps([n.parameters.get(k) for k in dataset_keys]) for n in finished}
     checks = _json(root / "paper" / "checks.json") or {}
     problems = [f"[{f.get('id')}] {f.get('section') or 'paper'}: {f['detail']}" for f in checks.get("findings", [])
                 if not f.get("ok") and f.get("severity", "error") == "error" and f.get("status") != "accepted"]
@@ -54,9 +55,17 @@ def from_study(root: str | Path) -> VerifiedFacts:
         problems.append("the sections changed after the writeup last checked them: nothing in them is verified")
     return VerifiedFacts(
         seeds=max(1, seeds_per_configuration(finished, seed_parameter)),
-        ablation_nodes=sum(n.get("kind") == "ablation" for n in finished),
+        ablation_nodes=sum(n.kind == NodeKind.ABLATION for n in finished),
         datasets=max(1, len(datasets)) if dataset_keys else 1,
         open_problems=tuple(problems))
+
+
+def _nodes(root: Path) -> list[Node]:
+    """The experiment nodes; none when the summary is missing or unreadable (the paper is then read alone)."""
+    try:
+        return ExperimentSummary.load(root).nodes
+    except (OSError, ValueError):  # a pydantic ValidationError is a ValueError
+        return []
 
 
 def _manifest(root: Path) -> dict:

@@ -35,8 +35,9 @@ def node_records(study: Study) -> list[dict]:
         if isinstance(node, dict) and "id" in node:
             node.setdefault("notebook", study.relative(path.parent / "experiment.ipynb"))
             nodes[node["id"]] = node
-    for row in ExperimentSummary.load(study).as_json()["nodes"]:
-        nodes.setdefault(row["id"], row)
+    for node in ExperimentSummary.load(study).nodes:
+        if node.id not in nodes:
+            nodes[node.id] = node.summary_row()
     roots = {}  # a parent may be named by its idea ("baseline"): that idea's first node
     for key in sorted(nodes, key=_natural):
         roots.setdefault(nodes[key].get("idea"), key)

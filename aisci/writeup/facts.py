@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from aisci import gates, results
-from aisci.artifacts import Analysis, ExperimentSummary, Ideas, novel_ideas
+from aisci.artifacts import Analysis, ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
 from aisci.constants import OFFLINE_ENGINE
-from aisci.fsutil import atomic_write_text, read_json
+from aisci.fsutil import atomic_write_text
 from aisci.literature.encoding import encode_text
 from aisci.paper import bibliography, code_diff, code_facts, latex, notebooks, style, verify
 from aisci.paper.claims import Evidence
@@ -19,6 +19,7 @@ from aisci.paper.numbers import Fact, as_number, numbers_in_context
 from aisci.paper.outcome import study_outcome
 from aisci.paper.sections import SECTIONS
 from aisci.paper.values import collect_values, values_tex
+from aisci.search.node import Node, NodeKind, NodeStatus
 from aisci.writeup.workspace import Materials, Workspace
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -32,16 +33,15 @@ def gather(ctx) -> Materials:
     paper = study.path("paper")
     for sub in ("sections", "generated", "figures"):
         (paper / sub).mkdir(parents=True, exist_ok=True)
-    # as the JSON the gathering code reads
-    summary = ExperimentSummary.load(study).as_json()
-    analysis = Analysis.load(study).as_json()
+    summary = ExperimentSummary.load(study)
+    analysis = Analysis.load(study)
     values = collect_values(results.experiment_records(study.root), results.analysis_records(study.root))
     atomic_write_text(paper / "values.tex", values_tex(values))
     ideas = {i.name: i for i in Ideas.load(study).ideas}
     query = " ".join([ctx.config.study.topic, ctx.template.manifest.title, *(i.title for i in ideas.values())])
     bib = bibliography.collect(ctx.template.references_bib, study.path("literature"), query=query,
                                limit=cfg.max_references)
-    figures, figure_problems = select(study, analysis.get("figures", []), paper)
+    figures, figure_problems = select(study, analysis.figures, paper)
     materials = Materials(
         style=style.load_style(cfg.style_dir, study.root), summary=summary, analysis=analysis, values=values,
         macros={v.macro: v.text for v in values}, ideas=ideas, bib=bib, figures=figures,
@@ -56,13 +56,13 @@ def gather(ctx) -> Materials:
     return materials
 
 
-def _outcome(ctx, summary: dict, ideas: dict):
+def _outcome(ctx, summary: ExperimentSummary, ideas: dict):
     """aisci's own account when no idea ran, every run failed or nothing beat the baseline."""
-    verdicts = read_json(ctx.study.path("ideas", "novelty.json"), default={})
+    decisions = NoveltyDecisions.load(ctx.study).decisions
     primary, metric = ctx.template.primary()
-    return study_outcome(summary.get("nodes", []), ideas_proposed=len(ideas), ideas_passed=len(novel_ideas(ctx.study)),
-                         not_novel=sum(1 for d in verdicts.values() if isinstance(d, dict) and d.get("novel") is False),
-                         primary=primary, direction=metric.direction, best=summary.get("best"))
+    return study_outcome(summary.nodes, ideas_proposed=len(ideas), ideas_passed=len(novel_ideas(ctx.study)),
+                         not_novel=sum(1 for d in decisions.values() if d.novel is False),
+                         primary=primary, direction=metric.direction, best=summary.best)
 
 
 def template_text(ctx) -> str:
@@ -101,11 +101,11 @@ def number_facts(ctx, m: Materials) -> list[Fact]:
             metric.description if metric else None, metric.unit if metric else None])))
         facts.append(Fact(float(value), f"record {v.record.name} of {v.source}", frozenset(quantity),
                           frozenset(context), measured=True))
-    for node in summary.get("nodes", []):
-        for k, x in node.get("parameters", {}).items():
+    for node in summary.nodes:
+        for k, x in node.parameters.items():
             if as_number(x) is not None:
-                facts.append(_parameter_fact(as_number(x), k, manifest, f"parameter {k} of {node['id']}",
-                                             node["id"].replace("/", " ")))
+                facts.append(_parameter_fact(as_number(x), k, manifest, f"parameter {k} of {node.id}",
+                                             node.id.replace("/", " ")))
     for name, param in manifest.parameters.items():
         facts += [_parameter_fact(as_number(x), name, manifest, f"declared value of {name}") for x in param.values()
                   if as_number(x) is not None]
@@ -117,12 +117,12 @@ def number_facts(ctx, m: Materials) -> list[Fact]:
     for value, around in numbers_in_context(m.template_text):
         bound = frozenset(meaning.words(around)) or frozenset({"(template)"})  # never a number about anything
         facts.append(Fact(value, f"the template's description (\"{around}\")", bound, bound))
-    nodes = summary.get("nodes", [])
+    nodes = summary.nodes
     counts = [("runs", len(nodes), "run experiment node"),
-              ("finished runs", sum(n["status"] == "done" for n in nodes), "run experiment node finished"),
-              ("runs that change settings", sum(n["kind"] != "baseline" for n in nodes),
+              ("finished runs", sum(n.status == NodeStatus.DONE for n in nodes), "run experiment node finished"),
+              ("runs that change settings", sum(n.kind != NodeKind.BASELINE for n in nodes),
                "run experiment node setting change"),
-              ("ideas tested", len({n["idea"] for n in nodes if n["kind"] != "baseline"}), "idea"),
+              ("ideas tested", len({n.idea for n in nodes if n.kind != NodeKind.BASELINE}), "idea"),
               ("seeds per configuration", m.evidence.seeds, "seed replica configuration"),
               ("metrics", len(manifest.metrics), "metric"), ("parameters", len(manifest.parameters),
                                                              "parameter setting hyperparameter"),
@@ -152,10 +152,10 @@ def and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def dropped_seeds_sentence(ideas_record: dict) -> str:
+def dropped_seeds_sentence(ideas: Ideas) -> str:
     """For the limitations: the template's seed ideas that ideation dropped as infeasible (ideas.json),
     which the study therefore never tested."""
-    dropped = [d for d in ideas_record.get("dropped", []) if d.get("stage") == "feasibility"]
+    dropped = [d for d in ideas.dropped if d.get("stage") == "feasibility"]  # each a free-form note
     if not dropped:
         return ""
     titles = and_list([f"\\emph{{{latex.escape(d['title'])}}}" for d in dropped])
@@ -177,8 +177,8 @@ def offline_title(manifest, changed: list[str]) -> str:
 
 
 # --- the tasks' inputs ---------------------------------------------------------------------------------
-def baseline_node(m: Materials) -> dict | None:
-    return next((n for n in m.summary.get("nodes", []) if n["kind"] == "baseline"), None)
+def baseline_node(m: Materials) -> Node | None:
+    return next((n for n in m.summary.nodes if n.kind == NodeKind.BASELINE), None)
 
 
 def offline_facts(ws: Workspace) -> dict[str, str]:
@@ -186,11 +186,11 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
     ctx, m = ws.ctx, ws.materials
     manifest = ctx.template.manifest
     primary, metric = ctx.template.primary()
-    nodes = m.summary.get("nodes", [])
-    tested = list(dict.fromkeys(n["idea"] for n in nodes if n["kind"] != "baseline"))
-    best = m.summary.get("best") or "baseline/node-0"
+    nodes = m.summary.nodes
+    changed_runs = [n for n in nodes if n.kind != NodeKind.BASELINE]
+    tested = list(dict.fromkeys(n.idea for n in changed_runs))
+    best = m.summary.best or "baseline/node-0"
     macro_of = {(v.source, v.record.name): v.macro for v in m.values}
-    by_id = {n["id"]: n for n in nodes}
 
     def value(name: str) -> str:
         macro = macro_of.get(("analysis", name))
@@ -206,12 +206,13 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
         changed = ", ".join(setting(k, v) for k, v in (idea.parameters if idea else {}).items())
         return f"\\emph{{{latex.escape(idea.title if idea else name)}}}" + (f" ({changed})" if changed else "")
 
-    def run_line(node: dict) -> str:
-        parent = by_id.get(node.get("parent") or "", {})
-        changes = {k: v for k, v in node.get("parameters", {}).items() if parent.get("parameters", {}).get(k) != v}
-        status = "" if node["status"] == "done" else f", {latex.escape(node['status'])}"
-        return (f"\\texttt{{{latex.escape(node['id'])}}} ({latex.escape(node['kind'])}{status}, from "
-                f"\\texttt{{{latex.escape(parent.get('id', 'nothing'))}}}): "
+    def run_line(node: Node) -> str:
+        parent = m.summary.node(node.parent)
+        parent_parameters = parent.parameters if parent else {}
+        changes = {k: v for k, v in node.parameters.items() if parent_parameters.get(k) != v}
+        status = "" if node.status == NodeStatus.DONE else f", {latex.escape(node.status.value)}"
+        return (f"\\texttt{{{latex.escape(node.id)}}} ({latex.escape(node.kind.value)}{status}, from "
+                f"\\texttt{{{latex.escape(parent.id if parent else 'nothing')}}}): "
                 + (", ".join(setting(k, v) for k, v in changes.items()) or "no setting changed"))
 
     seeds = max(m.evidence.seeds, 1)
@@ -219,8 +220,8 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
     figures = " ".join(f"Figure~\\ref{{{f.label}}} shows the "
                        f"{latex.escape(f.caption[:1].lower() + f.caption[1:]).rstrip('.')}." for f in m.figures)
     improved = best.split("/")[0] != "baseline"
-    changed = sorted({k for n in nodes if n["kind"] != "baseline" for k, v in n.get("parameters", {}).items()
-                      if (baseline or {}).get("parameters", {}).get(k) != v})
+    baseline_parameters = baseline.parameters if baseline else {}
+    changed = sorted({k for n in changed_runs for k, v in n.parameters.items() if baseline_parameters.get(k) != v})
     return {
         "title_tex": latex.escape(offline_title(manifest, changed)),
         "topic_tex": latex.escape(mid_sentence(ctx.config.study.topic)),
@@ -235,24 +236,24 @@ def offline_facts(ws: Workspace) -> dict[str, str]:
         "delta_value": value(f"best_minus_baseline_{primary}"),
         "best_run_tex": f"\\texttt{{{latex.escape(best)}}}",
         "num_runs": value("num_runs"),
-        "num_changed_runs": str(sum(n["kind"] != "baseline" for n in nodes)),
-        "plural_changed_runs": "" if sum(n["kind"] != "baseline" for n in nodes) == 1 else "s",
+        "num_changed_runs": str(len(changed_runs)),
+        "plural_changed_runs": "" if len(changed_runs) == 1 else "s",
         "ideas_provenance_sentence": ideas_provenance(ws, tested),
-        "dropped_seeds_tex": dropped_seeds_sentence(read_json(ctx.study.path("ideas", "ideas.json"), default={})),
+        "dropped_seeds_tex": dropped_seeds_sentence(Ideas.load(ctx.study)),
         "num_finished": value("num_finished_runs"),
         "ideas_itemize": latex.itemize([describe(n) for n in tested]) or "(no idea passed the gates)",
-        "runs_itemize": latex.itemize([run_line(n) for n in nodes if n["kind"] != "baseline"]) or "(none)",
+        "runs_itemize": latex.itemize([run_line(n) for n in changed_runs]) or "(none)",
         "related_itemize": latex.itemize([f"{encode_text(e.reference.title or e.reference.key).latex}~\\cite{{{e.reference.key}}}"
                                           for e in m.bib.entries]) or "(the study's bibliography is empty)",
         "notebook_steps_itemize": latex.itemize([latex.prose(s) for s in notebooks.outline(ctx.template.baseline())])
                                   or "(the notebook has no markdown headings)",
         "baseline_parameters_itemize": latex.itemize(
-            [setting(k, v) for k, v in (baseline or {}).get("parameters", {}).items()]),
+            [setting(k, v) for k, v in baseline_parameters.items()]),
         "metrics_itemize": latex.itemize([f"\\texttt{{{latex.escape(k)}}} ({'higher' if m_.direction == 'maximize' else 'lower'}"
                                           f" is better): {latex.escape(m_.description)}" for k, m_ in manifest.metrics.items()]),
         "timeout_s": str(ctx.config.experiments.timeout_s),
         "seeds_phrase": f"{NUMBER_WORDS[seeds] if seeds < len(NUMBER_WORDS) else seeds} seed{'s' if seeds > 1 else ''}",
-        "observations_tex": " ".join(latex.escape(o) for o in m.analysis.get("observations", [])),
+        "observations_tex": " ".join(latex.escape(o) for o in m.analysis.observations),
         "figures_sentence": f" {figures}" if figures else "",
         "verdict_sentence": (f"The largest improvement over the baseline came from \\texttt{{{latex.escape(best)}}}."
                              if improved else f"No run improved on the baseline's {latex.escape(primary.replace('_', ' '))}."),
@@ -315,27 +316,28 @@ def _best_changes(ws: Workspace) -> str:
     baseline, else the best run's new code."""
     m, study = ws.materials, ws.study
     baseline = baseline_node(m)
-    best = next((n for n in m.summary.get("nodes", []) if n["id"] == m.summary.get("best")), None)
-    base_path = study.path(baseline["notebook"]) if baseline and baseline.get("notebook") else None
-    if best and best is not baseline and best.get("notebook") and base_path:
-        return m.code_changes or notebooks.notebook_text(study.path(best["notebook"]),
+    best = m.summary.best_node
+    base_path = study.path(baseline.notebook) if baseline and baseline.notebook else None
+    if best and best is not baseline and best.notebook and base_path:
+        return m.code_changes or notebooks.notebook_text(study.path(best.notebook),
                                                          leave_out=notebooks.sources(base_path))
     return "(the best run is the baseline itself)"
 
 
 def _baseline_notebook(ws: Workspace) -> str:
     baseline = baseline_node(ws.materials)
-    if not baseline or not baseline.get("notebook"):
+    if not baseline or not baseline.notebook:
         return "(no baseline run finished)"
-    return notebooks.notebook_text(ws.study.path(baseline["notebook"]))
+    return notebooks.notebook_text(ws.study.path(baseline.notebook))
 
 
 def _runs_changed(ws: Workspace) -> list[dict]:
     """Every run, with the parameters it sets differently from the baseline."""
-    base = (baseline_node(ws.materials) or {}).get("parameters", {})
-    return [{"run": n["id"], "kind": n["kind"], "status": n["status"], "started_from": n.get("parent"),
-             "changed": {k: v for k, v in n.get("parameters", {}).items() if base.get(k) != v}}
-            for n in ws.materials.summary.get("nodes", [])]
+    baseline = baseline_node(ws.materials)
+    base = baseline.parameters if baseline else {}
+    return [{"run": n.id, "kind": n.kind.value, "status": n.status.value, "started_from": n.parent,
+             "changed": {k: v for k, v in n.parameters.items() if base.get(k) != v}}
+            for n in ws.materials.summary.nodes]
 
 
 def _runs_measured(ws: Workspace) -> list[dict]:
@@ -343,8 +345,8 @@ def _runs_measured(ws: Workspace) -> list[dict]:
     by_source: dict[str, dict[str, str]] = {}
     for v in ws.materials.values:
         by_source.setdefault(v.source, {})[v.record.name] = f"\\{v.macro} (= {v.text})"
-    return [{"run": n["id"], "kind": n["kind"], "status": n["status"], "parameters": n["parameters"],
-             "metrics": by_source.get(n["id"], {})} for n in ws.materials.summary.get("nodes", [])]
+    return [{"run": n.id, "kind": n.kind.value, "status": n.status.value, "parameters": n.parameters,
+             "metrics": by_source.get(n.id, {})} for n in ws.materials.summary.nodes]
 
 
 def _outcome_text(ws: Workspace) -> str:
@@ -362,17 +364,17 @@ SECTION_FACTS: dict[str, Callable[[Workspace], Any]] = {
     "parameters": lambda ws: {k: f"{p.default!r}: {p.description}"
                               for k, p in ws.ctx.template.manifest.parameters.items()},
     "baseline_notebook": _baseline_notebook,
-    "best_run": lambda ws: ws.materials.summary.get("best") or "none",
+    "best_run": lambda ws: ws.materials.summary.best or "none",
     "best_changes": _best_changes,
     "runs_changed": _runs_changed,
     "runs_measured": _runs_measured,
     "timeout_s": lambda ws: str(ws.ctx.config.experiments.timeout_s),
     "seeds": lambda ws: str(max(ws.materials.evidence.seeds, 1)),
     "ideas": lambda ws: [i.model_dump(exclude={"rubric"}) for i in ws.materials.ideas.values()
-                         if any(n["idea"] == i.name for n in ws.materials.summary.get("nodes", []))],
+                         if any(n.idea == i.name for n in ws.materials.summary.nodes)],
     "analysis_values": lambda ws: {v.record.name: f"\\{v.macro} (= {v.text}): {v.record.description or v.record.name}"
                                    for v in ws.materials.values if v.source == "analysis"},
-    "observations": lambda ws: ws.materials.analysis.get("observations", []),
+    "observations": lambda ws: ws.materials.analysis.observations,
     "figures": lambda ws: [{"label": f.label, "caption": f.caption} for f in ws.materials.figures],
     "outcome": _outcome_text,
     "citations": lambda ws: citation_lines(ws.materials),

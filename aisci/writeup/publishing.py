@@ -24,7 +24,7 @@ def publish(ws: Workspace) -> None:
         table_tex=(paper / "generated" / "results_table.tex").read_text(encoding="utf-8"),
         figures=m.figures, bib=m.bib.by_key(), cited=cited, appendix_mark=APPENDIX_MARK,
         appendix=disclosure.to_markdown(disclosing.record(ws))
-        + code_diff.appendix_markdown(m.summary.get("best"), m.code_changes),
+        + code_diff.appendix_markdown(m.summary.best, m.code_changes),
         outcome=m.outcome.to_markdown() if m.outcome else "")
     atomic_write_text(paper / "paper.md", markdown)
     page = render.paper_html(markdown, latex.to_markdown(ms.texts["title"], m.macros))

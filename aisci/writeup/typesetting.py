@@ -13,6 +13,7 @@ from aisci.paper.compile import CompileResult, compile_pdf, tex_available
 from aisci.paper import code_diff
 from aisci.paper.figures import figures_tex
 from aisci.paper.sections import read_section
+from aisci.search.node import NodeStatus
 from aisci.writeup import disclosing, fixing
 from aisci.writeup.workspace import Workspace
 
@@ -23,15 +24,15 @@ MAX_LISTED = 12  # problems listed in the first-page box (all are in checks.json
 def build(ws: Workspace) -> None:
     m, ms, paper = ws.materials, ws.manuscript, ws.paper
     metrics = list(ws.ctx.template.manifest.metrics)
-    rows = [{"idea": n["idea"] if n["id"].endswith("/node-0") else n["id"], "node": n["id"]}
-            for n in m.summary.get("nodes", []) if n["status"] == "done"]
+    rows = [{"idea": n.idea if n.id.endswith("/node-0") else n.id, "node": n.id}
+            for n in m.summary.nodes if n.status == NodeStatus.DONE]
     table = {(v.source, v.record.name): v.macro for v in m.values}
     atomic_write_text(paper / "generated" / "results_table.tex",
                       latex.results_table(rows, metrics, lambda node, metric: table.get((node, metric))))
     atomic_write_text(paper / "generated" / "figures.tex", figures_tex(m.figures))
     atomic_write_text(paper / "generated" / "outcome.tex", m.outcome.to_latex() if m.outcome else "")
     atomic_write_text(paper / "generated" / "code_changes.tex",
-                      code_diff.appendix_tex(m.summary.get("best"), m.code_changes))
+                      code_diff.appendix_tex(m.summary.best, m.code_changes))
     style.install(m.style, paper)
     m.bib.write(paper / "references.bib")
     changed = [n for n in m.bib.notes if ": " in n and "left out" not in n]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aisci.artifacts import Analysis, ExperimentSummary
 from aisci.paper import disclosure, verify
 from aisci.paper.bibliography import Bibliography
 from aisci.paper.claims import Evidence
@@ -22,8 +23,8 @@ class Materials:
     """What the paper is made from; read once, at the start of the run."""
 
     style: Style
-    summary: dict
-    analysis: dict
+    summary: ExperimentSummary
+    analysis: Analysis
     values: list[Value]
     macros: dict[str, str]  # value macro -> typeset value
     ideas: dict[str, Any]
