@@ -23,9 +23,12 @@ decision can be taken back by the opposite one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aisci.errors import GateStop
+
+if TYPE_CHECKING:  # annotations only
+    from aisci.search.node import Node
 
 GATE_HELP = {
     "ideas": "open notebooks/01_ideation.ipynb (the ideas panel), or run `aisci approve {study} ideas 1 2` "
@@ -156,15 +159,14 @@ def approved_best_node(study, node_ids: Iterable[str]) -> str | None:
     return None
 
 
-def rerun_requests(study, nodes: Iterable[dict]) -> list[str]:
+def rerun_requests(study, nodes: Iterable[Node]) -> list[str]:
     """Ids of nodes a person asked to rerun after the node last finished."""
     requested: dict[str, str] = {}
     for decision in study.decisions("experiments"):
         if decision["action"] == "rerun":
             for item in decision.get("items", []):
                 requested[item] = decision["at"]
-    return [node["id"] for node in nodes
-            if node["id"] in requested and requested[node["id"]] >= (node.get("finished_at") or "")]
+    return [node.id for node in nodes if node.id in requested and requested[node.id] >= (node.finished_at or "")]
 
 
 # --- figures and paper -------------------------------------------------------------------------

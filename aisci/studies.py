@@ -13,7 +13,7 @@ from aisci.errors import AisciError
 from aisci.executors import node_slots
 from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
-from aisci.search.node import FINISHED
+from aisci.search.node import NodeStatus
 from aisci.study import Study
 from aisci.writeup.publishing import pdf_state
 
@@ -290,12 +290,12 @@ def tree(study: Study) -> dict:
     metric = summary.primary_metric or None
     nodes = []
     for node in node_records(study):
-        notebook = study.path(node["notebook"]) if node.get("notebook") else None
-        edited = bool(node.get("code_hash") and node.get("status") in FINISHED
-                      and notebook is not None and notebook.exists() and _code_hash(build, notebook) != node["code_hash"])
-        nodes.append({"id": node["id"], "idea": node.get("idea"), "kind": node.get("kind"), "parent": node.get("parent"),
-                      "status": node.get("status"), "metric": (node.get("metrics") or {}).get(metric),
-                      "failure": node.get("failure"), "notebook": node.get("notebook"), "edited": edited})
+        notebook = study.path(node.notebook) if node.notebook else None
+        edited = bool(node.code_hash and node.finished
+                      and notebook is not None and notebook.exists() and _code_hash(build, notebook) != node.code_hash)
+        nodes.append({"id": node.id, "idea": node.idea, "kind": node.kind.value, "parent": node.parent,
+                      "status": node.status.value, "metric": node.metrics.get(metric),
+                      "failure": node.failure, "notebook": node.notebook, "edited": edited})
     return {"primary_metric": metric, "best": summary.best, "nodes": nodes}
 
 
@@ -322,9 +322,9 @@ def gate_items(study: Study) -> list[dict]:
                       + str(d.get("method", ""))} for name, d in novelty_decisions(study).items()]
         elif gate == "experiments":
             best = ExperimentSummary.load(study).best_by_metric
-            done = sorted((n for n in node_records(study) if n.get("status") == "done"), key=lambda n: n["id"] != best)
-            items = [{"id": n["id"], "label": n["id"] + (" (best by the metric)" if n["id"] == best else ""),
-                      "detail": f"{n.get('kind')} · " + ", ".join(f"{k} = {v:.4g}" for k, v in (n.get("metrics") or {}).items()
+            done = sorted((n for n in node_records(study) if n.status == NodeStatus.DONE), key=lambda n: n.id != best)
+            items = [{"id": n.id, "label": n.id + (" (best by the metric)" if n.id == best else ""),
+                      "detail": f"{n.kind.value} · " + ", ".join(f"{k} = {v:.4g}" for k, v in n.metrics.items()
                                                               if isinstance(v, (int, float)))} for n in done]
         elif gate == "review":
             meta = meta_review(study) or {}

@@ -10,6 +10,7 @@ import pytest
 from aisci import api, gates
 from aisci.cli import main
 from aisci.ideas import Idea
+from aisci.search.node import Node
 from aisci.study import Study
 from tests.study_helpers import init_study, set_config
 
@@ -59,14 +60,14 @@ def test_idea_edits_apply_field_by_field(study):
 
 
 def test_experiment_figure_paper_and_review_decisions(study):
-    nodes = [{"id": "baseline/node-0", "finished_at": "2025-01-01T00:00:00+00:00"},
-             {"id": "x/node-0", "finished_at": "2999-01-01T00:00:00+00:00"}]
-    assert gates.approved_best_node(study, [n["id"] for n in nodes]) is None
+    nodes = [Node(id="baseline/node-0", idea="baseline", kind="baseline", finished_at="2025-01-01T00:00:00+00:00"),
+             Node(id="x/node-0", idea="x", kind="draft", finished_at="2999-01-01T00:00:00+00:00")]
+    assert gates.approved_best_node(study, [n.id for n in nodes]) is None
     study.record_decision("experiments", "approve", items=["x/node-0"])
     study.record_decision("experiments", "approve", items=["gone/node-9"])  # not in the tree: ignored
-    assert gates.approved_best_node(study, [n["id"] for n in nodes]) == "x/node-0"
+    assert gates.approved_best_node(study, [n.id for n in nodes]) == "x/node-0"
     study.record_decision("experiments", "reject", items=["x/node-0"])
-    assert gates.approved_best_node(study, [n["id"] for n in nodes]) is None
+    assert gates.approved_best_node(study, [n.id for n in nodes]) is None
     study.record_decision("experiments", "rerun", items=["baseline/node-0", "x/node-0"])
     assert gates.rerun_requests(study, nodes) == ["baseline/node-0"]  # x finished after the request
 

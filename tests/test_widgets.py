@@ -10,6 +10,7 @@ import pytest
 
 from aisci import api, gates
 from aisci.execution import build
+from aisci.search.node import Node
 from aisci.study import Study
 from aisci.widgets import CostMeter, ExperimentsPanel, FiguresPanel, IdeasPanel, PaperPanel, PaperView, ReviewPanel
 from tests.study_helpers import copy_study, init_study
@@ -126,7 +127,7 @@ def test_experiments_panel_tree_details_and_decisions(study):
     assert "✔ approved as best" in {v: k for k, v in ExperimentsPanel(study.root).tree.options}[idea_node]
 
     find(panel, "aisci-rerun")[0].click()
-    nodes = [json.loads(p.read_text()) for p in study.path("experiments").rglob("node.json")]
+    nodes = [Node.model_validate_json(p.read_text()) for p in study.path("experiments").rglob("node.json")]
     assert gates.rerun_requests(study, nodes) == [idea_node]
 
     find(panel, "aisci-branch")[0].click()

@@ -74,7 +74,7 @@ def _resolve(study: Study, gate: str, items: list[str]) -> list[str]:
     if gate == "review":
         return _known(items, ["accept", "reject"], "final decision", "")
     if gate == "experiments":
-        return _known(items, [n["id"] for n in node_records(study)], "experiment node",
+        return _known(items, [n.id for n in node_records(study)], "experiment node",
                       "run `aisci run STUDY --until experiments` first")
     if gate == "figures":
         return _known(items, [f["name"] for f in figures(study)], "figure", "run `aisci run STUDY --until analysis` first")

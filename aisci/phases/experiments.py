@@ -26,7 +26,7 @@ from aisci.fsutil import atomic_write_bytes
 from aisci.execution import bubblewrap, build
 from aisci.records import read_records
 from aisci.search import cellplan, compose
-from aisci.search.node import NOTEBOOK, IdeaTree, Node, TaskUse, best_node
+from aisci.search.node import NOTEBOOK, IdeaTree, Node, NodeStatus, TaskUse, best_node
 from aisci.search.plans import TASKS, NothingToTry, plan_problems
 from aisci.search.policy import Goal, Step, next_steps
 from aisci.search.replicas import aggregate_notebook
@@ -425,8 +425,8 @@ class TreeSearch:
 
     def _honour_rerun_requests(self) -> None:
         nodes = {n.id: (tree, n) for tree in self.trees.values() for n in tree.nodes
-                 if n.finished and n.status != "invalid"}  # a plan never run has nothing to rerun
-        for node_id in gates.rerun_requests(self.study, [n.model_dump(mode="json") for _, n in nodes.values()]):
+                 if n.finished and n.status != NodeStatus.INVALID}  # a plan never run has nothing to rerun
+        for node_id in gates.rerun_requests(self.study, [n for _, n in nodes.values()]):
             tree, node = nodes[node_id]
             nb = build.clear_outputs(build.read(tree.pristine_path(node.id)))
             build.write(nb, tree.notebook_path(node.id))

@@ -7,9 +7,12 @@ import difflib
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from aisci.artifacts import Analysis, ExperimentSummary, Paper
 from aisci.fsutil import read_json
 from aisci.execution import build
+from aisci.search.node import NODE_FILE, NOTEBOOK, Node
 from aisci.study import Study
 
 
@@ -23,29 +26,27 @@ def novelty_decisions(study: Study) -> dict[str, dict]:
 
 
 # --- experiments ---------------------------------------------------------------------------
-NODE_FIELDS = ("id", "idea", "kind", "parent", "status", "metrics", "failure", "notebook")
-
-
-def node_records(study: Study) -> list[dict]:
+def node_records(study: Study) -> list[Node]:
     """Every experiment node: each node.json under experiments/ (the tree search writes one
     per node), falling back to summary.json's rows. Sorted by id."""
-    nodes = {}
-    for path in sorted(study.path("experiments").rglob("node.json")):
-        node = read_json(path, default=None)
-        if isinstance(node, dict) and "id" in node:
-            node.setdefault("notebook", study.relative(path.parent / "experiment.ipynb"))
-            nodes[node["id"]] = node
+    nodes: dict[str, Node] = {}
+    for path in sorted(study.path("experiments").rglob(NODE_FILE)):
+        data = read_json(path, default=None)
+        if isinstance(data, dict) and "id" in data:
+            data.setdefault("notebook", study.relative(path.parent / NOTEBOOK))
+            try:
+                node = Node.model_validate(data)
+            except ValidationError:  # a node.json broken by hand: its summary row, if any, stands in
+                continue
+            nodes[node.id] = node
     for node in ExperimentSummary.load(study).nodes:
-        if node.id not in nodes:
-            nodes[node.id] = node.summary_row()
-    roots = {}  # a parent may be named by its idea ("baseline"): that idea's first node
+        nodes.setdefault(node.id, node)
+    roots: dict[str, str] = {}  # a parent may be named by its idea ("baseline"): that idea's first node
     for key in sorted(nodes, key=_natural):
-        roots.setdefault(nodes[key].get("idea"), key)
+        roots.setdefault(nodes[key].idea, key)
     for node in nodes.values():
-        for key in NODE_FIELDS:
-            node.setdefault(key, {} if key == "metrics" else None)
-        if node["parent"] and node["parent"] not in nodes:
-            node["parent"] = roots.get(node["parent"], node["parent"])
+        if node.parent and node.parent not in nodes:
+            node.parent = roots.get(node.parent, node.parent)
     return [nodes[key] for key in sorted(nodes, key=_natural)]
 
 
@@ -58,27 +59,27 @@ def best_by_metric(study: Study) -> str | None:
     return summary.best_by_metric or summary.best  # "best" honours a person's approval
 
 
-def node_tree(nodes: list[dict]) -> list[tuple[int, dict]]:
+def node_tree(nodes: list[Node]) -> list[tuple[int, Node]]:
     """(depth, node) in tree order: each root (a node whose parent is missing), then its
     children depth-first. The baseline is the root of every idea's draft."""
-    by_id = {n["id"]: n for n in nodes}
-    children: dict[str | None, list[dict]] = {}
+    ids = {n.id for n in nodes}
+    children: dict[str | None, list[Node]] = {}
     for node in nodes:
-        parent = node["parent"] if node["parent"] in by_id else None
+        parent = node.parent if node.parent in ids else None
         children.setdefault(parent, []).append(node)
-    ordered: list[tuple[int, dict]] = []
+    ordered: list[tuple[int, Node]] = []
 
     def walk(parent: str | None, depth: int) -> None:
         for child in children.get(parent, []):
             ordered.append((depth, child))
-            walk(child["id"], depth + 1)
+            walk(child.id, depth + 1)
 
     walk(None, 0)
     return ordered
 
 
-def code_cells(study: Study, node: dict) -> list[str]:
-    path = study.path(node["notebook"]) if node.get("notebook") else None
+def code_cells(study: Study, node: Node) -> list[str]:
+    path = study.path(node.notebook) if node.notebook else None
     if path is None or not path.exists():
         return []
     try:
@@ -87,23 +88,23 @@ def code_cells(study: Study, node: dict) -> list[str]:
         return []
 
 
-def code_diff(study: Study, node: dict, parent: dict | None) -> str:
+def code_diff(study: Study, node: Node, parent: Node | None) -> str:
     """A unified diff of the node's cells against its parent's (empty: no change): the one
     stored in node.json when the plan was made (markdown cells and cell ids included), else
     one computed from the code cells."""
     if parent is None:
         return ""
-    if node.get("diff"):
-        return node["diff"]
+    if node.diff:
+        return node.diff
 
-    def lines(n: dict) -> list[str]:
+    def lines(n: Node) -> list[str]:
         out = []
         for index, source in enumerate(code_cells(study, n)):
             out.append(f"# --- code cell {index + 1}\n")
             out.extend(line + "\n" for line in source.splitlines())
         return out
 
-    return "".join(difflib.unified_diff(lines(parent), lines(node), fromfile=parent["id"], tofile=node["id"]))
+    return "".join(difflib.unified_diff(lines(parent), lines(node), fromfile=parent.id, tofile=node.id))
 
 
 # --- analysis and paper ----------------------------------------------------------------------

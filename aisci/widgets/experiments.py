@@ -12,10 +12,11 @@ from IPython.display import Markdown
 
 from aisci import gates
 from aisci.execution import build
+from aisci.search.node import Node, NodeStatus
 from aisci.widgets.base import REFRESHING_EVENTS, Panel, badge, button, esc
 from aisci.widgets.data import best_by_metric, code_diff, node_records, node_tree
 
-STATUS_KIND = {"done": "ok", "failed": "no", "timed_out": "no", "died": "no"}
+STATUS_KIND = {NodeStatus.DONE: "ok", NodeStatus.FAILED: "no", NodeStatus.TIMED_OUT: "no", NodeStatus.DIED: "no"}
 
 
 class ExperimentsPanel(Panel):
@@ -29,8 +30,8 @@ class ExperimentsPanel(Panel):
         self.branching = False
         super().__init__(study)
 
-    def nodes(self) -> dict[str, dict]:
-        return {n["id"]: n for n in node_records(self.study)}
+    def nodes(self) -> dict[str, Node]:
+        return {n.id: n for n in node_records(self.study)}
 
     # --- actions ---------------------------------------------------------------------------------
     def approve_best(self, node_id: str) -> dict:
@@ -39,13 +40,13 @@ class ExperimentsPanel(Panel):
 
     def rerun(self, node_id: str) -> dict:
         node = self.nodes()[node_id]
-        return self.decide("rerun", items=[node_id], before=node.get("status"), after="rerun requested")
+        return self.decide("rerun", items=[node_id], before=node.status.value, after="rerun requested")
 
     def branch(self, node_id: str, cell_index: int, source: str) -> dict | None:
         """Write an edited code cell into the node's notebook, as a person editing it in
         JupyterLab would; the next run adds it to the tree as a `human` node."""
         node = self.nodes()[node_id]
-        path = self.study.path(node["notebook"])
+        path = self.study.path(node.notebook)
         nb = build.read(path)
         cell = nb.cells[cell_index]
         if cell.source == source:
@@ -69,13 +70,12 @@ class ExperimentsPanel(Panel):
         primary = self.study.template().manifest.primary_metric
         options = []
         for depth, node in node_tree(list(nodes.values())):
-            marks = (" ★ best by metric" if node["id"] == best else "") + \
-                    (" ✔ approved as best" if node["id"] == approved else "") + \
-                    (" ↻ rerun requested" if node["id"] in reruns else "")
-            metric = f" · {primary}={_fmt(node['metrics'][primary])}" if primary in node["metrics"] else ""
+            marks = (" ★ best by metric" if node.id == best else "") + \
+                    (" ✔ approved as best" if node.id == approved else "") + \
+                    (" ↻ rerun requested" if node.id in reruns else "")
+            metric = f" · {primary}={_fmt(node.metrics[primary])}" if primary in node.metrics else ""
             indent = "\u00a0\u00a0\u00a0" * (depth - 1) + "└─\u00a0" if depth else ""  # <option> drops plain spaces
-            options.append((f"{indent}{node['id']} · {node['kind']} · {node['status']}{metric}{marks}",
-                            node["id"]))
+            options.append((f"{indent}{node.id} · {node.kind.value} · {node.status.value}{metric}{marks}", node.id))
         if self.selected not in nodes:
             self.selected = approved or best or options[0][1]
         self.tree = widgets.Select(options=options, value=self.selected, rows=min(12, len(options)),
@@ -90,28 +90,28 @@ class ExperimentsPanel(Panel):
         self.branching = False
         self.details.children = self._details(self.nodes()[self.selected], self.nodes())
 
-    def _details(self, node: dict, nodes: dict[str, dict]) -> list[widgets.Widget]:
-        parent = nodes.get(node["parent"]) if node.get("parent") else None
-        metrics = "".join(f"<tr><td>{esc(k)}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in node["metrics"].items())
-        text = (f"<b>{esc(node['id'])}</b> {badge(node['kind'] or '?')}"
-                f"{badge(node['status'] or '?', STATUS_KIND.get(node['status'], 'neutral'))}"
-                f"<br>parent: <code>{esc(node.get('parent') or '—')}</code>"
+    def _details(self, node: Node, nodes: dict[str, Node]) -> list[widgets.Widget]:
+        parent = nodes.get(node.parent) if node.parent else None
+        metrics = "".join(f"<tr><td>{esc(k)}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in node.metrics.items())
+        text = (f"<b>{esc(node.id)}</b> {badge(node.kind.value)}"
+                f"{badge(node.status.value, STATUS_KIND.get(node.status, 'neutral'))}"
+                f"<br>parent: <code>{esc(node.parent or '—')}</code>"
                 f"<table>{metrics or '<tr><td>no metrics recorded</td></tr>'}</table>")
-        if node.get("failure"):
-            text += f"<p><b>Why it failed:</b> {esc(node['failure'])}</p>"
-        if node.get("traceback_tail"):
-            text += f"<details><summary>traceback</summary><pre>{esc(node['traceback_tail'])}</pre></details>"
+        if node.failure:
+            text += f"<p><b>Why it failed:</b> {esc(node.failure)}</p>"
+        if node.traceback_tail:
+            text += f"<details><summary>traceback</summary><pre>{esc(node.traceback_tail)}</pre></details>"
         diff = code_diff(self.study, node, parent)
         if parent is not None:
-            text += (f"<details open><summary>code diff against {esc(parent['id'])}</summary>"
+            text += (f"<details open><summary>code diff against {esc(parent.id)}</summary>"
                      f"<pre>{esc(diff) or 'no change in the code cells'}</pre></details>")
         link = widgets.Output()
-        if node.get("notebook"):
-            relative = os.path.relpath(self.study.path(node["notebook"]), os.getcwd())
+        if node.notebook:
+            relative = os.path.relpath(self.study.path(node.notebook), os.getcwd())
             link.append_display_data(Markdown(f"[Open the notebook]({relative.replace(os.sep, '/')}) "
-                                              f"(`{node['notebook']}`): edit it and rerun — the edit becomes a "
+                                              f"(`{node.notebook}`): edit it and rerun — the edit becomes a "
                                               f"`human` node"))
-        node_id = node["id"]
+        node_id = node.id
         row = widgets.HBox([
             button("Approve as best", "aisci-approve-best", lambda: self.approve_best(node_id), style="success"),
             button("Rerun", "aisci-rerun", lambda: self.rerun(node_id)),
@@ -125,8 +125,8 @@ class ExperimentsPanel(Panel):
         self.branching = not self.branching
         self.details.children = self._details(self.nodes()[self.selected], self.nodes())
 
-    def _branch_editor(self, node: dict) -> widgets.Widget:
-        nb = build.read(self.study.path(node["notebook"]))
+    def _branch_editor(self, node: Node) -> widgets.Widget:
+        nb = build.read(self.study.path(node.notebook))
         code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
         default = next((i for i, c in code if "parameters" in c.metadata.get("tags", [])), code[0][0])
         choice = widgets.Dropdown(options=[(f"code cell {n + 1}" + (" (parameters)" if i == default else ""), i)
@@ -135,7 +135,7 @@ class ExperimentsPanel(Panel):
         editor.add_class("aisci-branch-source")
         choice.observe(lambda change: setattr(editor, "value", nb.cells[change["new"]].source), names="value")
         save = button("Save as a new node", "aisci-save-branch",
-                      lambda: self.branch(node["id"], choice.value, editor.value), style="primary")
+                      lambda: self.branch(node.id, choice.value, editor.value), style="primary")
         return widgets.VBox([choice, editor, save])
 
 
