@@ -16,9 +16,12 @@ from pydantic import BaseModel, Field
 
 from aisci.llm.tasks import Task
 from aisci.execution import build
+from aisci.search.node import NodeStatus
 
 if TYPE_CHECKING:  # only named in annotations: `aisci status` imports this module without loading nbformat
     import nbformat
+
+    from aisci.artifacts import ExperimentSummary
 
 ROLE = "model-analysis"
 
@@ -51,16 +54,19 @@ WRITE = Task("analysis.cells", "analysis", AnalysisCells, _offline_cells, temper
 FIX = Task("analysis.fix_cell", "analysis", CellFix, _offline_fix, temperature=0.2, max_tokens=4000)
 
 
-def study_for_prompt(summary: dict, ideas: list, histories: dict[str, list[str]], primary: str,
+RUN_FIELDS = ("id", "idea", "kind", "status", "parent", "seed", "ablation", "metrics", "parameters")
+
+
+def study_for_prompt(summary: ExperimentSummary, ideas: list, histories: dict[str, list[str]], primary: str,
                      direction: str) -> dict[str, Any]:
     """What the model needs to choose its analyses: ideas, runs, and the data on disk."""
     return {
         "primary_metric": primary, "direction": direction,
         "ideas": [{"name": i.name, "title": i.title, "hypothesis": i.hypothesis, "parameters": i.parameters,
                    "method_change": getattr(i, "method_change", "")} for i in ideas],
-        "runs": [{k: n.get(k) for k in ("id", "idea", "kind", "status", "parent", "seed", "ablation", "metrics",
-                                         "parameters")} for n in summary.get("nodes", [])],
-        "replicas": summary.get("replicas", {}),
+        # the prompt's JSON, its keys in this order
+        "runs": [{k: row[k] for k in RUN_FIELDS} for row in (n.model_dump(mode="json") for n in summary.nodes)],
+        "replicas": summary.replicas,
         "history_columns": histories,
     }
 
@@ -133,13 +139,13 @@ def _failed_model_cell(executed: nbformat.NotebookNode) -> int | None:
     return None
 
 
-def history_columns(study_root: Path, summary: dict) -> dict[str, list[str]]:
+def history_columns(study_root: Path, summary: ExperimentSummary) -> dict[str, list[str]]:
     """The columns of each finished node's history.csv (what curves can be drawn)."""
     out = {}
-    for node in summary.get("nodes", []):
-        if node.get("status") != "done" or not node.get("notebook"):
+    for node in summary.nodes:
+        if node.status != NodeStatus.DONE or not node.notebook:
             continue
-        path = Path(study_root) / Path(node["notebook"]).parent / "history.csv"
+        path = Path(study_root) / Path(node.notebook).parent / "history.csv"
         if path.exists():
-            out[node["id"]] = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+            out[node.id] = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     return out

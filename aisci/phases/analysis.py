@@ -87,9 +87,8 @@ def run(ctx) -> None:
         ctx.execute_phase_notebook(nb, output, parameters=parameters, label="analysis", study_code_reads=reads)
     else:
         nb = _notebook(ctx, primary, metric.direction, result.output.observations, result.author)
-        nodes = {"nodes": rows, "replicas": summary.model_dump(mode="json").get("replicas", {})}
         cells, cells_author = analysis_cells.write_cells(ctx.llm, analysis_cells.study_for_prompt(
-            nodes, novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, nodes),
+            summary, novel_ideas(ctx.study), analysis_cells.history_columns(ctx.study.root, summary),
             primary, metric.direction))
         if cells:  # model-written code: the sandboxed kernel, a fix round per failing cell, then dropped
             nb = analysis_cells.append(nb, cells, cells_author)
