@@ -46,7 +46,7 @@ def cases(ws: Workspace) -> list[Case]:
                                  if isinstance(x, int) and not isinstance(x, bool) and x > 1), (None, None))
     keys = sorted(m.bib.keys)
     wrong_key = next((k for k in keys if "hochreiter" not in k and "kingma" not in k and "srivastava" not in k), None)
-    runs = len(m.summary.get("nodes", []))
+    runs = len(m.summary.nodes)
     code = m.code
     found = [
         Case("number", "a result that matches nothing", "results",
