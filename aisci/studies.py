@@ -15,7 +15,7 @@ from aisci.fsutil import read_json
 from aisci.llm.store import CallStore
 from aisci.search.node import NodeStatus
 from aisci.study import Study
-from aisci.writeup.publishing import pdf_state
+from aisci.writeup.pdf_state import pdf_state
 
 SKIPPED_FOLDERS = {"node_modules", "__pycache__", "site-packages", ".ipynb_checkpoints"}
 MAX_DEPTH = 6  # studies nested deeper than this under the server root are not looked for

@@ -28,7 +28,7 @@ def handle(args) -> int:
     from aisci.llm.spec import parse_spec
     from aisci.runner import run_study
     from aisci.study import Study
-    from aisci.writeup.publishing import pdf_state
+    from aisci.writeup.pdf_state import pdf_state
 
     study = Study.open(args.study)
     if args.llm:

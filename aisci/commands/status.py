@@ -69,7 +69,7 @@ def _outcomes(study: Study, stale: set[str] = frozenset()) -> list[str]:
     (say, the review after the paper's sections were edited and `aisci paper` rebuilt it) says so."""
     from aisci.artifacts import ExperimentSummary
     from aisci.fsutil import read_json
-    from aisci.writeup.publishing import pdf_state
+    from aisci.writeup.pdf_state import pdf_state
 
     def dated(line: str, phase: str) -> str:
         return line + (f" — out of date: it predates the current {'paper' if phase != 'writeup' else 'sections'}; "

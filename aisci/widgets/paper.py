@@ -16,7 +16,7 @@ from aisci.artifacts import Paper
 from aisci.fsutil import atomic_write_text, read_json
 from aisci.widgets.base import Panel, badge, button, esc, mark
 from aisci.widgets.data import findings_for_section, section_names
-from aisci.writeup.publishing import pdf_state
+from aisci.writeup.pdf_state import pdf_state
 
 
 class PaperPanel(Panel):

@@ -8,4 +8,5 @@
     fixing      the checks of a section and of the paper, the model's fix rounds, unknown keys removed
     typesetting main.tex, the results table, the title note, compiling (with LaTeX-error fixes)
     publishing  the disclosure, paper.md / paper.html, sections.json, checks.json, paper.ipynb
+    pdf_state   which PDF there is (final or draft) and whether it matches the sections (for status)
 """

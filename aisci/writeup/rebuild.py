@@ -5,7 +5,7 @@ it is out of date), keeping every section a person edited."""
 from __future__ import annotations
 
 from aisci.runner import run_study
-from aisci.writeup.publishing import pdf_state
+from aisci.writeup.pdf_state import pdf_state
 
 
 def check_and_build(study, say=lambda message: None) -> tuple[str, list[str]]:
