@@ -4,6 +4,9 @@ attribution check, citation forms, the method-vs-code findings' quote verificati
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -144,6 +147,22 @@ def test_offline_comparison_and_quote_verification():
     assert "20 (baseline/node-0), 20 (big/node-0)" in items["steps = 50"].explanation
     assert quoted_in("we  SET `lr`", inputs["method_text"]) and quoted_in("We set ... seed: 0", inputs["method_text"])
     assert not quoted_in("seed: 0 ... We set", inputs["method_text"]) and not quoted_in("", inputs["method_text"])
+
+
+def test_offline_comparison_comes_out_the_same_under_every_hash_seed():
+    """Names of equal length used to follow a set's order, which the hash seed changes: a replayed
+    review must be the same review."""
+    script = ("import json, sys\nfrom aisci.review.method_code import offline_comparison\n"
+              "inputs = json.loads(sys.argv[1])\n"
+              "print(json.dumps([item.claim for item in offline_comparison(inputs).items]))")
+    inputs = {"method_text": "We set lr = 0.1, wd = 0.5, bs = 64, ep = 3, mo = 0.9 and dr = 0.2.",
+              "run_parameters": "# baseline/node-0 (parameters cell, done)\nlr = 0.1\nwd = 0.5\nbs = 64\nep = 3\n"
+                                "mo = 0.9\ndr = 0.2",
+              "code": "", "best_run": "baseline/node-0"}
+    orders = {subprocess.run([sys.executable, "-c", script, json.dumps(inputs)], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+              for seed in range(6)}
+    assert len(orders) == 1, orders
 
 
 def test_sources_hold_every_run_that_executed_best_first(tmp_path):

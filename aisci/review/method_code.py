@@ -150,7 +150,9 @@ def offline_comparison(inputs: dict[str, Any]) -> MethodCodeComparison:
     """The deterministic comparison (see the module doc), from the task's inputs alone."""
     cells = _cells_from(inputs["run_parameters"])
     ran = {run: assigned_values(source) for run, source in cells.items()}
-    names = sorted({name for values in ran.values() for name in values}, key=len, reverse=True)
+    # longest first (a name inside a longer one is matched after it), then by name: a set's order
+    # follows the hash seed, and the review must come out the same on every replay
+    names = sorted({name for values in ran.values() for name in values}, key=lambda name: (-len(name), name))
     text = inputs["method_text"].replace("\\_", "_")
     items, seen = [], set()
     for name in names:
