@@ -122,7 +122,7 @@ class StudyProgress:
             more = len(self.running) - 1
             detail.append(f"node {node['id']} ({node['kind']}) for {node['elapsed_s']:.0f} s"
                           + (f" (+{more} running)" if more > 0 else ""))
-        if estimate:
+        if estimate and estimate["nodes_left"]:  # none left, or none planned yet: nothing to estimate
             if estimate["seconds"] is None:
                 detail.append(f"about {estimate['nodes_left']} nodes left (time known once the baseline has run)")
             else:

@@ -2,9 +2,9 @@
 
 Each node is `experiments/<idea>/node-N/experiment.ipynb` (executed by papermill in its
 own folder) + `node.json` (see aisci.search.node). Each round, every idea's next nodes are
-planned (an LLM task or the offline engine writes each notebook), then all of them are
-submitted to the executor before any is waited for, so a parallel executor runs them side
-by side. The best node of an idea is the one with the best value of the template's primary
+planned (an LLM task or the offline engine writes each notebook), then submitted to the
+executor as node slots (`[experiments] workers`) free up, so a parallel executor runs them side
+by side and a node starts, as its hook and started_at say, when it gets a worker. The best node of an idea is the one with the best value of the template's primary
 metric in its declared direction; no model is asked.
 
 Resume: the tree on disk is the search's state. A finished node is never executed again; a
@@ -21,7 +21,7 @@ from typing import Any
 from aisci import gates
 from aisci.artifacts import ExperimentSummary, Ideas, NoveltyDecisions, novel_ideas
 from aisci.errors import AisciError, LLMOutputError
-from aisci.executors import NodeJob, make_executor, sandbox_settings, thread_env
+from aisci.executors import NodeJob, make_executor, node_slots, sandbox_settings, thread_env
 from aisci.fsutil import atomic_write_bytes
 from aisci.execution import bubblewrap, build
 from aisci.records import read_records
@@ -327,13 +327,17 @@ class TreeSearch:
         return any_planned
 
     def _submit(self, executor, pending: dict[Future, tuple[IdeaTree, Node]]) -> None:
-        """Submit every planned node not yet submitted; the executor starts each as soon as a
-        worker is free (a serial executor has finished a node by the time submit returns: it
+        """Submit planned nodes not yet submitted, as many as there are free node slots: a node is
+        said to start (its hook, its started_at) when it gets a worker, not while it would wait in
+        the executor's queue (a serial executor has finished a node by the time submit returns: it
         is recorded at once, before the next one starts)."""
         sandbox = sandbox_settings(self.ctx.config, read_only=(self.ctx.template.root,), hidden=(self.study.root,))
+        slots = node_slots(self.ctx.config.experiments)
         submitted = {node.id for _, node in pending.values()}
         for tree in self.trees.values():
             for node in [n for n in tree.nodes if n.status == "running" and n.id not in submitted]:
+                if len(pending) >= slots:
+                    return  # the rest go when a running node finishes
                 path = tree.notebook_path(node.id)
                 # from aisci's copy, without outputs: a run cut short by a kill leaves a partial notebook
                 build.write(build.clear_outputs(build.read(tree.pristine_path(node.id))), path)
