@@ -10,7 +10,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from aisci.llm.tasks import Task
 
@@ -22,44 +22,22 @@ DRAFT_ORDER = ("method", "experimental_setup", "results", "discussion", "limitat
 _BODY = "LaTeX body text: no \\section command, no \\label{sec:...}, no preamble"
 
 
-class TitleAnswer(BaseModel):
-    title: str = Field(description="the paper's title, plain text without LaTeX")
-
-
-class AbstractAnswer(BaseModel):
-    abstract: str = Field(description=f"the abstract, one paragraph; {_BODY}")
-
-
-class IntroductionAnswer(BaseModel):
-    introduction: str = Field(description=f"the Introduction section; {_BODY}")
-
-
-class RelatedWorkAnswer(BaseModel):
-    related_work: str = Field(description=f"the Related Work section; {_BODY}")
-
-
-class MethodAnswer(BaseModel):
-    method: str = Field(description=f"the Method section; {_BODY}")
-
-
-class ExperimentalSetupAnswer(BaseModel):
-    experimental_setup: str = Field(description=f"the Experimental Setup section; {_BODY}")
-
-
-class ResultsAnswer(BaseModel):
-    results: str = Field(description=f"the Results section; {_BODY}")
-
-
-class DiscussionAnswer(BaseModel):
-    discussion: str = Field(description=f"the Discussion section; {_BODY}")
-
-
-class LimitationsAnswer(BaseModel):
-    limitations: str = Field(description=f"the Limitations section; {_BODY}")
-
-
-class ConclusionAnswer(BaseModel):
-    conclusion: str = Field(description=f"the Conclusion section; {_BODY}")
+# each section's answer: one field named after it (what a model is told in the JSON schema)
+_SECTION_FIELDS = {
+    "title": "the paper's title, plain text without LaTeX",
+    "abstract": f"the abstract, one paragraph; {_BODY}",
+    "introduction": f"the Introduction section; {_BODY}",
+    "related_work": f"the Related Work section; {_BODY}",
+    "method": f"the Method section; {_BODY}",
+    "experimental_setup": f"the Experimental Setup section; {_BODY}",
+    "results": f"the Results section; {_BODY}",
+    "discussion": f"the Discussion section; {_BODY}",
+    "limitations": f"the Limitations section; {_BODY}",
+    "conclusion": f"the Conclusion section; {_BODY}",
+}
+ANSWERS: dict[str, type[BaseModel]] = {
+    name: create_model(f"{name.title().replace('_', '')}Answer", **{name: (str, Field(description=description))})
+    for name, description in _SECTION_FIELDS.items()}
 
 
 class SectionRevision(BaseModel):
@@ -86,7 +64,8 @@ def _offline_fix(inputs: dict[str, Any]) -> SectionRevision:
     return SectionRevision(text=inputs["text"])
 
 
-def _section_task(name: str, answer: type[BaseModel], max_tokens: int, temperature: float = 0.4) -> Task:
+def _section_task(name: str, max_tokens: int, temperature: float = 0.4) -> Task:
+    answer = ANSWERS[name]
     return Task(f"writeup.{name}", "writeup", answer, _offline_section(name, answer), temperature=temperature,
                 max_tokens=max_tokens)
 
@@ -94,15 +73,15 @@ def _section_task(name: str, answer: type[BaseModel], max_tokens: int, temperatu
 # max_tokens: room for the section as JSON-escaped LaTeX (every backslash doubled), with slack for
 # models that count their reasoning in it; a cut-off answer gets the client's repair round
 SECTION_TASKS: dict[str, Task] = {
-    "method": _section_task("method", MethodAnswer, 4000, temperature=0.3),
-    "experimental_setup": _section_task("experimental_setup", ExperimentalSetupAnswer, 3000, temperature=0.3),
-    "results": _section_task("results", ResultsAnswer, 4000),
-    "discussion": _section_task("discussion", DiscussionAnswer, 3000),
-    "limitations": _section_task("limitations", LimitationsAnswer, 2000),
-    "conclusion": _section_task("conclusion", ConclusionAnswer, 1500),
-    "introduction": _section_task("introduction", IntroductionAnswer, 3000),
-    "related_work": _section_task("related_work", RelatedWorkAnswer, 3000),
-    "abstract": _section_task("abstract", AbstractAnswer, 1500),
-    "title": _section_task("title", TitleAnswer, 500),
+    "method": _section_task("method", 4000, temperature=0.3),
+    "experimental_setup": _section_task("experimental_setup", 3000, temperature=0.3),
+    "results": _section_task("results", 4000),
+    "discussion": _section_task("discussion", 3000),
+    "limitations": _section_task("limitations", 2000),
+    "conclusion": _section_task("conclusion", 1500),
+    "introduction": _section_task("introduction", 3000),
+    "related_work": _section_task("related_work", 3000),
+    "abstract": _section_task("abstract", 1500),
+    "title": _section_task("title", 500),
 }
 FIX = Task("writeup.fix", "writeup", SectionRevision, _offline_fix, temperature=0.2, max_tokens=4000)
